@@ -1,0 +1,124 @@
+"""``eucora validate`` and ``eucora digest``: the PR check for fleet-repo documents."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from reconciler.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    FindingsFormat,
+    OutputFormat,
+    command,
+    console,
+    fail,
+    handle_errors,
+    print_json,
+)
+from reconciler.domain.findings import Finding
+from reconciler.domain.loader import LoadResult, load_repo
+
+RepoArgument = Annotated[Path, typer.Argument(help="Fleet repo directory.")]
+RepoOption = Annotated[Path, typer.Option("--repo", "-r", help="Fleet repo directory.")]
+
+
+@command("validate")
+def validate(
+    repo: RepoArgument = Path(),
+    output: Annotated[
+        FindingsFormat,
+        typer.Option("--format", "-f", help="text (table), json, or github annotations."),
+    ] = FindingsFormat.TEXT,
+) -> None:
+    """Check every document of a fleet repo: YAML, schemas and cross-references.
+
+    Exit 0 when clean, 1 when there are findings, 2 on usage errors.
+    """
+    with handle_errors():
+        result = load_repo(repo)
+    if output is FindingsFormat.JSON:
+        print_json(
+            {
+                "ok": result.ok,
+                "documents": result.documents,
+                "files": result.files,
+                "findings": [f.to_dict() for f in result.findings],
+            }
+        )
+    elif output is FindingsFormat.GITHUB:
+        for finding in result.findings:
+            print(github_annotation(finding))
+    else:
+        render_findings(result)
+    raise typer.Exit(EXIT_OK if result.ok else EXIT_FINDINGS)
+
+
+def github_annotation(finding: Finding) -> str:
+    """A GitHub Actions workflow command that annotates the finding in the PR diff."""
+    props = [f"file={_escape_property(finding.file)}"]
+    if finding.line is not None:
+        props.append(f"line={finding.line}")
+        props.append(f"col={finding.column or 1}")
+    props.append(f"title={_escape_property(finding.code)}")
+    level = "error" if finding.severity == "error" else "warning"
+    where = f"{finding.path}: " if finding.path else ""
+    return f"::{level} {','.join(props)}::{_escape_data(where + finding.message)}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_findings(result: LoadResult) -> None:
+    if not result.findings:
+        console.print(
+            f"[green]✓[/green] {result.documents} documents in {result.files} files: no findings"
+        )
+        return
+    for file, group in groupby(result.findings, key=lambda f: f.file):
+        table = Table(title=file, title_justify="left", title_style="bold", expand=False)
+        table.add_column("Line", justify="right", no_wrap=True)
+        table.add_column("Code", style="red", no_wrap=True)
+        table.add_column("Field", style="cyan")
+        table.add_column("Message")
+        for finding in group:
+            where = "" if finding.line is None else f"{finding.line}:{finding.column or 1}"
+            table.add_row(where, finding.code, finding.path or "—", finding.message)
+        console.print(table)
+    files = len({f.file for f in result.findings})
+    console.print(
+        f"[red]✗[/red] {len(result.findings)} findings in {files} files "
+        f"({result.documents} documents in {result.files} files checked)"
+    )
+
+
+@command("digest")
+def digest(
+    intents: Annotated[
+        list[str] | None, typer.Argument(help="Intent names (all when omitted).")
+    ] = None,
+    repo: RepoOption = Path(),
+    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
+) -> None:
+    """Print intent digests: what CAB approvals bind to."""
+    with handle_errors():
+        result = load_repo(repo)
+    known = result.repo.intents
+    names = intents or sorted(known)
+    missing = [n for n in names if n not in known]
+    if missing:
+        fail(f"no valid intent named {', '.join(missing)} in {repo}", EXIT_FINDINGS)
+    if output is OutputFormat.JSON:
+        print_json({n: known[n].digest for n in names})
+        return
+    for name in names:
+        print(f"{known[name].digest}  {name}")

@@ -1,0 +1,1 @@
+"""Intune (Microsoft Graph) and Jamf Pro connectors implementing the TenantConnector port."""

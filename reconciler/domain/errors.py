@@ -1,0 +1,122 @@
+"""The one exception tree of EUCORA.
+
+Every error raised across a layer boundary is an :class:`EucoraError`. Each carries a
+machine ``reason`` (a CamelCase word used as the condition reason in status and Events)
+and a requeue hint: transient errors say when to try again, permanent ones say that
+retrying without a change in Git or the tenant will not help. The operator maps this tree
+to kopf errors in exactly one place; the CLI maps it to exit codes in exactly one place.
+
+    EucoraError
+    ├── InvalidRepositoryError      bad fleet repo content (carries findings)
+    ├── SourceError                 git fetch/checkout/verification failed
+    ├── PolicyEvaluationError       policy engine could not decide (callers fail closed)
+    ├── StateStoreError             local state or audit log unusable
+    └── TenantError                 Intune / Jamf Pro API failures
+        ├── TransientTenantError    429, 5xx, timeouts, resets: retry later
+        │   └── CircuitOpenError    breaker open for a tenant/service
+        └── PermanentTenantError    retrying the same request will not help
+            ├── AuthenticationError 401/403 after a token refresh, bad credentials
+            ├── NotFoundError       404
+            ├── ConflictError       409/412: someone else changed it or it exists
+            └── RequestRejectedError 400/422: the API rejected the payload
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reconciler.domain.findings import Finding
+
+
+class EucoraError(Exception):
+    """Base of every EUCORA error."""
+
+    reason: str = "Error"
+    transient: bool = False
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+    @property
+    def requeue_after(self) -> float | None:
+        """Seconds until a retry may succeed; None when a retry cannot help."""
+        if not self.transient:
+            return None
+        return self.retry_after if self.retry_after is not None else 30.0
+
+
+class InvalidRepositoryError(EucoraError):
+    reason = "InvalidRepository"
+
+    def __init__(self, message: str, findings: Sequence[Finding] = ()) -> None:
+        super().__init__(message)
+        self.findings = tuple(findings)
+
+
+class SourceError(EucoraError):
+    reason = "SourceUnavailable"
+    transient = True
+
+
+class PolicyEvaluationError(EucoraError):
+    reason = "PolicyError"
+    transient = True
+
+
+class StateStoreError(EucoraError):
+    reason = "StateStoreError"
+
+
+class TenantError(EucoraError):
+    """An Intune or Jamf Pro API call failed."""
+
+    reason = "TenantError"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        service: str = "",
+        code: str = "",
+        request_id: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.status = status
+        self.service = service
+        self.code = code
+        self.request_id = request_id
+
+
+class TransientTenantError(TenantError):
+    reason = "TenantUnavailable"
+    transient = True
+
+
+class CircuitOpenError(TransientTenantError):
+    reason = "CircuitOpen"
+
+
+class PermanentTenantError(TenantError):
+    reason = "TenantRejected"
+
+
+class AuthenticationError(PermanentTenantError):
+    reason = "AuthenticationFailed"
+
+
+class NotFoundError(PermanentTenantError):
+    reason = "NotFound"
+
+
+class ConflictError(PermanentTenantError):
+    reason = "Conflict"
+
+
+class RequestRejectedError(PermanentTenantError):
+    reason = "RequestRejected"

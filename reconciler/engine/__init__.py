@@ -1,0 +1,1 @@
+"""Reconcile service: fetch → load → evaluate → observe → gate → plan → apply → record."""

@@ -1,0 +1,1 @@
+"""Git access: fetching fleet repos, commit signatures and approval provenance."""

@@ -1,0 +1,1 @@
+"""Kubernetes operator (kopf): GitSource and DeploymentIntent controllers."""

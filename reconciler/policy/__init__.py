@@ -1,0 +1,1 @@
+"""Policy engines implementing the PolicyEngine port: embedded (regopy) and OPA server."""

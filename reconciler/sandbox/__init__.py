@@ -1,0 +1,1 @@
+"""Emulated Intune (Graph + token endpoint) and Jamf Pro tenants for demos and tests."""
