@@ -156,7 +156,7 @@ def _syntax_finding(exc: yaml.MarkedYAMLError, file: str) -> Finding:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = exc.problem or "invalid YAML"
-    if "'\\t'" in problem or "\t" in problem:
+    if "tab" in problem.lower() or "'\\t'" in problem:
         return Finding(
             file,
             line,
