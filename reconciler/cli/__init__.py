@@ -8,7 +8,8 @@ policy deny (``eucora gate``).
 
 from __future__ import annotations
 
-from reconciler.cli import validate as _validate  # noqa: F401  (registers commands)
+from reconciler.cli import docs as _docs  # noqa: F401  (registers commands)
+from reconciler.cli import validate as _validate  # noqa: F401
 from reconciler.cli._common import app
 
 
