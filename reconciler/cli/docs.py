@@ -10,7 +10,9 @@ import typer
 from reconciler.cli._common import EXIT_FINDINGS, app, console, fail
 from reconciler.domain.reference import render_reference, splice
 
-docs_app = typer.Typer(help="Generate documentation derived from the schemas.", no_args_is_help=True)
+docs_app = typer.Typer(
+    help="Generate documentation derived from the schemas.", no_args_is_help=True
+)
 app.add_typer(docs_app, name="docs")
 
 
@@ -36,7 +38,9 @@ def reference(
         fail(f"{readme}: {exc}")
     if check:
         if updated != current:
-            fail(f"{readme}: reference is stale; run `eucora docs reference --write`", EXIT_FINDINGS)
+            fail(
+                f"{readme}: reference is stale; run `eucora docs reference --write`", EXIT_FINDINGS
+            )
         console.print(f"{readme}: reference is up to date")
         return
     readme.write_text(updated, encoding="utf-8")

@@ -15,7 +15,6 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
 
 from reconciler.domain.findings import Code
 from reconciler.domain.models import parse_date, parse_datetime
@@ -72,14 +71,6 @@ def load_schemas() -> dict[str, dict[str, Any]]:
     return schemas
 
 
-@cache
-def registry() -> Registry:
-    resources = [
-        (schema["$id"], Resource.from_contents(schema)) for schema in load_schemas().values()
-    ]
-    return Registry().with_resources(resources)
-
-
 def _format_checker() -> FormatChecker:
     """Calendar-aware date and date-time checks (patterns alone accept 2026-02-30)."""
     checker = FormatChecker(formats=())
@@ -94,8 +85,45 @@ def _format_checker() -> FormatChecker:
 
 @cache
 def validator_for(kind: str) -> Draft202012Validator:
+    return Draft202012Validator(bundled(kind), format_checker=_format_checker())
+
+
+@cache
+def bundled(kind: str) -> dict[str, Any]:
+    """The kind's schema with every ``$ref`` inlined: one self-contained document.
+
+    Resolving references through the registry on every validation is most of the
+    validation cost; the schemas are not recursive, so inlining is exact.
+    """
     schema = load_schemas()[SCHEMA_FILES[kind]]
-    return Draft202012Validator(schema, registry=registry(), format_checker=_format_checker())
+    inlined: dict[str, Any] = _inline(schema, schema)
+    inlined.pop("$defs", None)
+    return inlined
+
+
+def _inline(node: Any, root: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_inline(item, root) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        target, target_root = _lookup(node["$ref"], root)
+        merged = {
+            k: v for k, v in _inline(target, target_root).items() if k not in ("$id", "$schema")
+        }
+        merged.update({k: _inline(v, root) for k, v in node.items() if k != "$ref"})
+        return merged
+    return {key: _inline(value, root) for key, value in node.items()}
+
+
+def _lookup(ref: str, root: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    document, _, pointer = ref.partition("#")
+    base = load_schemas()[document] if document else root
+    target: Any = base
+    for part in pointer.strip("/").split("/"):
+        if part:
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+    return target, base
 
 
 class SchemaProblem:

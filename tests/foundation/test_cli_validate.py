@@ -46,7 +46,15 @@ def test_json_format(tmp_path: Path) -> None:
     assert body["ok"] is False and body["documents"] == 6
     codes = {(f["file"], f["line"], f["code"]) for f in body["findings"]}
     assert ("intents/zz.yaml", 2, "unknown-kind") in codes
-    assert set(body["findings"][0]) == {"file", "line", "column", "path", "code", "message", "severity"}
+    assert set(body["findings"][0]) == {
+        "file",
+        "line",
+        "column",
+        "path",
+        "code",
+        "message",
+        "severity",
+    }
 
 
 def test_github_annotations(tmp_path: Path) -> None:
