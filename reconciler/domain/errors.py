@@ -10,6 +10,7 @@ to kopf errors in exactly one place; the CLI maps it to exit codes in exactly on
     ├── InvalidRepositoryError      bad fleet repo content (carries findings)
     ├── SourceError                 git fetch/checkout/verification failed
     ├── PolicyEvaluationError       policy engine could not decide (callers fail closed)
+    ├── InvalidPolicyError          a policy set that must not be used (e.g. overrides a built-in)
     ├── StateStoreError             local state or audit log unusable
     └── TenantError                 Intune / Jamf Pro API failures
         ├── TransientTenantError    429, 5xx, timeouts, resets: retry later
@@ -65,6 +66,17 @@ class SourceError(EucoraError):
 class PolicyEvaluationError(EucoraError):
     reason = "PolicyError"
     transient = True
+
+
+class InvalidPolicyError(EucoraError):
+    """A policy file that may not be loaded; names the file and line."""
+
+    reason = "InvalidPolicy"
+
+    def __init__(self, message: str, *, file: str = "", line: int | None = None) -> None:
+        super().__init__(message)
+        self.file = file
+        self.line = line
 
 
 class StateStoreError(EucoraError):

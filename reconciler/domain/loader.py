@@ -471,6 +471,7 @@ class _Loader:
                 ("min_success_rate", "minSuccessRate"),
                 ("min_devices", "minDevices"),
                 ("soak_hours", "soakHours"),
+                ("halt_below_success_rate", "haltBelowSuccessRate"),
             ):
                 default = getattr(ring.gates, attribute)
                 value = getattr(override, attribute)

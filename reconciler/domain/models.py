@@ -87,11 +87,17 @@ class Gates:
     min_success_rate: float | None = None
     min_devices: int | None = None
     soak_hours: float | None = None
+    halt_below_success_rate: float | None = None
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any] | None) -> Gates:
         spec = spec or {}
-        return cls(spec.get("minSuccessRate"), spec.get("minDevices"), spec.get("soakHours"))
+        return cls(
+            spec.get("minSuccessRate"),
+            spec.get("minDevices"),
+            spec.get("soakHours"),
+            spec.get("haltBelowSuccessRate"),
+        )
 
     def tightened_by(self, override: Gates) -> Gates:
         """These gates with ``override`` applied where it is stricter."""
@@ -105,6 +111,7 @@ class Gates:
             pick(self.min_success_rate, override.min_success_rate),
             pick(self.min_devices, override.min_devices),
             pick(self.soak_hours, override.soak_hours),
+            pick(self.halt_below_success_rate, override.halt_below_success_rate),
         )
 
 

@@ -1,0 +1,152 @@
+"""A policy set: the built-in Rego modules plus a fleet repo's own, checked and described.
+
+Repo modules may only declare packages under ``eucora.custom.`` — the built-in decisions
+aggregate the ``deny`` and ``warn`` sets of ``eucora.custom.<decision>`` — so a repo can add
+gates but never replace or silence a built-in one. The METADATA comments of every package
+and rule are parsed here too, for the generated README and for test coverage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.domain.errors import InvalidPolicyError
+from reconciler.domain.resources import data_dir
+
+DECISIONS = ("promotion", "admission", "health")
+CUSTOM_PREFIX = "eucora.custom."
+_PACKAGE = re.compile(r"^package\s+([A-Za-z_][\w.]*)\s*$", re.MULTILINE)
+_RULE_ID = re.compile(r'^(deny|warn)\s+contains\s+\{\s*"id":\s*"([a-z0-9-]+)"', re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """One documented rule (or package) of the policy set."""
+
+    package: str
+    kind: str  # "package", "deny" or "warn"
+    id: str
+    title: str
+    description: str
+    file: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    path: str
+    text: str
+    package: str
+    builtin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    """Rego modules to compile together, with their documented rules."""
+
+    modules: tuple[Module, ...]
+    rules: tuple[RuleInfo, ...] = field(default=())
+
+    @property
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for module in self.modules:
+            digest.update(module.path.encode() + b"\0" + module.text.encode() + b"\0")
+        return digest.hexdigest()[:16]
+
+    def rule_ids(self, kind: str | None = None) -> set[str]:
+        return {r.id for r in self.rules if r.kind != "package" and kind in (None, r.kind)}
+
+
+def builtin_dir() -> Path:
+    return data_dir("policies")
+
+
+def load_policy_set(extra_dirs: Sequence[Path] = (), *, builtin: Path | None = None) -> PolicySet:
+    """Built-in policies plus every ``*.rego`` under ``extra_dirs`` (a repo's ``policies/``)."""
+    modules = list(_modules(builtin or builtin_dir(), builtin=True))
+    for directory in extra_dirs:
+        if not directory.is_dir():
+            raise InvalidPolicyError(f"policy directory {str(directory)!r} does not exist")
+        for module in _modules(directory, builtin=False):
+            if not module.package.startswith(CUSTOM_PREFIX):
+                raise InvalidPolicyError(
+                    f"{module.path}: package {module.package!r} is not allowed in a repo policy; "
+                    f"use a package under {CUSTOM_PREFIX}<promotion|admission|health> — built-in "
+                    "gates can only be waived by a CABException",
+                    file=module.path,
+                    line=_line_of(module.text, _PACKAGE),
+                )
+            modules.append(module)
+    rules = tuple(info for module in modules for info in _metadata(module))
+    return PolicySet(tuple(modules), rules)
+
+
+def _modules(directory: Path, *, builtin: bool) -> list[Module]:
+    found = []
+    for path in sorted(directory.rglob("*.rego")):
+        text = path.read_text(encoding="utf-8")
+        match = _PACKAGE.search(text)
+        if match is None:
+            raise InvalidPolicyError(f"{path}: no package declaration", file=str(path))
+        label = path.relative_to(directory).as_posix()
+        found.append(Module(label if builtin else f"repo:{label}", text, match[1], builtin))
+    return found
+
+
+def _line_of(text: str, pattern: re.Pattern[str]) -> int | None:
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _metadata(module: Module) -> list[RuleInfo]:
+    """METADATA blocks of a module and what each one annotates."""
+    lines = module.text.splitlines()
+    infos = []
+    i = 0
+    while i < len(lines):
+        if lines[i].strip() != "# METADATA":
+            i += 1
+            continue
+        start = i
+        block = []
+        i += 1
+        while i < len(lines) and lines[i].startswith("#"):
+            block.append(lines[i][2:] if lines[i].startswith("# ") else lines[i][1:])
+            i += 1
+        data: Any = yaml.safe_load("\n".join(block)) or {}
+        target = lines[i] if i < len(lines) else ""
+        rule = _RULE_ID.match(target)
+        if target.startswith("package "):
+            kind, rule_id = "package", module.package
+        elif rule:
+            kind, rule_id = rule[1], rule[2]
+        else:
+            kind, rule_id = "rule", str(data.get("custom", {}).get("id", ""))
+        custom_id = data.get("custom", {}).get("id")
+        if custom_id and kind in ("deny", "warn") and custom_id != rule_id:
+            raise InvalidPolicyError(
+                f"{module.path}:{start + 1}: METADATA id {custom_id!r} does not match "
+                f"rule id {rule_id!r}",
+                file=module.path,
+                line=start + 1,
+            )
+        infos.append(
+            RuleInfo(
+                package=module.package,
+                kind=kind,
+                id=rule_id,
+                title=str(data.get("title", "")),
+                description=" ".join(str(data.get("description", "")).split()),
+                file=module.path,
+                line=start + 1,
+            )
+        )
+    return infos
