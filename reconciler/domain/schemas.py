@@ -83,19 +83,32 @@ def _format_checker() -> FormatChecker:
     return checker
 
 
-@cache
+POLICY_INPUT_SCHEMA = "policy-input.schema.json"
+
+
 def validator_for(kind: str) -> Draft202012Validator:
-    return Draft202012Validator(bundled(kind), format_checker=_format_checker())
+    return validator_for_file(SCHEMA_FILES[kind])
 
 
 @cache
-def bundled(kind: str) -> dict[str, Any]:
-    """The kind's schema with every ``$ref`` inlined: one self-contained document.
+def validator_for_file(file: str) -> Draft202012Validator:
+    return Draft202012Validator(bundled(file), format_checker=_format_checker())
+
+
+def validate_policy_input(document: Any) -> Iterator[SchemaProblem]:
+    """Schema problems of a policy input document (``schemas/policy-input.schema.json``)."""
+    for error in validator_for_file(POLICY_INPUT_SCHEMA).iter_errors(document):
+        yield from _problems(error)
+
+
+@cache
+def bundled(file: str) -> dict[str, Any]:
+    """The schema ``file`` with every ``$ref`` inlined: one self-contained document.
 
     Resolving references through the registry on every validation is most of the
     validation cost; the schemas are not recursive, so inlining is exact.
     """
-    schema = load_schemas()[SCHEMA_FILES[kind]]
+    schema = load_schemas()[file]
     inlined: dict[str, Any] = _inline(schema, schema)
     inlined.pop("$defs", None)
     return inlined
