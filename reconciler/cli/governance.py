@@ -1,0 +1,403 @@
+"""``eucora risk``, ``eucora cab status``, ``eucora approve``, ``eucora maturity``,
+``eucora example init``: governance on the command line."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from reconciler.cli._common import (
+    EXIT_FINDINGS,
+    OutputFormat,
+    app,
+    command,
+    console,
+    fail,
+    handle_errors,
+    print_json,
+)
+from reconciler.domain.errors import EucoraError, SourceError
+from reconciler.domain.governance import (
+    IntentGovernance,
+    NoProvenance,
+    Provenance,
+    evaluate_governance,
+)
+from reconciler.domain.loader import load_repo
+from reconciler.domain.maturity import assess_maturity
+from reconciler.domain.models import FleetRepo, parse_datetime
+from reconciler.domain.resources import data_dir
+from reconciler.gitops import GitProvenance, build_example_repo, commit_signed
+from reconciler.gitops._write import identity
+
+RepoOption = Annotated[Path, typer.Option("--repo", "-r", help="Fleet repo directory.")]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f")]
+SignersOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--signers",
+        help="Allowed signers file (git's format), supplied out of band, never from the repo.",
+    ),
+]
+AtOption = Annotated[
+    str | None,
+    typer.Option("--at", help="Evaluate at this RFC 3339 time instead of now (audits)."),
+]
+
+cab_app = typer.Typer(help="CAB approvals: status of an intent's approvals.", no_args_is_help=True)
+app.add_typer(cab_app, name="cab")
+example_app = typer.Typer(help="The example fleet repo.", no_args_is_help=True)
+app.add_typer(example_app, name="example")
+
+
+def _now(at: str | None) -> datetime:
+    if at is None:
+        return datetime.now(UTC)
+    try:
+        return parse_datetime(at)
+    except ValueError:
+        fail(f"--at {at!r} is not an RFC 3339 time with a zone")
+
+
+def _load(repo: Path) -> FleetRepo:
+    with handle_errors():
+        result = load_repo(repo)
+    if result.repo.fleet is None or result.repo.risk_model is None:
+        fail(
+            f"{repo}: no valid FleetConfig with its risk model (run `eucora validate`)",
+            EXIT_FINDINGS,
+        )
+    return result.repo
+
+
+def _intent(repo: FleetRepo, name: str, where: Path) -> None:
+    if name not in repo.intents:
+        fail(f"no valid intent named {name!r} in {where}", EXIT_FINDINGS)
+
+
+def _provenance(repo: Path, signers: Path | None) -> Provenance:
+    try:
+        return GitProvenance(repo, signers)
+    except SourceError:
+        return NoProvenance()
+
+
+@command("risk")
+def risk(
+    intent: Annotated[str, typer.Argument(help="Intent name.")],
+    repo: RepoOption = Path(),
+    at: AtOption = None,
+    output: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Risk score of an intent, the factors behind it, and what it needs from the CAB."""
+    fleet_repo = _load(repo)
+    _intent(fleet_repo, intent, repo)
+    result = evaluate_governance(fleet_repo, intent, NoProvenance(), _now(at))
+    assessment, need = result.risk, result.need
+    if output is OutputFormat.JSON:
+        print_json(
+            {
+                "intent": intent,
+                "digest": result.digest,
+                "model": assessment.model,
+                "score": assessment.score,
+                "blastRadius": {
+                    "declared": assessment.classification.declared.value,
+                    "effective": assessment.classification.effective.value,
+                    "reasons": list(assessment.classification.reasons),
+                },
+                "decision": need.decision.value,
+                "autoApproveThreshold": need.auto_approve_threshold,
+                "exceptionThreshold": need.exception_threshold,
+                "cabRings": list(need.rings),
+                "quorum": need.quorum,
+                "roles": list(need.roles),
+                "reasons": list(need.reasons),
+                "factors": [
+                    {
+                        "name": f.name,
+                        "weight": f.weight,
+                        "value": f.value,
+                        "contribution": f.contribution,
+                        "source": f.source,
+                        "reason": f.reason,
+                    }
+                    for f in assessment.factors
+                ],
+            }
+        )
+        return
+    table = Table(title=f"{intent}: risk {assessment.score} (model {assessment.model})")
+    for column, justify in (("Factor", "left"), ("Weight", "right"), ("Value", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    table.add_column("Points", justify="right", style="bold")
+    table.add_column("Why")
+    for f in assessment.factors:
+        table.add_row(
+            f.name, f"{f.weight:.2f}", f"{f.value:.2f}", f"{f.contribution:.2f}", f.reason
+        )
+    console.print(table)
+    classification = assessment.classification
+    console.print(
+        f"blast radius: {classification.effective.value}"
+        + (f" (declared {classification.declared.value})" if classification.raised else "")
+    )
+    for reason in classification.reasons:
+        console.print(f"  raised by {reason}")
+    console.print(f"decision: [bold]{need.decision.value}[/bold]")
+    for reason in need.reasons:
+        console.print(f"  {reason}")
+    if need.rings:
+        roles = f", roles {', '.join(need.roles)}" if need.roles else ""
+        console.print(f"CAB approval for {', '.join(need.rings)}: quorum {need.quorum}{roles}")
+
+
+def _status_json(result: IntentGovernance) -> dict[str, Any]:
+    return {
+        "intent": result.intent,
+        "digest": result.digest,
+        "decision": result.need.decision.value,
+        "required": {
+            "quorum": result.need.quorum,
+            "roles": list(result.need.roles),
+            "rings": list(result.need.rings),
+        },
+        "approvals": [
+            {
+                "file": v.approval.source.file,
+                "approver": v.approval.approver,
+                "valid": v.valid,
+                "reason": v.reason.value,
+                "detail": v.detail,
+                "rings": list(v.approval.rings),
+                "exception": v.approval.exception,
+            }
+            for v in result.approvals
+        ],
+        "exceptions": [
+            {
+                "file": e.exception.source.file,
+                "name": e.exception.name,
+                "valid": e.valid,
+                "reason": e.reason.value,
+                "detail": e.detail,
+                "approvers": list(e.approvers),
+            }
+            for e in result.exceptions
+        ],
+        "approvedRings": list(result.approved_rings),
+    }
+
+
+@cab_app.command("status")
+def cab_status(
+    intent: Annotated[str, typer.Argument(help="Intent name.")],
+    repo: RepoOption = Path(),
+    signers: SignersOption = None,
+    at: AtOption = None,
+    output: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Required quorum and roles, each approval's verdict, and the approved rings."""
+    fleet_repo = _load(repo)
+    _intent(fleet_repo, intent, repo)
+    if signers is not None and not signers.is_file():
+        fail(f"signers file {signers} does not exist")
+    result = evaluate_governance(fleet_repo, intent, _provenance(repo, signers), _now(at))
+    if output is OutputFormat.JSON:
+        print_json(_status_json(result))
+        return
+    need = result.need
+    console.print(f"[bold]{intent}[/bold] {result.digest}")
+    console.print(f"decision: {need.decision.value} (risk {result.risk.score})")
+    if need.rings:
+        roles = f" with roles {', '.join(need.roles)}" if need.roles else ""
+        console.print(
+            f"needs {need.quorum} distinct approver(s){roles} for {', '.join(need.rings)}"
+        )
+    table = Table(title="Approvals", title_justify="left")
+    for column in ("Approver", "Rings", "Valid", "Reason", "File"):
+        table.add_column(column)
+    for v in result.approvals:
+        mark = "[green]yes[/green]" if v.valid else "[red]no[/red]"
+        target = f" (exception {v.approval.exception})" if v.approval.exception else ""
+        table.add_row(
+            v.approval.approver,
+            ", ".join(v.approval.rings) + target,
+            mark,
+            v.reason.value + (f": {v.detail}" if v.detail else ""),
+            v.approval.source.file,
+        )
+    console.print(table)
+    for e in result.exceptions:
+        state = "[green]valid[/green]" if e.valid else f"[red]{e.reason.value}[/red] {e.detail}"
+        console.print(f"exception {e.exception.name}: {state}")
+    for ring, ok in result.ring_approved.items():
+        console.print(
+            f"  {ring}: {'[green]approved[/green]' if ok else '[yellow]pending[/yellow]'}"
+        )
+    if signers is None:
+        console.print("[yellow]no --signers file: no signature can be verified[/yellow]")
+
+
+_DURATION = re.compile(r"^(\d+)([dhw])$")
+
+
+@command("approve")
+def approve(
+    intent: Annotated[str, typer.Argument(help="Intent name.")],
+    rings: Annotated[str, typer.Option("--rings", help="Comma-separated rings, e.g. pilot,broad.")],
+    expires: Annotated[str, typer.Option("--expires", help="Validity, e.g. 30d, 12h, 4w.")] = "30d",
+    condition: Annotated[
+        list[str] | None, typer.Option("--condition", help="A condition of the approval.")
+    ] = None,
+    role: Annotated[str | None, typer.Option("--role", help="CAB role you act in.")] = None,
+    comment: Annotated[str, typer.Option("--comment", help="Rationale.")] = "",
+    repo: RepoOption = Path(),
+    output: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Write a CABApproval bound to the intent's current digest and commit it signed."""
+    fleet_repo = _load(repo)
+    _intent(fleet_repo, intent, repo)
+    ring_list = [r.strip() for r in rings.split(",") if r.strip()]
+    known = fleet_repo.fleet.ring_names if fleet_repo.fleet else ()
+    unknown = [r for r in ring_list if r not in known]
+    if not ring_list or unknown:
+        fail(f"--rings: unknown ring(s) {', '.join(unknown) or '(none given)'}")
+    match = _DURATION.match(expires)
+    if not match:
+        fail(f"--expires {expires!r}: use a number and d, h or w, e.g. 30d")
+    unit = {"d": "days", "h": "hours", "w": "weeks"}[match[2]]
+    now = datetime.now(UTC).replace(microsecond=0)
+    until = now + timedelta(**{unit: int(match[1])})
+    try:
+        _, email = identity(repo)
+        document = _approval_document(
+            intent,
+            fleet_repo.intents[intent].digest,
+            email,
+            ring_list,
+            now,
+            until,
+            role,
+            condition or [],
+            comment,
+        )
+        path = repo / "approvals" / f"{intent}-{'-'.join(ring_list)}-{email.split('@')[0]}.yaml"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(document, encoding="utf-8")
+        commit = commit_signed(repo, [path], f"CAB: approve {intent} for {', '.join(ring_list)}")
+    except EucoraError as exc:
+        fail(exc.message, EXIT_FINDINGS)
+    if output is OutputFormat.JSON:
+        print_json({"file": str(path), "commit": commit, "approver": email, "rings": ring_list})
+    else:
+        console.print(
+            f"approved {intent} for {', '.join(ring_list)} as {email}: {path} ({commit[:12]})"
+        )
+
+
+def _approval_document(
+    intent: str,
+    digest: str,
+    approver: str,
+    rings: list[str],
+    now: datetime,
+    until: datetime,
+    role: str | None,
+    conditions: list[str],
+    comment: str,
+) -> str:
+    import json  # noqa: PLC0415 - JSON strings are valid YAML scalars
+
+    def stamp(t: datetime) -> str:
+        return t.isoformat().replace("+00:00", "Z")
+
+    lines = [
+        "apiVersion: eucora.io/v1alpha1",
+        "kind: CABApproval",
+        "metadata:",
+        f"  name: {intent}-{'-'.join(rings)}-{approver.split('@', maxsplit=1)[0]}",
+        "spec:",
+        f"  intent: {intent}",
+        f'  intentDigest: "{digest}"',
+        f"  approver: {approver}",
+    ]
+    if role:
+        lines.append(f"  role: {json.dumps(role)}")
+    lines += [
+        "  decision: approved",
+        f"  rings: [{', '.join(rings)}]",
+        f"  approvedAt: {stamp(now)}",
+        f"  expires: {stamp(until)}",
+    ]
+    if conditions:
+        lines.append("  conditions:")
+        lines += [f"    - {json.dumps(c, ensure_ascii=False)}" for c in conditions]
+    if comment:
+        lines.append(f"  comment: {json.dumps(comment, ensure_ascii=False)}")
+    return "\n".join(lines) + "\n"
+
+
+@command("maturity")
+def maturity(
+    repo: RepoOption = Path(),
+    at: AtOption = None,
+    output: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Current trust-maturity level, readiness for the next, and what blocks it."""
+    report = assess_maturity(_load(repo), _now(at))
+    if output is OutputFormat.JSON:
+        print_json(
+            {
+                "level": report.level,
+                "mode": report.mode,
+                "nextLevel": report.next_level,
+                "ready": report.ready,
+                "weeksAtLevel": report.weeks_at_level,
+                "criteria": [
+                    {"name": c.name, "required": c.required, "actual": c.actual, "met": c.met}
+                    for c in report.criteria
+                ],
+            }
+        )
+        return
+    console.print(f"trust maturity: level {report.level} ({report.mode})")
+    if report.next_level is None:
+        console.print("already at the highest level")
+        return
+    table = Table(title=f"Criteria for level {report.next_level} ({report.next_mode})")
+    for column in ("Criterion", "Required", "Actual", "Met"):
+        table.add_column(column)
+    for c in report.criteria:
+        table.add_row(
+            c.name, c.required, c.actual, "[green]yes[/green]" if c.met else "[red]no[/red]"
+        )
+    console.print(table)
+    verdict = (
+        "ready: raise spec.trustMaturity.level in a reviewed PR" if report.ready else "not ready"
+    )
+    console.print(verdict)
+
+
+@example_app.command("init")
+def example_init(
+    target: Annotated[Path, typer.Argument(help="Directory to create.")],
+    output: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Turn examples/fleet-repo into a git repo with realistic, partly signed history."""
+    examples = data_dir("examples")
+    try:
+        build_example_repo(examples / "fleet-repo", target, examples / "keys")
+    except FileExistsError as exc:
+        fail(str(exc))
+    signers = examples / "keys" / "allowed_signers"
+    if output is OutputFormat.JSON:
+        print_json({"repo": str(target), "signers": str(signers)})
+        return
+    console.print(f"example fleet repo with history in {target}")
+    console.print(f"try: eucora cab status globalprotect-6.3.2 --repo {target} --signers {signers}")

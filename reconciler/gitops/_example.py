@@ -1,0 +1,202 @@
+"""``eucora example init``: the example fleet repo as a git repository with history.
+
+Intents are committed by their requesters; fleet configuration and incidents by the
+platform and operations teams; every approval by its approver with a signed commit (demo
+keys from ``examples/keys/``). Two approvals are added that must be refused: a forged one
+(claims to be a CAB member, signed by a key outside the signers file) and a stale one
+(bound to an earlier version of its intent). Dates come from the documents, so the history
+is the same on every run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import git
+
+from reconciler.domain.digest import intent_digest
+from reconciler.domain.yamlsource import parse_yaml
+
+PLATFORM = ("Carol Nguyen", "carol.nguyen@contoso.example")
+OPERATIONS = ("Grace Kim", "grace.kim@contoso.example")
+SETUP_DATE = "2026-05-04T09:00:00+00:00"
+
+
+class _Builder:
+    def __init__(self, source: Path, target: Path, keys: Path, key_dir: Path) -> None:
+        self.source = source
+        self.target = target
+        self.keys = keys
+        self.key_dir = key_dir
+        self.repo = git.Repo.init(target, initial_branch="main")
+
+    def key(self, principal: str) -> str:
+        name = principal.split("@", maxsplit=1)[0]
+        private = self.key_dir / name
+        if not private.exists():
+            shutil.copyfile(self.keys / name, private)
+            private.chmod(stat.S_IRUSR | stat.S_IWUSR)
+        return str(private)
+
+    def commit(
+        self,
+        files: dict[str, str | bytes | None],
+        message: str,
+        author: tuple[str, str],
+        date: str,
+        *,
+        sign_as: str | None = None,
+    ) -> None:
+        for rel, content in files.items():
+            path = self.target / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if content is None:
+                shutil.copyfile(self.source / rel, path)
+            elif isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        env = {
+            "GIT_AUTHOR_NAME": author[0],
+            "GIT_AUTHOR_EMAIL": author[1],
+            "GIT_AUTHOR_DATE": date,
+            "GIT_COMMITTER_NAME": author[0],
+            "GIT_COMMITTER_EMAIL": author[1],
+            "GIT_COMMITTER_DATE": date,
+            "GIT_CONFIG_COUNT": "2",
+            "GIT_CONFIG_KEY_0": "gpg.format",
+            "GIT_CONFIG_VALUE_0": "ssh",
+            "GIT_CONFIG_KEY_1": "user.signingkey",
+            "GIT_CONFIG_VALUE_1": self.key(sign_as) if sign_as else "",
+        }
+        with self.repo.git.custom_environment(**env):
+            self.repo.git.add("--", *files)
+            args = ["-S"] if sign_as else ["--no-gpg-sign"]
+            self.repo.git.commit(*args, "-q", "-m", message)
+
+
+def _load(text: str, where: str) -> Any:
+    """Parsed like the loader parses (timestamps stay strings, so digests match)."""
+    parsed = parse_yaml(text, where)
+    if parsed.findings or len(parsed.documents) != 1:
+        raise ValueError(f"{where}: not a single valid YAML document")
+    return parsed.documents[0].data
+
+
+def _spec(path: Path) -> dict[str, Any]:
+    data = _load(path.read_text(encoding="utf-8"), str(path))
+    if not isinstance(data, dict) or not isinstance(data.get("spec"), dict):
+        raise ValueError(f"{path}: not a fleet-repo document")
+    spec: dict[str, Any] = data["spec"]
+    return spec
+
+
+def build_example_repo(source: Path, target: Path, keys: Path) -> Path:
+    """Create ``target`` (must not exist or be empty) from the example at ``source``."""
+    if target.exists() and any(target.iterdir()):
+        raise FileExistsError(f"{target} exists and is not empty")
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as key_dir:
+        builder = _Builder(source, target, keys, Path(key_dir))
+        _history(builder, source)
+    return target
+
+
+def _rel(path: Path, source: Path) -> str:
+    return path.relative_to(source).as_posix()
+
+
+def _history(b: _Builder, source: Path) -> None:
+    base = ["fleet.yaml", *sorted(_rel(p, source) for p in (source / "risk-models").glob("*"))]
+    base += sorted(_rel(p, source) for p in (source / "detection").rglob("*") if p.is_file())
+    b.commit(dict.fromkeys(base), "Fleet configuration and risk model v1.1", PLATFORM, SETUP_DATE)
+
+    zoom_rel = "intents/zoom-6.2.10.yaml"
+    zoom_final = (source / zoom_rel).read_text(encoding="utf-8")
+    zoom_draft = zoom_final.replace("targetUsers: 800", "targetUsers: 650")
+    intents = sorted((source / "intents").glob("*.yaml"))
+    for hour, path in enumerate(intents):
+        rel = _rel(path, source)
+        spec = _spec(path)
+        requester = str(spec["requester"])
+        name = requester.split("@", maxsplit=1)[0].replace(".", " ").title()
+        files: dict[str, str | bytes | None] = {rel: zoom_draft if rel == zoom_rel else None}
+        for platform in ("windows", "macos"):
+            package = spec["packages"].get(platform)
+            if package:
+                files[package["file"]] = None
+        date = f"2026-11-1{hour // 10}T{8 + hour % 10:02d}:00:00+00:00"
+        b.commit(files, f"Add {path.stem}", (name, requester), date)
+
+    # a stale approval: granted for the first draft of the Zoom intent, which then changed
+    draft_digest = intent_digest(_load(zoom_draft, zoom_rel)["spec"])
+    stale = (
+        "apiVersion: eucora.io/v1alpha1\nkind: CABApproval\n"
+        "metadata:\n  name: zoom-6.2.10-pilot-broad-global-grace.kim\n"
+        f'spec:\n  intent: zoom-6.2.10\n  intentDigest: "{draft_digest}"\n'
+        "  approver: grace.kim@contoso.example\n  role: operations\n  decision: approved\n"
+        "  rings: [pilot, broad, global]\n  approvedAt: 2026-11-17T09:00:00Z\n"
+        "  expires: 2027-02-15T00:00:00Z\n  comment: Approved before the target was widened.\n"
+    )
+    b.commit(
+        {"approvals/zoom-6.2.10-pilot-broad-global-grace.kim.yaml": stale},
+        "CAB: approve zoom-6.2.10 for pilot, broad, global",
+        ("Grace Kim", "grace.kim@contoso.example"),
+        "2026-11-17T09:00:00+00:00",
+        sign_as="grace.kim@contoso.example",
+    )
+    b.commit(
+        {zoom_rel: zoom_final},
+        "Widen zoom-6.2.10 to all meeting-room users",
+        ("Priya Shah", "priya.shah@contoso.example"),
+        "2026-11-18T10:00:00+00:00",
+    )
+
+    for path in sorted((source / "incidents").glob("*.yaml")):
+        opened = str(_spec(path)["openedAt"]).replace("Z", "+00:00")
+        b.commit({_rel(path, source): None}, f"Record {path.stem}", OPERATIONS, opened)
+
+    for path in sorted((source / "exceptions").glob("*.yaml")):
+        spec = _spec(path)
+        who = str(spec["requestedBy"])
+        b.commit(
+            {_rel(path, source): None},
+            f"Request exception {path.stem}",
+            (who.split("@", maxsplit=1)[0].replace(".", " ").title(), who),
+            "2026-11-22T10:00:00+00:00",
+        )
+
+    for path in sorted(
+        (source / "approvals").glob("*.yaml"), key=lambda p: str(_spec(p)["approvedAt"])
+    ):
+        spec = _spec(path)
+        approver = str(spec["approver"])
+        b.commit(
+            {_rel(path, source): None},
+            f"CAB: approve {spec['intent']} for {', '.join(spec['rings'])}",
+            (approver.split("@", maxsplit=1)[0].replace(".", " ").title(), approver),
+            str(spec["approvedAt"]).replace("Z", "+00:00"),
+            sign_as=approver,
+        )
+
+    # a forged approval: claims to be Frank Muller, signed with a key the CAB never issued
+    gp = _spec(source / "intents" / "globalprotect-6.3.2.yaml")
+    forged = (
+        "apiVersion: eucora.io/v1alpha1\nkind: CABApproval\n"
+        "metadata:\n  name: globalprotect-6.3.2-pilot-broad-global-frank.muller\n"
+        f'spec:\n  intent: globalprotect-6.3.2\n  intentDigest: "{intent_digest(gp)}"\n'
+        "  approver: frank.muller@contoso.example\n  role: security\n  decision: approved\n"
+        "  rings: [pilot, broad, global]\n  approvedAt: 2026-11-22T23:10:00Z\n"
+        "  expires: 2026-12-31T00:00:00Z\n  comment: LGTM\n"
+    )
+    b.commit(
+        {"approvals/globalprotect-6.3.2-pilot-broad-global-frank.muller.yaml": forged},
+        "CAB: approve globalprotect-6.3.2 for pilot, broad, global",
+        ("Frank Muller", "frank.muller@contoso.example"),
+        "2026-11-22T23:10:00+00:00",
+        sign_as="mallory.attacker@contoso.example",
+    )

@@ -1,0 +1,83 @@
+"""Fetching fleet repos with git, safely.
+
+URLs and refs that look like options (``--upload-pack=…``) or use dangerous transports
+(``ext::``, ``fd::``) are refused before git sees them; gitpython's own unsafe-option and
+unsafe-protocol guards stay on as a second line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import git
+
+from reconciler.domain.errors import SourceError
+from reconciler.domain.ports import Revision
+
+_SAFE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+_UNSAFE_TRANSPORTS = ("ext::", "fd::")
+
+
+class UnsafeSourceError(SourceError):
+    """A URL or ref that must not reach git; retrying cannot help."""
+
+    reason = "UnsafeSource"
+    transient = False
+
+
+def check_url(url: str) -> str:
+    if not url or url.startswith("-") or any(c.isspace() for c in url):
+        raise UnsafeSourceError(f"refusing git URL {url!r}: looks like an option or has spaces")
+    if url.lower().startswith(_UNSAFE_TRANSPORTS) or "::" in url.split("/", 1)[0]:
+        raise UnsafeSourceError(f"refusing git URL {url!r}: transport helpers are not allowed")
+    return url
+
+
+def check_ref(ref: str) -> str:
+    if not _SAFE_REF.match(ref) or ".." in ref or ref.endswith((".lock", "/")):
+        raise UnsafeSourceError(f"refusing git ref {ref!r}")
+    return ref
+
+
+def open_local(path: Path) -> Revision:
+    """A local working tree as it is (HEAD commit)."""
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+        commit = repo.head.commit.hexsha
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError) as exc:
+        raise SourceError(f"{path} is not a git repository with commits: {exc}") from exc
+    return Revision(str(path), commit, repo.active_branch.name if not repo.head.is_detached else "")
+
+
+def fetch(url: str, ref: str, cache: Path) -> Revision:
+    """Clone or update ``url`` under ``cache`` and check out ``ref`` (branch, tag or commit)."""
+    check_url(url)
+    check_ref(ref)
+    target = cache / hashlib.sha256(url.encode()).hexdigest()[:16]
+    try:
+        if (target / ".git").is_dir():
+            repo = git.Repo(target)
+            repo.git.fetch(
+                "--prune", "--tags", "origin", "--", "+refs/heads/*:refs/remotes/origin/*"
+            )
+        else:
+            cache.mkdir(parents=True, exist_ok=True)
+            repo = git.Repo.clone_from(url, target, no_checkout=True)
+        commit = _resolve(repo, ref)
+        repo.git.checkout("--force", "--detach", commit)
+    except git.GitCommandError as exc:
+        raise SourceError(
+            f"git could not fetch {url} at {ref}: {exc.stderr.strip()[:500]}"
+        ) from exc
+    return Revision(str(target), commit, ref)
+
+
+def _resolve(repo: git.Repo, ref: str) -> str:
+    for candidate in (f"refs/remotes/origin/{ref}", f"refs/tags/{ref}", ref):
+        try:
+            return str(repo.git.rev_parse("--verify", "--quiet", f"{candidate}^{{commit}}"))
+        except git.GitCommandError:
+            continue
+    raise SourceError(f"ref {ref!r} not found")
