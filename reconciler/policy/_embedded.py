@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import structlog
-from regopy import Interpreter
+from regopy import Input, Interpreter
 
 from reconciler.domain.ports import PolicyDecision
 from reconciler.policy._decision import fail_closed, parse_decision
@@ -61,7 +61,8 @@ class EmbeddedEngine:
             return fail_closed(f"policies do not compile: {self._compile_error}")
         try:
             interpreter = self._interpreter()
-            interpreter.set_input_term(json.dumps(input_document))
+            # Input builds the term directly; set_input_term would re-parse JSON text
+            interpreter.set_input(Input(_plain(input_document)))
             output = interpreter.query_bundle_entrypoint(self._bundle, entrypoint(package))
             text = str(output)
             if not output.ok() or text.startswith("(error") or "<error>" in text:
@@ -81,6 +82,15 @@ class EmbeddedEngine:
 
     def close(self) -> None:
         self._local = threading.local()
+
+
+def _plain(value: Any) -> Any:
+    """Plain dicts and lists (builders may hand in read-only mappings or tuples)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _first_line(text: str) -> str:
