@@ -212,7 +212,7 @@ def cab_status(
         print_json(_status_json(result))
         return
     need = result.need
-    console.print(f"[bold]{intent}[/bold] {result.digest}")
+    console.print(f"[bold]{intent}[/bold] {result.digest}", soft_wrap=True)
     console.print(f"decision: {need.decision.value} (risk {result.risk.score})")
     if need.rings:
         roles = f" with roles {', '.join(need.roles)}" if need.roles else ""
@@ -220,17 +220,18 @@ def cab_status(
             f"needs {need.quorum} distinct approver(s){roles} for {', '.join(need.rings)}"
         )
     table = Table(title="Approvals", title_justify="left")
-    for column in ("Approver", "Rings", "Valid", "Reason", "File"):
-        table.add_column(column)
+    table.add_column("Approver", no_wrap=True)
+    table.add_column("Rings")
+    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Why")
     for v in result.approvals:
-        mark = "[green]yes[/green]" if v.valid else "[red]no[/red]"
+        verdict = "[green]valid[/green]" if v.valid else f"[red]{v.reason.value}[/red]"
         target = f" (exception {v.approval.exception})" if v.approval.exception else ""
         table.add_row(
-            v.approval.approver,
+            v.approval.approver.split("@")[0],
             ", ".join(v.approval.rings) + target,
-            mark,
-            v.reason.value + (f": {v.detail}" if v.detail else ""),
-            v.approval.source.file,
+            verdict,
+            v.detail or v.approval.source.file,
         )
     console.print(table)
     for e in result.exceptions:
