@@ -1,0 +1,69 @@
+"""The sandbox as a server: run in-process (tests, demo) or from ``eucora sandbox serve``."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from aiohttp import web
+
+from reconciler.sandbox._graph import GraphCore, GraphState, add_routes
+
+
+class Sandbox:
+    """``async with Sandbox() as sb:`` binds 127.0.0.1 on a free port and serves Graph."""
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.graph = GraphState()
+        self._core = GraphCore(self.graph, lambda: self.base_url)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def graph_url(self) -> str:
+        return f"{self.base_url}/v1.0"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.base_url}/{self.graph.tenant_id}/oauth2/v2.0/token"
+
+    def connection_info(self) -> dict[str, str]:
+        return {
+            "graphUrl": self.graph_url,
+            "tokenUrl": self.token_url,
+            "tenantId": self.graph.tenant_id,
+            "clientId": self.graph.client_id,
+            "clientSecret": self.graph.client_secret,
+        }
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        add_routes(app, self._core)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server
+        if self.port == 0 and server is not None and server.sockets:  # type: ignore[attr-defined]
+            self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
