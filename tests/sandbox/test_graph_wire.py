@@ -193,7 +193,9 @@ async def _upload(client: httpx.AsyncClient, base: str, payload: bytes) -> None:
         + "</BlockList>"
     )
     assert (await client.put(f"{sas}&comp=blocklist", content=xml)).status_code == 201
-    info = dict.fromkeys(("encryptionKey", "macKey", "initializationVector", "mac", "fileDigest"), "AAAA")
+    info = dict.fromkeys(
+        ("encryptionKey", "macKey", "initializationVector", "mac", "fileDigest"), "AAAA"
+    )
     info |= {"profileIdentifier": "ProfileVersion1", "fileDigestAlgorithm": "SHA256"}
     assert (
         await client.post(f"{file_url}/commit", json={"fileEncryptionInfo": info})
