@@ -12,6 +12,7 @@ to kopf errors in exactly one place; the CLI maps it to exit codes in exactly on
     ├── PolicyEvaluationError       policy engine could not decide (callers fail closed)
     ├── InvalidPolicyError          a policy set that must not be used (e.g. overrides a built-in)
     ├── StateStoreError             local state or audit log unusable
+    ├── PackageError                an installer is missing, altered or malformed
     └── TenantError                 Intune / Jamf Pro API failures
         ├── TransientTenantError    429, 5xx, timeouts, resets: retry later
         │   └── CircuitOpenError    breaker open for a tenant/service
@@ -77,6 +78,12 @@ class InvalidPolicyError(EucoraError):
         super().__init__(message)
         self.file = file
         self.line = line
+
+
+class PackageError(EucoraError):
+    """An installer file that must not be uploaded: missing, wrong hash or size, malformed."""
+
+    reason = "PackageInvalid"
 
 
 class StateStoreError(EucoraError):

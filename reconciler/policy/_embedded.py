@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 from regopy import Input, Interpreter
 
+from reconciler.domain.models import thaw
 from reconciler.domain.ports import PolicyDecision
 from reconciler.policy._decision import fail_closed, parse_decision
 from reconciler.policy._policyset import DECISIONS, PolicySet
@@ -62,7 +63,7 @@ class EmbeddedEngine:
         try:
             interpreter = self._interpreter()
             # Input builds the term directly; set_input_term would re-parse JSON text
-            interpreter.set_input(Input(_plain(input_document)))
+            interpreter.set_input(Input(thaw(input_document)))
             output = interpreter.query_bundle_entrypoint(self._bundle, entrypoint(package))
             text = str(output)
             if not output.ok() or text.startswith("(error") or "<error>" in text:
@@ -82,15 +83,6 @@ class EmbeddedEngine:
 
     def close(self) -> None:
         self._local = threading.local()
-
-
-def _plain(value: Any) -> Any:
-    """Plain dicts and lists (builders may hand in read-only mappings or tuples)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _first_line(text: str) -> str:
