@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -24,6 +25,7 @@ from reconciler.domain.tenant import (
     Assignment,
     AssignmentIntent,
     DesiredApp,
+    InstallCounts,
     ObservedApp,
     Platform,
     TargetKind,
@@ -32,6 +34,8 @@ from reconciler.domain.tenant import (
 )
 
 WIN32 = "#microsoft.graph.win32LobApp"
+REPORT = "/deviceManagement/reports/retrieveDeviceAppInstallationStatusReport"
+REPORT_PAGE = 1000
 APPS = "/deviceAppManagement/mobileApps"
 BATCH_SIZE = 20
 BLOCK_SIZE = 4 * 1024 * 1024
@@ -80,21 +84,100 @@ class IntuneConnector:
         before = self.graph.requests
         raw = await self._list_apps()
         assignments = await self._assignments([a["id"] for a in raw])
-        apps = tuple(self._observed(a, assignments.get(a["id"], ())) for a in raw)
+        managed = [a["id"] for a in raw if parse_marker(a.get("notes")) is not None]
+        install: dict[str, dict[str, InstallCounts]] = {}
+        if ring_groups and managed:
+            device_groups = await self._device_groups(ring_groups)
+            install = await self._install_counts(managed, device_groups)
+        apps = tuple(
+            self._observed(a, assignments.get(a["id"], ()), install.get(a["id"], {})) for a in raw
+        )
         return TenantSnapshot(Platform.WINDOWS, apps, requests=self.graph.requests - before)
 
-    async def _list_apps(self) -> list[dict[str, Any]]:
-        url: str | None = APPS
-        params: dict[str, Any] | None = {
-            "$filter": "isof('microsoft.graph.win32LobApp')",
-            "$top": self.page_size,
+    async def _paged(self, url: str, params: dict[str, Any] | None) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        next_url: str | None = url
+        while next_url:
+            body = (await self.graph.request("GET", next_url, params=params)).json()
+            items.extend(body.get("value", []))
+            next_url, params = body.get("@odata.nextLink"), None
+        return items
+
+    async def _device_groups(self, ring_groups: Sequence[str]) -> dict[str, str]:
+        """managedDevice id → ring group id (group members are Entra device objects)."""
+        by_entra_id: dict[str, str] = {}
+        for group in ring_groups:
+            members = await self._paged(
+                f"/groups/{group}/members", {"$select": "id,deviceId", "$top": 999}
+            )
+            for member in members:
+                if member.get("deviceId"):
+                    by_entra_id[str(member["deviceId"])] = group
+        devices = await self._paged(
+            "/deviceManagement/managedDevices", {"$select": "id,azureADDeviceId", "$top": 999}
+        )
+        return {
+            str(d["id"]): by_entra_id[str(d.get("azureADDeviceId"))]
+            for d in devices
+            if str(d.get("azureADDeviceId")) in by_entra_id
         }
-        apps: list[dict[str, Any]] = []
-        while url:
-            body = (await self.graph.request("GET", url, params=params)).json()
-            apps.extend(body.get("value", []))
-            url, params = body.get("@odata.nextLink"), None
-        return apps
+
+    async def _install_counts(
+        self, app_ids: Sequence[str], device_groups: dict[str, str]
+    ) -> dict[str, dict[str, InstallCounts]]:
+        """Per app and ring group, from the install-status report, 20 reports per $batch."""
+        counts: dict[str, dict[str, InstallCounts]] = {a: {} for a in app_ids}
+        pending = [(app_id, 0) for app_id in app_ids]
+        while pending:
+            chunk, pending = pending[:BATCH_SIZE], pending[BATCH_SIZE:]
+            requests = [
+                {
+                    "id": str(i),
+                    "method": "POST",
+                    "url": REPORT,
+                    "headers": {"Content-Type": "application/json"},
+                    "body": {
+                        "select": ["DeviceId", "AppInstallState", "AppInstallState_loc"],
+                        "filter": f"(ApplicationId eq '{app_id}')",
+                        "skip": skip,
+                        "top": REPORT_PAGE,
+                        "orderBy": [],
+                    },
+                }
+                for i, (app_id, skip) in enumerate(chunk)
+            ]
+            body = (await self.graph.request("POST", "/$batch", json={"requests": requests})).json()
+            answered = set()
+            for answer in body.get("responses", []):
+                app_id, skip = chunk[int(answer["id"])]
+                status = int(answer.get("status", 500))
+                if status in (429, 500, 502, 503, 504):
+                    continue
+                answered.add(int(answer["id"]))
+                if status != 200:
+                    continue
+                report = _report_body(answer.get("body"))
+                rows = _rows(report)
+                for row in rows:
+                    group = device_groups.get(str(row.get("DeviceId")))
+                    if group is not None:
+                        counts[app_id][group] = counts[app_id].get(group, InstallCounts()) + _count(
+                            row
+                        )
+                if skip + len(rows) < int(report.get("TotalRowCount", 0)) and rows:
+                    pending.append((app_id, skip + len(rows)))
+            retry = [item for i, item in enumerate(chunk) if i not in answered]
+            if retry and len(retry) == len(chunk):
+                raise TransientTenantError(
+                    "graph $batch throttled every report request", status=429
+                )
+            pending = retry + pending
+        return counts
+
+    async def _list_apps(self) -> list[dict[str, Any]]:
+        return await self._paged(
+            APPS, {"$filter": "isof('microsoft.graph.win32LobApp')", "$top": self.page_size}
+        )
 
     async def _assignments(self, app_ids: Sequence[str]) -> dict[str, tuple[Assignment, ...]]:
         result: dict[str, tuple[Assignment, ...]] = {}
@@ -126,7 +209,11 @@ class IntuneConnector:
         return result
 
     @staticmethod
-    def _observed(app: dict[str, Any], assignments: tuple[Assignment, ...]) -> ObservedApp:
+    def _observed(
+        app: dict[str, Any],
+        assignments: tuple[Assignment, ...],
+        install: dict[str, InstallCounts],
+    ) -> ObservedApp:
         return ObservedApp(
             platform=Platform.WINDOWS,
             id=str(app["id"]),
@@ -136,6 +223,7 @@ class IntuneConnector:
             properties=MappingProxyType({k: app[k] for k in OWNED if k in app}),
             assignments=assignments,
             content_ready=app.get("publishingState") == "published",
+            install=MappingProxyType(install),
         )
 
     # --- writes ----------------------------------------------------------------
@@ -249,6 +337,35 @@ class IntuneConnector:
 
     async def aclose(self) -> None:
         await self.graph.aclose()
+
+
+def _report_body(body: Any) -> dict[str, Any]:
+    """Reports answer as application/octet-stream; in a $batch that body may arrive base64."""
+    if isinstance(body, str):
+        try:
+            body = json.loads(base64.b64decode(body))
+        except ValueError:
+            body = json.loads(body)
+    return body if isinstance(body, dict) else {}
+
+
+def _rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Schema/Values rows as dicts keyed by column name."""
+    columns = [c.get("Column") for c in report.get("Schema", [])]
+    return [dict(zip(columns, values, strict=False)) for values in report.get("Values", [])]
+
+
+def _count(row: dict[str, Any]) -> InstallCounts:
+    text = str(row.get("AppInstallState_loc") or row.get("AppInstallState") or "").lower()
+    if "fail" in text:
+        return InstallCounts(failed=1)
+    if "pending" in text:
+        return InstallCounts(pending=1)
+    if "not applicable" in text or text == "notapplicable":
+        return InstallCounts(not_applicable=1)
+    if text == "installed":
+        return InstallCounts(installed=1)
+    return InstallCounts()
 
 
 def _assignment(value: dict[str, Any]) -> Assignment:

@@ -25,11 +25,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from aiohttp import web
+
+from reconciler.sandbox._fleet import WindowsFleet, _intent_for
 
 APP_TYPES = frozenset(
     {
@@ -60,6 +63,29 @@ REQUIRED_WIN32 = (
 MAX_PAGE = 100
 MAX_BATCH = 20
 Reply = tuple[int, Any]
+REPORT_COLUMNS = (
+    ("DeviceName", "String"),
+    ("DeviceId", "String"),
+    ("UserPrincipalName", "String"),
+    ("Platform", "String"),
+    ("AppVersion", "String"),
+    ("AppInstallState", "Int32"),
+    ("AppInstallState_loc", "String"),
+    ("AppInstallStateDetails", "String"),
+    ("HexErrorCode", "String"),
+    ("LastModifiedDateTime", "DateTime"),
+)
+STATES: Final = MappingProxyType(
+    {"installed": 1, "failed": 2, "notInstalled": 3, "pendingInstall": 5}
+)
+LABELS: Final = MappingProxyType(
+    {
+        "installed": "Installed",
+        "failed": "Failed",
+        "notInstalled": "Not installed",
+        "pendingInstall": "Install pending",
+    }
+)
 
 
 class GraphError(Exception):
@@ -96,6 +122,7 @@ class GraphState:
     assignments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     content: dict[str, dict[str, dict[str, ContentFile]]] = field(default_factory=dict)
     blobs: dict[str, ContentFile] = field(default_factory=dict)
+    fleet: WindowsFleet = field(default_factory=lambda: WindowsFleet(0))
     requests: int = 0
     writes: int = 0
 
@@ -134,6 +161,22 @@ class GraphCore:
                 re.compile(content + r"/(?P<cv>\d+)/files/(?P<file>[0-9a-f-]{36})/commit"),
                 self.commit_file,
                 True,
+            ),
+            (
+                "GET",
+                re.compile(r"/groups/(?P<group>[0-9a-fA-F-]{36})/members"),
+                self.group_members,
+                False,
+            ),
+            ("GET", re.compile(r"/deviceManagement/managedDevices"), self.managed_devices, False),
+            (
+                "POST",
+                re.compile(
+                    r"/deviceManagement/reports/"
+                    r"(?:retrieveDeviceAppInstallationStatusReport|getDeviceInstallStatusReport)"
+                ),
+                self.install_report,
+                False,
             ),
         ]
 
@@ -445,6 +488,96 @@ class GraphCore:
             item.committed = b"".join(item.blocks[i] for i in ids)
             return 201
         return 400
+
+    # --- fleet: groups, devices, install reports -------------------------------
+
+    def _page(
+        self, items: list[dict[str, Any]], query: dict[str, str], path: str, version: str
+    ) -> Reply:
+        try:
+            top = min(int(query.get("$top", MAX_PAGE)), 999)
+            skip = int(query.get("$skip", 0))
+        except ValueError as exc:
+            raise GraphError(400, "BadRequest", "Invalid $top or $skip") from exc
+        body: dict[str, Any] = {"value": items[skip : skip + top]}
+        if skip + top < len(items):
+            params = {**query, "$top": str(top), "$skip": str(skip + top)}
+            body["@odata.nextLink"] = f"{self.public_url()}/{version}{path}?{urlencode(params)}"
+        return 200, body
+
+    def group_members(self, *, group: str, query: dict[str, str], version: str, **_: Any) -> Reply:
+        members = [
+            {
+                "@odata.type": "#microsoft.graph.device",
+                "id": d.object_id,
+                "deviceId": d.azure_ad_device_id,
+                "displayName": d.name,
+                "operatingSystem": "Windows",
+            }
+            for d in self.state.fleet.devices
+            if d.group_id == group
+        ]
+        return self._page(members, query, f"/groups/{group}/members", version)
+
+    def managed_devices(self, *, query: dict[str, str], version: str, **_: Any) -> Reply:
+        devices = [
+            {
+                "id": d.id,
+                "deviceName": d.name,
+                "operatingSystem": "Windows",
+                "osVersion": "10.0.22631.4460",
+                "azureADDeviceId": d.azure_ad_device_id,
+                "complianceState": "compliant",
+                "lastSyncDateTime": (d.next_check_in - timedelta(hours=d.check_in_every)).strftime(
+                    "%Y-%m-%dT%H:%M:%SZ"
+                ),
+                "userPrincipalName": f"{d.name.lower()}@contoso.example",
+                "serialNumber": d.name[-5:],
+                "model": "Latitude 7440",
+            }
+            for d in self.state.fleet.devices
+        ]
+        return self._page(devices, query, "/deviceManagement/managedDevices", version)
+
+    def install_report(self, *, body: Any, **_: Any) -> Reply:
+        data = self._object(body)
+        match = re.search(r"ApplicationId eq '([0-9a-f-]{36})'", str(data.get("filter", "")))
+        if not match:
+            raise GraphError(400, "BadRequest", "filter must name an ApplicationId")
+        app = self._app(match[1])
+        items = self.state.assignments.get(app["id"], [])
+        rows = []
+        for device in self.state.fleet.devices:
+            intent = _intent_for(device, items)
+            record = self.state.fleet.installs.get((device.id, app["id"]))
+            if intent is None and record is None:
+                continue
+            state = record.state if record else "pendingInstall"
+            when = (record.at if record else self.state.fleet.now).strftime("%Y-%m-%dT%H:%M:%S")
+            rows.append(
+                [
+                    device.name,
+                    device.id,
+                    f"{device.name.lower()}@contoso.example",
+                    "Windows",
+                    str(app.get("displayVersion") or ""),
+                    STATES[state],
+                    LABELS[state],
+                    "",
+                    record.error if record else "",
+                    when,
+                ]
+            )
+        columns = REPORT_COLUMNS
+        wanted = data.get("select") or [c for c, _ in columns]
+        index = [i for i, (c, _) in enumerate(columns) if c in wanted]
+        skip, top = int(data.get("skip", 0)), int(data.get("top", 50))
+        return 200, {
+            "TotalRowCount": len(rows),
+            "Schema": [{"Column": columns[i][0], "PropertyType": columns[i][1]} for i in index],
+            "Values": [[row[i] for i in index] for row in rows[skip : skip + top]],
+            "SessionId": "",
+        }
 
     # --- $batch ----------------------------------------------------------------
 

@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 
 from aiohttp import web
 
+from reconciler.sandbox._fleet import WindowsFleet
 from reconciler.sandbox._graph import GraphCore, GraphState, add_routes
+
+DEFAULT_RING_GROUPS: tuple[tuple[str, float], ...] = (
+    ("3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b01", 60),
+    ("3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b02", 140),
+    ("3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b03", 420),
+    ("3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b04", 980),
+    ("3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b05", 1200),
+)
 
 
 class Sandbox:
     """``async with Sandbox() as sb:`` binds 127.0.0.1 on a free port and serves Graph."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 0,
+        devices_windows: int = 2000,
+        ring_groups: Sequence[tuple[str, float]] = DEFAULT_RING_GROUPS,
+    ) -> None:
         self.host = host
         self.port = port
-        self.graph = GraphState()
+        self.graph = GraphState(fleet=WindowsFleet.spread(seed, devices_windows, ring_groups))
         self._core = GraphCore(self.graph, lambda: self.base_url)
         self._runner: web.AppRunner | None = None
 
@@ -30,6 +48,14 @@ class Sandbox:
     @property
     def token_url(self) -> str:
         return f"{self.base_url}/{self.graph.tenant_id}/oauth2/v2.0/token"
+
+    def advance(self, hours: float) -> int:
+        """Move simulated time; devices check in and install. Returns the check-ins."""
+        return self.graph.fleet.advance(hours, self.graph.apps, self.graph.assignments)
+
+    def set_success_rate(self, display_name: str, probability: float) -> None:
+        """Make builds whose display name contains ``display_name`` succeed this often."""
+        self.graph.fleet.success_by_name[display_name] = probability
 
     def connection_info(self) -> dict[str, str]:
         return {

@@ -112,3 +112,52 @@ async def test_a_crash_after_create_is_seen_on_the_next_snapshot(
     await connector.create_app(app)  # ...and the process dies before recording the id
     (found,) = (await connector.snapshot([])).managed()["vlc-3.0.21"]
     assert found.marker == app.marker and not found.content_ready
+
+
+async def test_install_status_per_ring_group_evolves_with_the_fleet() -> None:
+    async with Sandbox(seed=7, devices_windows=400) as sandbox:
+        http = new_http_client(max_connections=10)
+        graph = ServiceClient(
+            base_url=sandbox.graph_url,
+            service="graph",
+            credentials=ClientCredentials(
+                http, [sandbox.token_url], sandbox.graph.client_id, sandbox.graph.client_secret
+            ),
+            client=http,
+        )
+        connector = IntuneConnector(graph)
+        sandbox.set_success_rate("Google Chrome", 0.92)  # a bad build
+        ids = {}
+        for name in ("7zip-24.08", "chrome-131.0.6778"):
+            app = windows_app(name)
+            ids[name] = await connector.create_app(app)
+            await connector.upload_content(ids[name], app, STORE)
+            await connector.set_assignments(ids[name], required(LAB, CANARY))
+        lab_devices = sum(1 for d in sandbox.graph.fleet.devices if d.group_id == LAB)
+        canary_devices = sum(1 for d in sandbox.graph.fleet.devices if d.group_id == CANARY)
+
+        def counts(snapshot: object, name: str) -> dict[str, object]:
+            (app,) = snapshot.managed()[name]  # type: ignore[attr-defined]
+            return dict(app.install)
+
+        before = await connector.snapshot([LAB, CANARY])
+        zip_before = counts(before, "7zip-24.08")
+        assert zip_before[LAB].pending == lab_devices and zip_before[LAB].reporting == 0
+        sandbox.advance(24)  # every device checks in at least three times
+        after = await connector.snapshot([LAB, CANARY])
+        zip_after, chrome = counts(after, "7zip-24.08"), counts(after, "chrome-131.0.6778")
+        assert (
+            zip_after[LAB].reporting == lab_devices
+            and zip_after[CANARY].reporting == canary_devices
+        )
+        assert zip_after[CANARY].success_rate > 0.97
+        rate = (chrome[LAB] + chrome[CANARY]).success_rate
+        assert 0.85 < rate < 0.97  # about 8 % of installs of the bad build fail
+        # the connector's figures are the fleet's ground truth, group by group
+        group_of = {d.id: d.group_id for d in sandbox.graph.fleet.devices}
+        truth = {LAB: 0, CANARY: 0}
+        for (device, app_id), record in sandbox.graph.fleet.installs.items():
+            if app_id == ids["chrome-131.0.6778"] and record.state == "failed":
+                truth[group_of[device]] += 1
+        assert (chrome[LAB].failed, chrome[CANARY].failed) == (truth[LAB], truth[CANARY])
+        await connector.aclose()
