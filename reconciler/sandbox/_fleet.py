@@ -4,7 +4,8 @@ Devices are spread over the ring groups, check in every few hours of simulated t
 install every published app assigned to them as ``required`` (``uninstall`` removes it).
 Each install succeeds with the app's success probability (high by default; a "bad build"
 can be set to fail, say, 8 %). Outcomes are drawn from a generator seeded by (seed,
-device, app), so a run is the same whatever order things happen in.
+device name, app display name), so a run is the same whatever order things happen in and
+whatever ids the tenant hands out.
 """
 
 from __future__ import annotations
@@ -121,8 +122,9 @@ class WindowsFleet:
                 continue
             if record is not None and record.state in ("installed", "failed"):
                 continue
-            draw = random.Random(f"{self.seed}:{device.id}:{app_id}").random()
-            probability = self.success_probability(app_id, str(app.get("displayName", "")))
+            name = str(app.get("displayName", ""))
+            draw = random.Random(f"{self.seed}:{device.name}:{name}").random()
+            probability = self.success_probability(app_id, name)
             if draw < probability:
                 self.installs[key] = InstallRecord("installed", at)
             else:
