@@ -13,6 +13,7 @@ the pure-Python one) for events and nodes, with our own constructor so that:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,11 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 MAX_NODES_PER_DOCUMENT = 200_000
 MAX_DEPTH = 64
+#: libyaml's composer recurses in C: tens of thousands of nested collections overflow the C
+#: stack and kill the process. A collection level needs one indicator character
+#: (``[{-?:``), so text with fewer of them cannot nest dangerously deep; other text has its
+#: depth measured on the (iterative) event stream before anything is composed.
+_INDICATOR_BUDGET = 2_000
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -118,6 +124,11 @@ def parse_yaml(text: str, file: str) -> ParsedFile:
     findings: list[Finding] = []
     documents: list[YamlDocument] = []
     try:
+        if sum(text.count(c) for c in "[{-?:") > _INDICATOR_BUDGET:
+            deep = _first_too_deep(text)
+            if deep is not None:
+                message = f"nesting deeper than {MAX_DEPTH} levels"
+                return ParsedFile([], [Finding(file, *deep, "", Code.YAML_TOO_COMPLEX, message)])
         for index, root in enumerate(_compose_all(text)):
             if root is None:
                 continue
@@ -141,6 +152,26 @@ def parse_yaml(text: str, file: str) -> ParsedFile:
             Finding(file, 1, 1, "", Code.YAML_TOO_COMPLEX, f"nesting deeper than {MAX_DEPTH}")
         )
     return ParsedFile(documents, findings)
+
+
+def _first_too_deep(text: str) -> Position | None:
+    """Where the event stream first nests deeper than MAX_DEPTH, if it does."""
+    loader = _Loader(text)
+    depth = 0
+    try:
+        while True:
+            event = loader.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                return None
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    return (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
 
 
 def _compose_all(text: str) -> Iterator[Node | None]:
@@ -206,7 +237,15 @@ class _Builder:
         if constructor is None:
             self._unsupported(node, path, f"tag {tag!r}")
             return node.value
-        return constructor(node)
+        try:
+            value = constructor(node)
+        except (ValueError, TypeError, KeyError, yaml.constructor.ConstructorError):
+            # an explicit tag on text that is not of that type: !!int abc
+            self._unsupported(node, path, f"{node.value!r} is not a valid {tag.rsplit(':', 1)[-1]}")
+            return node.value
+        if isinstance(value, float) and not math.isfinite(value):
+            self._unsupported(node, path, f"non-finite number {node.value!r}")
+        return value
 
     def _mapping(self, node: MappingNode, path: tuple[PathPart, ...], depth: int) -> dict[str, Any]:
         if node.tag != _MAP:
@@ -219,11 +258,8 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 self._unsupported(key_node, path, "non-scalar mapping key")
                 continue
-            key = (
-                key_node.value
-                if key_node.tag in (_STR, _TIMESTAMP)
-                else str(self._scalar(key_node, path))
-            )
+            # keys stay as written: `on:` is the field "on", not the boolean true
+            key = key_node.value
             if key in result:
                 line, column = _position(key_node)
                 self.findings.append(

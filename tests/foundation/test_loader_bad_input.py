@@ -451,3 +451,32 @@ def test_hidden_and_policy_directories_are_not_documents(tmp_path: Path) -> None
 def test_not_a_directory_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(NotADirectoryError):
         load_repo(tmp_path / "missing")
+
+
+def test_deep_nesting_is_refused_before_the_c_parser_sees_it(tmp_path: Path) -> None:
+    # 100,000 nested brackets overflow libyaml's recursive composer (a segfault, not a
+    # Python error), though the file is far under the size cap
+    deep = "a: " + "[" * 100_000 + "]" * 100_000 + "\n"
+    result = load_repo(make_repo(tmp_path, {"intents/deep.yaml": deep}))
+    (finding,) = [f for f in result.findings if f.file == "intents/deep.yaml"]
+    assert (finding.code, finding.line) == (Code.YAML_TOO_COMPLEX, 1)
+    assert "7zip-24.08" in result.repo.intents
+
+
+@pytest.mark.parametrize(
+    "value", ["!!int abc", "!!bool maybe", "!!float x", ".nan", "-.inf", ".Inf"]
+)
+def test_bad_explicit_tags_and_non_finite_numbers_are_findings(tmp_path: Path, value: str) -> None:
+    text = intent(**{"targetUsers: 10": f"targetUsers: {value}"})
+    result = load_repo(make_repo(tmp_path, {"intents/demo.yaml": text}))
+    codes = {f.code for f in result.findings if f.file == "intents/demo.yaml"}
+    assert Code.YAML_UNSUPPORTED in codes
+    assert all(f.line == 12 for f in result.findings if f.code == Code.YAML_UNSUPPORTED)
+
+
+def test_keys_stay_as_written(tmp_path: Path) -> None:
+    # YAML 1.1 would read `on:` as the boolean true; a field name is a name
+    text = intent(**{"  targetUsers: 10\n": "  targetUsers: 10\n  on: yes\n"})
+    result = load_repo(make_repo(tmp_path, {"intents/demo.yaml": text}))
+    (finding,) = [f for f in result.findings if f.file == "intents/demo.yaml"]
+    assert (finding.code, finding.path) == (Code.UNKNOWN_FIELD, "/spec/on")
