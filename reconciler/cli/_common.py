@@ -80,6 +80,8 @@ def handle_errors() -> Iterator[None]:
         fail(str(exc), EXIT_USAGE)
     except EucoraError as exc:
         fail(f"{exc.reason}: {exc.message}", EXIT_FINDINGS if not exc.transient else EXIT_USAGE)
+    except Exception as exc:  # an internal error: say so plainly, exit 2, no traceback
+        fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_USAGE)
 
 
 def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -81,7 +81,8 @@ def _escape_property(text: str) -> str:
 def render_findings(result: LoadResult) -> None:
     if not result.findings:
         console.print(
-            f"[green]✓[/green] {result.documents} documents in {result.files} files: no findings"
+            f"[green]✓[/green] {_count(result.documents, 'document')} in "
+            f"{_count(result.files, 'file')}: no findings"
         )
         return
     for file, group in groupby(result.findings, key=lambda f: f.file):
@@ -96,9 +97,13 @@ def render_findings(result: LoadResult) -> None:
         console.print(table)
     files = len({f.file for f in result.findings})
     console.print(
-        f"[red]✗[/red] {len(result.findings)} findings in {files} files "
-        f"({result.documents} documents in {result.files} files checked)"
+        f"[red]✗[/red] {_count(len(result.findings), 'finding')} in {_count(files, 'file')} "
+        f"({_count(result.documents, 'document')} in {_count(result.files, 'file')} checked)"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 @command("digest")

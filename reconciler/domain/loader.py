@@ -246,10 +246,11 @@ class _Loader:
         if not isinstance(kind, str):
             kind = repr(kind)
         if api_version != schemas.API_VERSION:
+            what = "missing" if api_version is None else f"{api_version!r} is not"
             at(
                 ("apiVersion",),
                 Code.UNKNOWN_API_VERSION,
-                f"apiVersion {api_version!r} is not {schemas.API_VERSION!r}",
+                f"apiVersion {what} {schemas.API_VERSION!r}",
             )
             return
         if kind not in schemas.SCHEMA_FILES:
@@ -372,7 +373,11 @@ class _Loader:
                     )
                 )
             return None
-        entries = sorted(fleets.values(), key=lambda e: (e.source.file, e.source.index))
+        # fleet.yaml is where people look first, so it wins over another FleetConfig
+        entries = sorted(
+            fleets.values(),
+            key=lambda e: (e.source.file != "fleet.yaml", e.source.file, e.source.index),
+        )
         for extra in entries[1:]:
             self._report(
                 extra,
@@ -538,7 +543,8 @@ class _Loader:
             return MappingProxyType({n: e.model for n, e in by_kind.get(kind, {}).items()})
 
         fleets = sorted(
-            by_kind.get("FleetConfig", {}).values(), key=lambda e: (e.source.file, e.source.index)
+            by_kind.get("FleetConfig", {}).values(),
+            key=lambda e: (e.source.file != "fleet.yaml", e.source.file, e.source.index),
         )
         return FleetRepo(
             fleet=fleets[0].model if fleets else None,

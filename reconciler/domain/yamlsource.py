@@ -145,6 +145,12 @@ def parse_yaml(text: str, file: str) -> ParsedFile:
             documents.append(YamlDocument(index, data, line, column, root))
     except yaml.MarkedYAMLError as exc:
         findings.append(_syntax_finding(exc, file))
+    except yaml.reader.ReaderError as exc:
+        offset = max(0, min(exc.position, len(text)))
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        message = f"invalid YAML: character {exc.character!r} is not allowed ({exc.reason})"
+        findings.append(Finding(file, line, column, "", Code.YAML_SYNTAX, message))
     except yaml.YAMLError as exc:  # errors without a position
         findings.append(Finding(file, 1, 1, "", Code.YAML_SYNTAX, f"invalid YAML: {exc}"))
     except RecursionError:

@@ -480,3 +480,19 @@ def test_keys_stay_as_written(tmp_path: Path) -> None:
     result = load_repo(make_repo(tmp_path, {"intents/demo.yaml": text}))
     (finding,) = [f for f in result.findings if f.file == "intents/demo.yaml"]
     assert (finding.code, finding.path) == (Code.UNKNOWN_FIELD, "/spec/on")
+
+
+def test_control_characters_are_located(tmp_path: Path) -> None:
+    text = intent(**{"name: Demo": "name: De\x07mo"})
+    result = load_repo(make_repo(tmp_path, {"intents/demo.yaml": text}))
+    (finding,) = [f for f in result.findings if f.file == "intents/demo.yaml"]
+    assert (finding.code, finding.line, finding.column) == (Code.YAML_SYNTAX, 7, 13)
+
+
+def test_fleet_yaml_wins_over_another_fleet_config(tmp_path: Path) -> None:
+    other = example_text("fleet.yaml").replace("name: contoso", "name: aaa")
+    result = load_repo(make_repo(tmp_path, {"aa-fleet.yaml": other}))
+    assert result.repo.fleet is not None and result.repo.fleet.name == "contoso"
+    assert [(f.file, f.code) for f in result.findings] == [
+        ("aa-fleet.yaml", Code.MULTIPLE_FLEET_CONFIGS)
+    ]
