@@ -114,3 +114,52 @@ async def test_suspended_source_materializes_nothing(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+async def test_intent_removed_from_git_is_deleted_on_requested_reconcile(
+    cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
+    cluster.objects[GS, "fleet", "src"] = {
+        "apiVersion": "eucora.io/v1alpha1", "kind": "GitSource",
+        "metadata": {"name": "src", "namespace": "fleet", "uid": "uid-src", "resourceVersion": "1"},
+        "spec": {"url": f"file://{fleet_git}", "interval": "1h"},
+    }  # fmt: skip
+
+    def live() -> set[str]:
+        return {
+            k[2] for k in list(cluster.objects)
+            if "deploymentintents" in str(k[0]) and not cluster.objects[k].deleted
+        }  # fmt: skip
+
+    task = await _run(cluster, tmp_path)
+    try:
+        for _ in range(100):
+            if len(live()) == 14:
+                break
+            await asyncio.sleep(0.1)
+        assert "vlc-3.0.21" in live()
+        repo = git.Repo(fleet_git)
+        repo.git.rm("intents/vlc-3.0.21.yaml")
+        repo.git.commit("-m", "drop vlc", "--no-gpg-sign", env={
+            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})  # fmt: skip
+        async with httpx.AsyncClient(base_url=str(cluster.url).rstrip("/")) as http:
+            await http.patch(
+                "/apis/eucora.io/v1alpha1/namespaces/fleet/gitsources/src",
+                json={"metadata": {"annotations": {
+                    "eucora.io/reconcile-requested-at": "2026-11-23T00:00:00Z"}}},
+                headers={"Content-Type": "application/merge-patch+json"},
+            )  # fmt: skip
+        for _ in range(100):
+            if "vlc-3.0.21" not in live():
+                break
+            await asyncio.sleep(0.1)
+        assert "vlc-3.0.21" not in live()
+        assert len(live()) == 13
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
