@@ -111,7 +111,7 @@ class WindowsFleet:
             app = apps.get(app_id)
             if app is None:
                 continue
-            intent = _intent_for(device, items)
+            intent = intent_for(device, items)
             key = (device.id, app_id)
             record = self.installs.get(key)
             if intent == "uninstall":
@@ -131,7 +131,7 @@ class WindowsFleet:
                 self.installs[key] = InstallRecord("failed", at, "0x80070643")
 
 
-def _intent_for(device: Device, items: list[dict[str, object]]) -> str | None:
+def intent_for(device: Device, items: list[dict[str, object]]) -> str | None:
     """The assignment intent that applies to a device (exclusions win, as in Intune)."""
     found: str | None = None
     for item in items:

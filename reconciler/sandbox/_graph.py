@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from aiohttp import web
 
-from reconciler.sandbox._fleet import WindowsFleet, _intent_for
+from reconciler.sandbox._fleet import WindowsFleet, intent_for
 
 APP_TYPES = frozenset(
     {
@@ -548,7 +548,7 @@ class GraphCore:
         items = self.state.assignments.get(app["id"], [])
         rows = []
         for device in self.state.fleet.devices:
-            intent = _intent_for(device, items)
+            intent = intent_for(device, items)
             record = self.state.fleet.installs.get((device.id, app["id"]))
             if intent is None and record is None:
                 continue
