@@ -1,0 +1,80 @@
+"""``eucora operator``: run the Kubernetes operator and generate its CRDs from ``schemas/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from reconciler.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    OutputFormat,
+    app,
+    console,
+    print_json,
+)
+
+operator_app = typer.Typer(help="Kubernetes operator: run it, generate its CRDs.")
+app.add_typer(operator_app, name="operator")
+
+
+@operator_app.command("crds")
+def crds(
+    root: Annotated[Path, typer.Option("--root", help="Project root holding manifests/.")] = Path(),
+    write: Annotated[bool, typer.Option("--write", help="Write the files.")] = False,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
+) -> None:
+    """Check (default) or --write the generated CRDs in manifests/crds and the chart.
+
+    Exit 1 when a file is missing or differs from what the schemas generate.
+    """
+    from reconciler.operator import crds as generator  # noqa: PLC0415  (keeps kopf off other commands)
+
+    if write:
+        paths = generator.write(root)
+        stale: list[Path] = []
+    else:
+        paths, stale = [], generator.stale(root)
+    if output is OutputFormat.JSON:
+        print_json({"written": [str(p) for p in paths], "stale": [str(p) for p in stale]})
+    else:
+        table = Table("file", "state")
+        for path in paths:
+            table.add_row(str(path), "written")
+        for path in stale:
+            table.add_row(str(path), "[red]stale — run `eucora operator crds --write`[/]")
+        if paths or stale:
+            console.print(table)
+        else:
+            console.print("CRDs up to date.")
+    raise typer.Exit(EXIT_FINDINGS if stale else EXIT_OK)
+
+
+@operator_app.command("run")
+def run(
+    namespace: Annotated[
+        list[str] | None, typer.Option("--namespace", "-n", help="Namespaces to watch.")
+    ] = None,
+    all_namespaces: Annotated[bool, typer.Option("--all-namespaces", "-A")] = False,
+    peering: Annotated[str | None, typer.Option(help="Peering name for HA.")] = None,
+    liveness: Annotated[str, typer.Option(help="Probe endpoint.")] = "http://0.0.0.0:8080/healthz",
+) -> None:
+    """Run the operator (same as `kopf run -m reconciler.operator`)."""
+    import asyncio  # noqa: PLC0415
+
+    import kopf  # noqa: PLC0415
+
+    import reconciler.operator  # noqa: F401, PLC0415  (registers handlers)
+
+    asyncio.run(
+        kopf.operator(
+            namespaces=namespace or [],
+            clusterwide=all_namespaces,
+            peering_name=peering,
+            standalone=peering is None,
+            liveness_endpoint=liveness,
+        )
+    )

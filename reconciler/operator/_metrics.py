@@ -1,0 +1,23 @@
+"""Prometheus metrics of the operator, served on ``/metrics``."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+RECONCILE_SECONDS = Histogram(
+    "eucora_reconcile_duration_seconds", "Duration of one reconcile pass.", ["kind"]
+)
+GATE_DECISIONS = Counter(
+    "eucora_gate_decisions_total", "Promotion gate decisions.", ["ring", "result"]
+)
+DRIFT_DETECTED = Counter("eucora_drift_detected_total", "Drifted fields found.", ["platform"])
+DRIFT_CORRECTED = Counter("eucora_drift_corrected_total", "Drifted fields corrected.", ["platform"])
+API_REQUESTS = Counter("eucora_api_requests_total", "Tenant API requests.", ["connector", "status"])
+CIRCUIT_STATE = Gauge(
+    "eucora_circuit_open", "1 when a connector's circuit breaker is open.", ["connector"]
+)
+INTENTS = Gauge("eucora_intents", "Materialized intents by source.", ["namespace", "source"])
+
+
+def serve(port: int) -> None:
+    start_http_server(port)

@@ -1,0 +1,165 @@
+"""The real kopf machinery against kmock's in-memory Kubernetes API."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Any
+
+import git
+import kmock as kmock_lib
+import kopf
+import pytest
+
+import reconciler.operator  # noqa: F401  (registers handlers)
+from reconciler.operator._kube import IntentClient
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples/fleet-repo"
+GS = "eucora.io/v1alpha1/gitsources"
+DI = "eucora.io/v1alpha1/deploymentintents"
+
+
+@pytest.fixture()
+def fleet_git(tmp_path: Path) -> Path:
+    target = tmp_path / "fleet"
+    shutil.copytree(EXAMPLE, target)
+    repo = git.Repo.init(target, initial_branch="main")
+    repo.git.add("-A")
+    repo.git.commit("-m", "fleet", "--no-gpg-sign", env={
+        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})  # fmt: skip
+    return target
+
+
+@pytest.fixture()
+def cluster(kmock: Any) -> Any:
+    kmock.resources["v1/namespaces"] = {
+        "namespaced": False,
+        "kind": "Namespace",
+        "verbs": ["list", "watch", "get"],
+    }
+    for plural, kind in (("gitsources", "GitSource"), ("deploymentintents", "DeploymentIntent")):
+        kmock.resources[f"eucora.io/v1alpha1/{plural}"] = {
+            "namespaced": True, "kind": kind, "subresources": ["status"],
+            "verbs": ["list", "watch", "get", "patch", "create", "delete"],
+        }  # fmt: skip
+    return kmock
+
+
+async def _run(cluster: Any, tmp_path: Path) -> asyncio.Task[None]:
+    @kopf.on.login()
+    def login(**_: Any) -> kopf.ConnectionInfo:
+        return kopf.ConnectionInfo(server=str(cluster.url).rstrip("/"), insecure=True)
+
+    memo = kopf.Memo(intents=IntentClient(str(cluster.url).rstrip("/")))
+    return asyncio.create_task(kopf.operator(clusterwide=True, standalone=True, memo=memo))
+
+
+@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+async def test_git_source_materializes_intents(
+    cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
+    cluster.objects[GS, "fleet", "src"] = {
+        "apiVersion": "eucora.io/v1alpha1", "kind": "GitSource",
+        "metadata": {"name": "src", "namespace": "fleet", "uid": "uid-src", "resourceVersion": "1"},
+        "spec": {"url": f"file://{fleet_git}", "ref": {"branch": "main"}, "interval": "1h"},
+    }  # fmt: skip
+    task = await _run(cluster, tmp_path)
+    try:
+        for _ in range(100):
+            intents = [k for k in list(cluster.objects) if "deploymentintents" in str(k[0])]
+            if len(intents) >= 14:
+                break
+            await asyncio.sleep(0.1)
+        assert len(intents) == 14
+        obj = cluster.objects[DI, "fleet", "7zip-24.08"]
+        assert obj["metadata"]["ownerReferences"][0]["uid"] == "uid-src"
+        assert obj["spec"]["app"]["version"] == "24.08"
+        for _ in range(50):
+            status = cluster.objects[GS, "fleet", "src"].get("status", {})
+            if status.get("lastAppliedRevision"):
+                break
+            await asyncio.sleep(0.1)
+        head = git.Repo(fleet_git).head.commit.hexsha
+        assert status["lastAppliedRevision"] == head
+        ready = next(c for c in status["conditions"] if c["type"] == "Ready")
+        assert (ready["status"], ready["reason"]) == ("True", "Materialized")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+async def test_suspended_source_materializes_nothing(
+    cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
+    cluster.objects[GS, "fleet", "src"] = {
+        "apiVersion": "eucora.io/v1alpha1", "kind": "GitSource",
+        "metadata": {"name": "src", "namespace": "fleet", "uid": "uid-src", "resourceVersion": "1"},
+        "spec": {"url": f"file://{fleet_git}", "suspend": True},
+    }  # fmt: skip
+    task = await _run(cluster, tmp_path)
+    try:
+        for _ in range(50):
+            status = cluster.objects[GS, "fleet", "src"].get("status", {})
+            if status.get("conditions"):
+                break
+            await asyncio.sleep(0.1)
+        ready = next(c for c in status["conditions"] if c["type"] == "Ready")
+        assert (ready["status"], ready["reason"]) == ("False", "Suspended")
+        assert not [k for k in list(cluster.objects) if "deploymentintents" in str(k[0])]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+async def test_intent_removed_from_git_is_deleted_on_requested_reconcile(
+    cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
+    cluster.objects[GS, "fleet", "src"] = {
+        "apiVersion": "eucora.io/v1alpha1", "kind": "GitSource",
+        "metadata": {"name": "src", "namespace": "fleet", "uid": "uid-src", "resourceVersion": "1"},
+        "spec": {"url": f"file://{fleet_git}", "interval": "1h"},
+    }  # fmt: skip
+
+    def live() -> set[str]:
+        return {
+            k[2] for k in list(cluster.objects)
+            if "deploymentintents" in str(k[0]) and not cluster.objects[k].deleted
+        }  # fmt: skip
+
+    task = await _run(cluster, tmp_path)
+    try:
+        for _ in range(100):
+            if len(live()) == 14:
+                break
+            await asyncio.sleep(0.1)
+        assert "vlc-3.0.21" in live()
+        repo = git.Repo(fleet_git)
+        repo.git.rm("intents/vlc-3.0.21.yaml")
+        repo.git.commit("-m", "drop vlc", "--no-gpg-sign", env={
+            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})  # fmt: skip
+        async with httpx.AsyncClient(base_url=str(cluster.url).rstrip("/")) as http:
+            await http.patch(
+                "/apis/eucora.io/v1alpha1/namespaces/fleet/gitsources/src",
+                json={"metadata": {"annotations": {
+                    "eucora.io/reconcile-requested-at": "2026-11-23T00:00:00Z"}}},
+                headers={"Content-Type": "application/merge-patch+json"},
+            )  # fmt: skip
+        for _ in range(100):
+            if "vlc-3.0.21" not in live():
+                break
+            await asyncio.sleep(0.1)
+        assert "vlc-3.0.21" not in live()
+        assert len(live()) == 13
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
