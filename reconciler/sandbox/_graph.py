@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from reconciler.sandbox._fleet import Device, iso
+from reconciler.sandbox._fleet import Device, iso, stable_uuid
 from reconciler.sandbox._wire import Reply, graph_error
 
 LOB_TYPES = {
@@ -156,8 +156,14 @@ class GraphService:
     """State and handlers of the emulated Graph tenant."""
 
     def __init__(
-        self, devices: list[Device], now: Callable[[], datetime], page_size: int = 100
+        self,
+        devices: list[Device],
+        now: Callable[[], datetime],
+        page_size: int = 100,
+        seed: int = 0,
     ) -> None:
+        self.seed = seed
+        self._serial = 0
         self.apps: dict[str, App] = {}
         self.groups: dict[str, Group] = {}
         self.devices = [d for d in devices if d.platform == "windows"]
@@ -231,6 +237,11 @@ class GraphService:
         )
 
     # ---------------------------------------------------------------- helpers
+    def new_id(self, kind: str) -> str:
+        """GUIDs derived from the seed, so a replayed request sequence gives the same ids."""
+        self._serial += 1
+        return stable_uuid(self.seed, kind, self._serial)
+
     def _context(self, version: str, entity: str) -> str:
         return f"{self.base_url}/{version}/$metadata#{entity}"
 
@@ -322,7 +333,7 @@ class GraphService:
         data = {k: v for k, v in body.items() if k not in READ_ONLY}
         data.update(
             {
-                "id": str(uuid.uuid4()),
+                "id": self.new_id("app"),
                 "createdDateTime": stamp,
                 "lastModifiedDateTime": stamp,
                 "isFeatured": False,
@@ -524,7 +535,7 @@ class GraphService:
                     400, "BadRequest", f"Property '{key}' must be a non-negative integer."
                 )
         file = ContentFile(
-            id=str(uuid.uuid4()),
+            id=self.new_id("file"),
             name=str(body["name"]),
             size=int(body["size"]),
             size_encrypted=int(body.get("sizeEncrypted") or body["size"]),
@@ -621,7 +632,7 @@ class GraphService:
                     "Request_BadRequest",
                     f"Invalid value specified for property '{key}' of resource 'Group'.",
                 )
-        group_id = str(uuid.uuid4())
+        group_id = self.new_id("group")
         self.groups[group_id] = Group(group_id, _group_json(group_id, body, iso(self.now())))
         self.writes += 1
         return Reply(201, copy.deepcopy(self.groups[group_id].data))

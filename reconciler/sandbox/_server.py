@@ -106,7 +106,7 @@ class Sandbox:
         self.clock = SIM_EPOCH
         windows, macos = self.device_counts
         self.devices: list[Device] = build_devices(self.rings, windows, macos, self.seed)
-        self.graph = GraphService(self.devices, self.now, self.page_size)
+        self.graph = GraphService(self.devices, self.now, self.page_size, self.seed)
         self.graph.blob_files = {}
         self.jamf = JamfService(self.devices, self.now)
         for ring in self.rings:
