@@ -55,6 +55,7 @@ PACKAGE_OPTIONAL = {
     "ignoreConflicts": False,
     "suppressCloudUpload": False,
     "installIfReportedAvailable": False,
+    "osInstallerVersion": None,
     "indexed": False,
     "fillExistingUsers": False,
 }
