@@ -26,7 +26,7 @@ MAC_SHARE = 800 / 2800
 
 
 @sandbox_app.command("serve")
-def serve(
+def serve(  # noqa: PLR0917  (typer options)
     port: Annotated[
         int, typer.Option("--port", "-p", help="Port on 127.0.0.1 (0 = a free one).")
     ] = 0,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -293,7 +292,7 @@ class GraphService:
         return copy.deepcopy(app.data)
 
     # ---------------------------------------------------------------- apps
-    def list_apps(self, version: str, query: dict[str, str], body: Any) -> Reply:
+    def list_apps(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
         apps = [a for a in self.apps.values() if version == "beta" or not a.beta_only]
         flt = query.get("$filter", "").strip()
         if flt:
@@ -311,7 +310,7 @@ class GraphService:
             "deviceAppManagement/mobileApps",
         )
 
-    def create_app(self, version: str, query: dict[str, str], body: Any) -> Reply:
+    def create_app(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
         if not isinstance(body, dict):
             raise GraphError(400, "BadRequest", "Request body must be a JSON object.")
         odata_type = body.get("@odata.type")
@@ -369,7 +368,7 @@ class GraphService:
             | {"@odata.context": self._context(version, "deviceAppManagement/mobileApps/$entity")},
         )
 
-    def get_app(self, version: str, query: dict[str, str], body: Any, app: str) -> Reply:
+    def get_app(self, *, version: str, query: dict[str, str], body: Any, app: str) -> Reply:
         found = self._app(app, version)
         result = self._render_app(found)
         if "assignments" in query.get("$expand", ""):
@@ -380,7 +379,7 @@ class GraphService:
             | result,
         )
 
-    def patch_app(self, version: str, query: dict[str, str], body: Any, app: str) -> Reply:
+    def patch_app(self, *, version: str, query: dict[str, str], body: Any, app: str) -> Reply:
         found = self._app(app, version)
         if not isinstance(body, dict):
             raise GraphError(400, "BadRequest", "Request body must be a JSON object.")
@@ -417,7 +416,7 @@ class GraphService:
         self.writes += 1
         return Reply(204)
 
-    def delete_app(self, version: str, query: dict[str, str], body: Any, app: str) -> Reply:
+    def delete_app(self, *, version: str, query: dict[str, str], body: Any, app: str) -> Reply:
         self._app(app, version)
         del self.apps[app]
         for device in self.devices:
@@ -426,7 +425,7 @@ class GraphService:
         return Reply(204)
 
     # ---------------------------------------------------------------- assignments
-    def assign(self, version: str, query: dict[str, str], body: Any, app: str) -> Reply:
+    def assign(self, *, version: str, query: dict[str, str], body: Any, app: str) -> Reply:
         found = self._app(app, version)
         entries = body.get("mobileAppAssignments") if isinstance(body, dict) else None
         if not isinstance(entries, list):
@@ -457,7 +456,9 @@ class GraphService:
         self.writes += 1
         return Reply(204)
 
-    def list_assignments(self, version: str, query: dict[str, str], body: Any, app: str) -> Reply:
+    def list_assignments(
+        self, *, version: str, query: dict[str, str], body: Any, app: str
+    ) -> Reply:
         found = self._app(app, version)
         return Reply(
             200,
@@ -470,7 +471,7 @@ class GraphService:
         )
 
     def get_assignment(
-        self, version: str, query: dict[str, str], body: Any, app: str, aid: str
+        self, *, version: str, query: dict[str, str], body: Any, app: str, aid: str
     ) -> Reply:
         for assignment in self._app(app, version).assignments:
             if assignment["id"] == aid:
@@ -487,7 +488,7 @@ class GraphService:
         return found
 
     def create_content_version(
-        self, version: str, query: dict[str, str], body: Any, app: str, t: str
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str
     ) -> Reply:
         found = self._typed(app, t, version)
         cv = str(len(found.content_versions) + 1)
@@ -496,13 +497,13 @@ class GraphService:
         return Reply(201, {"@odata.type": "#microsoft.graph.mobileAppContent", "id": cv})
 
     def list_content_versions(
-        self, version: str, query: dict[str, str], body: Any, app: str, t: str
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str
     ) -> Reply:
         found = self._typed(app, t, version)
         return Reply(200, {"value": [{"id": cv} for cv in found.content_versions]})
 
     def get_content_version(
-        self, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str
     ) -> Reply:
         self._files(app, t, cv, version)
         return Reply(200, {"@odata.type": "#microsoft.graph.mobileAppContent", "id": cv})
@@ -521,7 +522,7 @@ class GraphService:
         return file
 
     def create_file(
-        self, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str
     ) -> Reply:
         files = self._files(app, t, cv, version)
         if not isinstance(body, dict):
@@ -550,7 +551,7 @@ class GraphService:
     blob_files: dict[str, ContentFile]
 
     def list_files(
-        self, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str
     ) -> Reply:
         files = self._files(app, t, cv, version)
         return Reply(
@@ -558,7 +559,7 @@ class GraphService:
         )
 
     def get_file(
-        self, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str, f: str
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str, f: str
     ) -> Reply:
         file = self._advance_file(self._file(app, t, cv, f, version))
         return Reply(200, file.to_json(self.base_url))
@@ -578,7 +579,7 @@ class GraphService:
         return file
 
     def commit_file(
-        self, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str, f: str
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str, f: str
     ) -> Reply:
         file = self._file(app, t, cv, f, version)
         if not isinstance(body, dict) or not isinstance(body.get("fileEncryptionInfo"), dict):
@@ -601,7 +602,7 @@ class GraphService:
         return Reply(204)
 
     def renew_upload(
-        self, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str, f: str
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str, f: str
     ) -> Reply:
         file = self._file(app, t, cv, f, version)
         file.upload_state = "azureStorageUriRenewalSuccess"
@@ -618,11 +619,11 @@ class GraphService:
             )
         return group
 
-    def list_groups(self, version: str, query: dict[str, str], body: Any) -> Reply:
+    def list_groups(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
         items = [copy.deepcopy(g.data) for g in self.groups.values()]
         return self._page(version, "/groups", query, items, "groups")
 
-    def create_group(self, version: str, query: dict[str, str], body: Any) -> Reply:
+    def create_group(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
         if not isinstance(body, dict):
             raise GraphError(400, "Request_BadRequest", "Request body must be a JSON object.")
         for key in ("displayName", "mailNickname", "mailEnabled", "securityEnabled"):
@@ -637,10 +638,10 @@ class GraphService:
         self.writes += 1
         return Reply(201, copy.deepcopy(self.groups[group_id].data))
 
-    def get_group(self, version: str, query: dict[str, str], body: Any, g: str) -> Reply:
+    def get_group(self, *, version: str, query: dict[str, str], body: Any, g: str) -> Reply:
         return Reply(200, copy.deepcopy(self._group(g).data))
 
-    def list_members(self, version: str, query: dict[str, str], body: Any, g: str) -> Reply:
+    def list_members(self, *, version: str, query: dict[str, str], body: Any, g: str) -> Reply:
         group = self._group(g)
         items = [
             _directory_device(self.device_objects[m])
@@ -649,7 +650,7 @@ class GraphService:
         ]
         return self._page(version, f"/groups/{g}/members", query, items, "directoryObjects")
 
-    def add_member(self, version: str, query: dict[str, str], body: Any, g: str) -> Reply:
+    def add_member(self, *, version: str, query: dict[str, str], body: Any, g: str) -> Reply:
         group = self._group(g)
         ref = body.get("@odata.id") if isinstance(body, dict) else None
         if not isinstance(ref, str) or "/" not in ref:
@@ -672,7 +673,7 @@ class GraphService:
         return Reply(204)
 
     def remove_member(
-        self, version: str, query: dict[str, str], body: Any, g: str, m: str
+        self, *, version: str, query: dict[str, str], body: Any, g: str, m: str
     ) -> Reply:
         group = self._group(g)
         if m not in group.members:
@@ -681,13 +682,13 @@ class GraphService:
         self.writes += 1
         return Reply(204)
 
-    def list_directory_devices(self, version: str, query: dict[str, str], body: Any) -> Reply:
+    def list_directory_devices(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
         return self._page(
             version, "/devices", query, [_directory_device(d) for d in self.devices], "devices"
         )
 
     # ---------------------------------------------------------------- managed devices
-    def list_managed_devices(self, version: str, query: dict[str, str], body: Any) -> Reply:
+    def list_managed_devices(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
         items = [_managed_device(d) for d in self.devices]
         return self._page(
             version,
@@ -697,14 +698,16 @@ class GraphService:
             "deviceManagement/managedDevices",
         )
 
-    def get_managed_device(self, version: str, query: dict[str, str], body: Any, d: str) -> Reply:
+    def get_managed_device(
+        self, *, version: str, query: dict[str, str], body: Any, d: str
+    ) -> Reply:
         for device in self.devices:
             if device.managed_id == d:
                 return Reply(200, _managed_device(device))
         raise GraphError(404, "ResourceNotFound", f"managedDevice {d} not found.")
 
     # ---------------------------------------------------------------- reports
-    def report(self, version: str, query: dict[str, str], body: Any, report: str) -> Reply:
+    def report(self, *, version: str, query: dict[str, str], body: Any, report: str) -> Reply:
         if (report == "getDeviceInstallStatusReport") != (version == "beta"):
             raise GraphError(400, "BadRequest", f"Resource not found for the segment '{report}'.")
         if not isinstance(body, dict):
@@ -933,8 +936,8 @@ def _app_filter(text: str) -> Callable[[dict[str, Any]], bool]:
     parsed: list[list[tuple[str, str, str]]] = []
     for clause in clauses_or:
         terms = []
-        for term in re.split(r"\s+and\s+", clause.strip().strip("()")):
-            term = term.strip().strip("()")
+        for raw_term in re.split(r"\s+and\s+", clause.strip().strip("()")):
+            term = raw_term.strip().strip("()")
             isof = _ISOF.fullmatch(
                 term + (")" if term.startswith("isof(") and not term.endswith(")") else "")
             )

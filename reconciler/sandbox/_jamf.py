@@ -199,7 +199,7 @@ class JamfService:
             key, _, direction = spec.strip().partition(":")
             if key:
                 items.sort(
-                    key=lambda i, k=key: _sort_key(_lookup(i, k)),
+                    key=_sort_by(key),
                     reverse=direction.lower() == "desc",
                 )
         page = _nonneg(query.get("page", "0"), "page")
@@ -220,7 +220,7 @@ class JamfService:
             raise _bad(400, "DUPLICATE_FIELD", "packageName", f"packageName {name} already exists")
         pid = self._next_package
         self._next_package += 1
-        record = {"id": str(pid)} | {k: v for k, v in PACKAGE_OPTIONAL.items()} | data
+        record = {"id": str(pid)} | dict(PACKAGE_OPTIONAL) | data
         self.packages[pid] = record
         self.writes += 1
         return Reply(201, {"id": str(pid), "href": f"{self.base_url}/api/v1/packages/{pid}"})
@@ -298,8 +298,8 @@ class JamfService:
     def inventory(self, query: Any) -> Reply:
         sections: set[str] = set()
         for value in query.getall("section", ["GENERAL"]):
-            for part in value.split(","):
-                part = part.strip().upper()
+            for raw in value.split(","):
+                part = raw.strip().upper()
                 if not part:
                     continue
                 if part not in INVENTORY_SECTIONS:
@@ -494,7 +494,7 @@ class JamfService:
         for item in items:
             node = ET.SubElement(root, "policy")
             ET.SubElement(node, "id").text = str(item["id"])
-            ET.SubElement(node, "name").text = item["name"]
+            ET.SubElement(node, "name").text = str(item["name"])
         return Reply(200, _xml(root), content_type="text/xml;charset=UTF-8")
 
     def policy(self, pid: int) -> Policy:
@@ -700,6 +700,10 @@ def _nonneg(text: str, name: str) -> int:
     if not text.isdigit():
         raise _bad(400, "INVALID_FIELD", name, f"{name} must be a non-negative integer")
     return int(text)
+
+
+def _sort_by(key: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
+    return lambda item: _sort_key(_lookup(item, key))
 
 
 def _lookup(item: dict[str, Any], dotted: str) -> Any:

@@ -349,7 +349,7 @@ class Sandbox:
             return error(
                 400,
                 "unauthorized_client",
-                f"AADSTS700016: Application '{form.get('client_id')}' was not found.",
+                f"AADSTS700016: Application '{form.get('client_id')!s}' was not found.",
             )
         if not secrets.compare_digest(str(form.get("client_secret", "")), self.client_secret):
             return error(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.")

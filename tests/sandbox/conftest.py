@@ -94,7 +94,13 @@ async def publish_app(graph: httpx.AsyncClient, body: dict[str, object] | None =
     payload = b"x" * 3000
     file = await graph.post(
         f"{base}/{version}/files",
-        json={"name": "app.intunewin", "size": 2900, "sizeEncrypted": len(payload), "manifest": None, "isDependency": False},
+        json={
+            "name": "app.intunewin",
+            "size": 2900,
+            "sizeEncrypted": len(payload),
+            "manifest": None,
+            "isDependency": False,
+        },
     )
     assert file.status_code == 201
     file_url = f"{base}/{version}/files/{file.json()['id']}"
@@ -113,11 +119,15 @@ async def publish_app(graph: httpx.AsyncClient, body: dict[str, object] | None =
                 headers={"x-ms-blob-type": "BlockBlob"},
             )
             assert put.status_code == 201
-        xml = "<?xml version='1.0' encoding='utf-8'?><BlockList>" + "".join(
-            f"<Latest>{i}</Latest>" for i in ids
-        ) + "</BlockList>"
+        xml = (
+            "<?xml version='1.0' encoding='utf-8'?><BlockList>"
+            + "".join(f"<Latest>{i}</Latest>" for i in ids)
+            + "</BlockList>"
+        )
         assert (await blob.put(f"{sas}&comp=blocklist", content=xml)).status_code == 201
-    commit = await graph.post(f"{file_url}/commit", json={"fileEncryptionInfo": {"fileDigest": "x"}})
+    commit = await graph.post(
+        f"{file_url}/commit", json={"fileEncryptionInfo": {"fileDigest": "x"}}
+    )
     assert commit.status_code == 204
     while state["uploadState"] != "commitFileSuccess":
         state = (await graph.get(file_url)).json()
