@@ -8,8 +8,8 @@ policy deny (``eucora gate``).
 
 from __future__ import annotations
 
-from reconciler.cli import validate as _validate  # noqa: F401  (registers commands)
 from reconciler.cli import sandbox as _sandbox  # noqa: F401  (registers commands)
+from reconciler.cli import validate as _validate  # noqa: F401  (registers commands)
 from reconciler.cli._common import app
 
 

@@ -85,7 +85,10 @@ async def _run(sandbox: Sandbox, output: OutputFormat) -> None:
                 table.add_row(key, value)
             table.add_row(
                 "devices",
-                f"{sum(sandbox.device_counts)} ({sandbox.device_counts[0]} Windows, {sandbox.device_counts[1]} macOS)",
+                (
+                    f"{sum(sandbox.device_counts)} ({sandbox.device_counts[0]} "
+                    f"Windows, {sandbox.device_counts[1]} macOS)"
+                ),
             )
             console.print(table)
         stop = asyncio.Event()

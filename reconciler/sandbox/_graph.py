@@ -615,7 +615,10 @@ class GraphService:
             raise GraphError(
                 404,
                 "Request_ResourceNotFound",
-                f"Resource '{g}' does not exist or one of its queried reference-property objects are not present.",
+                (
+                    f"Resource '{g}' does not exist or one of its "
+                    "queried reference-property objects are not present."
+                ),
             )
         return group
 
@@ -660,13 +663,19 @@ class GraphService:
             raise GraphError(
                 404,
                 "Request_ResourceNotFound",
-                f"Resource '{object_id}' does not exist or one of its queried reference-property objects are not present.",
+                (
+                    f"Resource '{object_id}' does not exist or one of its "
+                    "queried reference-property objects are not present."
+                ),
             )
         if object_id in group.members:
             raise GraphError(
                 400,
                 "Request_BadRequest",
-                "One or more added object references already exist for the following modified properties: 'members'.",
+                (
+                    "One or more added object references already exist "
+                    "for the following modified properties: 'members'."
+                ),
             )
         group.members.append(object_id)
         self.writes += 1
@@ -860,11 +869,13 @@ def _validate_app(body: dict[str, Any], *, creating: bool) -> None:
             raise bad("Property 'installExperience' must be an object.")
         if experience.get("runAsAccount", "system") not in RUN_AS:
             raise bad(
-                f"Requested value '{experience.get('runAsAccount')}' was not found in enum 'runAsAccountType'."
+                f"Requested value '{experience.get('runAsAccount')}' "
+                "was not found in enum 'runAsAccountType'."
             )
         if experience.get("deviceRestartBehavior", "basedOnReturnCode") not in RESTART:
             raise bad(
-                f"Requested value '{experience.get('deviceRestartBehavior')}' was not found in enum 'win32LobAppRestartBehavior'."
+                f"Requested value '{experience.get('deviceRestartBehavior')}' "
+                "was not found in enum 'win32LobAppRestartBehavior'."
             )
     codes = body.get("returnCodes")
     if codes is not None:
@@ -875,7 +886,8 @@ def _validate_app(body: dict[str, Any], *, creating: bool) -> None:
                 raise bad("Each returnCodes entry needs an integer 'returnCode'.")
             if code.get("type") not in RETURN_CODE_TYPES:
                 raise bad(
-                    f"Requested value '{code.get('type')}' was not found in enum 'win32LobAppReturnCodeType'."
+                    f"Requested value '{code.get('type')}' was not "
+                    "found in enum 'win32LobAppReturnCodeType'."
                 )
     rules = body.get("rules")
     if rules is not None:
@@ -884,11 +896,13 @@ def _validate_app(body: dict[str, Any], *, creating: bool) -> None:
         for rule in rules:
             if not isinstance(rule, dict) or rule.get("@odata.type") not in RULE_TYPES:
                 raise bad(
-                    f"Unknown win32LobAppRule type {rule.get('@odata.type') if isinstance(rule, dict) else rule!r}."
+                    "Unknown win32LobAppRule type "
+                    f"{rule.get('@odata.type') if isinstance(rule, dict) else rule!r}."
                 )
             if rule.get("ruleType", "detection") not in {"detection", "requirement"}:
                 raise bad(
-                    f"Requested value '{rule.get('ruleType')}' was not found in enum 'win32LobAppRuleType'."
+                    f"Requested value '{rule.get('ruleType')}' "
+                    "was not found in enum 'win32LobAppRuleType'."
                 )
 
 

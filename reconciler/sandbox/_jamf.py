@@ -465,7 +465,10 @@ class JamfService:
         self.writes += 1
         return Reply(
             201,
-            f'<?xml version="1.0" encoding="UTF-8"?><computer_group><id>{group.id}</id></computer_group>',
+            (
+                '<?xml version="1.0" '
+                f'encoding="UTF-8"?><computer_group><id>{group.id}</id></computer_group>'
+            ),
             content_type="text/xml;charset=UTF-8",
         )
 
@@ -480,7 +483,10 @@ class JamfService:
         self.writes += 1
         return Reply(
             200,
-            f'<?xml version="1.0" encoding="UTF-8"?><computer_group><id>{gid}</id></computer_group>',
+            (
+                '<?xml version="1.0" '
+                f'encoding="UTF-8"?><computer_group><id>{gid}</id></computer_group>'
+            ),
             content_type="text/xml;charset=UTF-8",
         )
 

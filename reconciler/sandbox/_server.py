@@ -42,6 +42,10 @@ from reconciler.sandbox._wire import Reply, graph_error, jamf_error
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 GRAPH_TOKEN_SECONDS = 3599
+GRAPH_JSON = (
+    "application/json;odata.metadata=minimal;odata.streaming=true;"
+    "IEEE754Compatible=false;charset=utf-8"
+)
 JAMF_TOKEN_SECONDS = 599
 ALL_DEVICES = "#microsoft.graph.allDevicesAssignmentTarget"
 EXCLUDE = "#microsoft.graph.exclusionGroupAssignmentTarget"
@@ -343,7 +347,10 @@ class Sandbox:
             return error(
                 400,
                 "invalid_scope",
-                "AADSTS1002012: The provided value for scope is not valid; use <resource>/.default.",
+                (
+                    "AADSTS1002012: The provided value for scope "
+                    "is not valid; use <resource>/.default."
+                ),
             )
         if form.get("client_id") != self.client_id:
             return error(
@@ -378,7 +385,7 @@ class Sandbox:
         reply.headers.setdefault("request-id", request_id)
         reply.headers.setdefault("client-request-id", client_request_id)
         if reply.content_type == "application/json" and reply.body is not None:
-            reply.content_type = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+            reply.content_type = GRAPH_JSON
         return _response(reply)
 
     async def _graph(self, request: web.Request) -> web.Response:
@@ -450,7 +457,10 @@ class Sandbox:
                 return _blob_error(
                     400,
                     "InvalidQueryParameterValue",
-                    "Value for one of the query parameters specified in the request URI is invalid.",
+                    (
+                        "Value for one of the query parameters "
+                        "specified in the request URI is invalid."
+                    ),
                 )
             if request.headers.get("x-ms-blob-type", "BlockBlob") != "BlockBlob":
                 return _blob_error(400, "InvalidHeaderValue", "x-ms-blob-type must be BlockBlob.")
@@ -663,7 +673,10 @@ class Sandbox:
         return _response(
             Reply(
                 404,
-                "<html><body><p>The server has not found anything matching the request URI</p></body></html>",
+                (
+                    "<html><body><p>The server has not found anything "
+                    "matching the request URI</p></body></html>"
+                ),
                 content_type="text/html;charset=UTF-8",
             )
         )
@@ -844,7 +857,8 @@ class Sandbox:
                 for pid, action in packages:
                     package = self.jamf.packages[pid]
                     stem = re.sub(r"\.(pkg|dmg|mpkg)$", "", str(package["fileName"]))
-                    app_name = f"{str(package['packageName']).removesuffix('.pkg').removesuffix('.dmg')}.app"
+                    bare = str(package["packageName"]).removesuffix(".pkg").removesuffix(".dmg")
+                    app_name = f"{bare}.app"
                     if action.lower() == "uninstall":
                         device.applications.pop(app_name, None)
                         device.app_states.pop(f"pkg:{pid}", None)
@@ -1009,7 +1023,10 @@ def _response(reply: Reply) -> web.Response:
 
 
 def _blob_error(status: int, code: str, message: str) -> web.Response:
-    body = f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{code}</Code><Message>{message}</Message></Error>'
+    body = (
+        '<?xml version="1.0" '
+        f'encoding="utf-8"?><Error><Code>{code}</Code><Message>{message}</Message></Error>'
+    )
     return web.Response(
         status=status,
         body=body.encode(),
@@ -1053,7 +1070,10 @@ async def _json_body(request: web.Request, *, jamf: bool = False) -> tuple[Any, 
         return None, graph_error(
             400,
             "BadRequest",
-            "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+            (
+                "Unable to read JSON request payload. Please ensure Content-Type "
+                "header is set and payload is of valid JSON format."
+            ),
         )
 
 

@@ -65,8 +65,10 @@ def classic_error(status: int, message: str) -> Reply:
         status, "Error"
     )
     html = (
-        '<html>\n<head>\n<title>Status page</title>\n</head>\n<body style="font-family:sans-serif">\n'
-        f'<p style="font-size:1.2em;font-weight:bold;margin:1em 0px">{reason}</p>\n'
+        "<html>\n<head>\n<title>Status page</title>\n</head>\n"
+        '<body style="font-family:sans-serif">\n'
+        '<p style="font-size:1.2em;font-weight:bold;margin:1em 0px">'
+        f"{reason}</p>\n"
         f"<p>Error: {message}</p>\n"
         '<p>You can get technical details <a href="http://www.w3.org/Protocols/rfc2616/'
         f'rfc2616-sec10.html#sec10.4">here</a>.<br>\n</p>\n</body>\n</html>\n'

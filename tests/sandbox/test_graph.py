@@ -109,7 +109,9 @@ async def test_filter_isof_and_paging_across_pages(graph: httpx.AsyncClient) -> 
         await graph.get(
             APPS,
             params={
-                "$filter": "isof('microsoft.graph.win32LobApp') or isof('microsoft.graph.macOSDmgApp')"
+                "$filter": (
+                    "isof('microsoft.graph.win32LobApp') or isof('microsoft.graph.macOSDmgApp')"
+                )
             },
         )
     ).json()

@@ -147,13 +147,20 @@ async def test_inventory_sections_and_paging(jamf: httpx.AsyncClient, sections: 
 async def test_classic_groups_policies_and_history(
     sandbox: Sandbox, jamf: httpx.AsyncClient
 ) -> None:
-    xml = "<computer_group><name>Ring test</name><is_smart>false</is_smart><computers><computer><id>1</id></computer></computers></computer_group>"
+    xml = (
+        "<computer_group><name>Ring "
+        "test</name><is_smart>false</is_smart><computers><computer><id>1</id></computer></computers></computer_group>"
+    )
     created = await jamf.post(
         "/JSSResource/computergroups/id/0", content=xml, headers={"Content-Type": "text/xml"}
     )
     assert created.status_code == 201
     gid = created.text.split("<id>")[1].split("</id>")[0]
-    addition = "<computer_group><computer_additions><computer><id>2</id></computer></computer_additions><computer_deletions><computer><id>1</id></computer></computer_deletions></computer_group>"
+    addition = (
+        "<computer_group><computer_additions><computer><id>2</id></computer>"
+        "</computer_additions><computer_deletions><computer><id>1</id></computer>"
+        "</computer_deletions></computer_group>"
+    )
     assert (
         await jamf.put(f"/JSSResource/computergroups/id/{gid}", content=addition)
     ).status_code == 201
@@ -176,10 +183,14 @@ async def test_classic_groups_policies_and_history(
 
     pkg = (await jamf.post("/api/v1/packages", json=PACKAGE)).json()["id"]
     policy = (
-        "<policy><general><name>Install 7-Zip</name><enabled>true</enabled><frequency>Once per computer</frequency>"
-        "<trigger_checkin>true</trigger_checkin><category><name>eucora</name></category></general>"
-        "<scope><all_computers>false</all_computers><computer_groups><computer_group><id>101</id></computer_group></computer_groups></scope>"
-        f"<package_configuration><packages><size>1</size><package><id>{pkg}</id><action>Install</action></package></packages></package_configuration>"
+        "<policy><general><name>Install 7-Zip</name><enabled>true</enabled>"
+        "<frequency>Once per computer</frequency><trigger_checkin>true</trigger_checkin>"
+        "<category><name>eucora</name></category></general>"
+        "<scope><all_computers>false</all_computers><computer_groups>"
+        "<computer_group><id>101</id></computer_group></computer_groups></scope>"
+        "<package_configuration><packages><size>1</size>"
+        f"<package><id>{pkg}</id><action>Install</action></package>"
+        "</packages></package_configuration>"
         "<maintenance><recon>true</recon></maintenance></policy>"
     )
     made = await jamf.post(

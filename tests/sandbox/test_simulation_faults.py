@@ -141,7 +141,7 @@ async def test_install_status_evolves_with_clock_and_bad_build(
 
 async def test_same_seed_same_tenant_after_same_advances() -> None:
     async def run() -> list[tuple[str, str]]:
-        async with Sandbox(devices_windows=60, devices_macos=10, seed=9, fleet=FLEET) as sb:
+        async with Sandbox(devices_windows=60, devices_macos=10, seed=9, fleet=FLEET) as sb:  # noqa: SIM117  (client needs sb)
             async with httpx.AsyncClient(base_url=sb.graph_v1_url) as client:
                 client.headers["Authorization"] = f"Bearer {await graph_token(client, sb)}"
                 app_id = await publish_app(client)
