@@ -244,13 +244,21 @@ class GraphService:
     def _context(self, version: str, entity: str) -> str:
         return f"{self.base_url}/{version}/$metadata#{entity}"
 
-    def _page(
-        self, version: str, path: str, query: dict[str, str], items: list[Any], entity: str
+    def _page(  # noqa: PLR0917
+        self,
+        version: str,
+        path: str,
+        query: dict[str, str],
+        items: list[Any],
+        entity: str,
+        render: Callable[[Any], dict[str, Any]] | None = None,
     ) -> Reply:
         top = self._int(query, "$top", self.page_size)
         skip = self._int(query, "$skip", 0)
         top = max(1, min(top, 999))
         window = items[skip : skip + top]
+        if render is not None:
+            window = [render(item) for item in window]
         body: dict[str, Any] = {"@odata.context": self._context(version, entity)}
         if "$count" in query and query["$count"].lower() == "true":
             body["@odata.count"] = len(items)
@@ -692,19 +700,17 @@ class GraphService:
         return Reply(204)
 
     def list_directory_devices(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
-        return self._page(
-            version, "/devices", query, [_directory_device(d) for d in self.devices], "devices"
-        )
+        return self._page(version, "/devices", query, self.devices, "devices", _directory_device)
 
     # ---------------------------------------------------------------- managed devices
     def list_managed_devices(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
-        items = [_managed_device(d) for d in self.devices]
         return self._page(
             version,
             "/deviceManagement/managedDevices",
             query,
-            items,
+            self.devices,
             "deviceManagement/managedDevices",
+            _managed_device,
         )
 
     def get_managed_device(
