@@ -80,7 +80,7 @@ async def _run(sandbox: Sandbox, output: OutputFormat) -> None:
         else:
             table = Table(title="EUCORA sandbox tenant (Ctrl-C to stop)")
             table.add_column("setting")
-            table.add_column("value")
+            table.add_column("value", overflow="fold")
             for key, value in info.items():
                 table.add_row(key, value)
             table.add_row(
