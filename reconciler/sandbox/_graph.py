@@ -163,6 +163,7 @@ class GraphService:
     ) -> None:
         self.seed = seed
         self._serial = 0
+        self.targeting: Callable[[str], dict[str, str]] | None = None
         self.apps: dict[str, App] = {}
         self.groups: dict[str, Group] = {}
         self.devices = [d for d in devices if d.platform == "windows"]
@@ -743,11 +744,15 @@ class GraphService:
             raise GraphError(400, "BadRequest", "skip and top must be non-negative integers.")
         app = self.apps.get(app_id)
         version_text = str((app.data.get("displayVersion") if app else "") or "")
+        targeted = self.targeting(app_id) if self.targeting is not None else {}
         rows = []
         for device in self.devices:
             state_entry = device.app_states.get(app_id)
             if state_entry is None:
-                continue
+                # Assigned as required but not checked in yet: Intune reports it pending.
+                if targeted.get(device.object_id) != "required":
+                    continue
+                state_entry = ("pendingInstall", "", self.now())
             state, hex_error, modified = state_entry
             record = {
                 "DeviceName": device.name,

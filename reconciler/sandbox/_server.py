@@ -113,6 +113,7 @@ class Sandbox:
         self.graph = GraphService(self.devices, self.now, self.page_size, self.seed)
         self.graph.blob_files = {}
         self.jamf = JamfService(self.devices, self.now)
+        self.graph.targeting = lambda app_id: self._windows_plan(app_id).get(app_id, ({}, 0.0))[0]
         for ring in self.rings:
             members = [d for d in self.devices if d.ring == ring.name]
             for group_id in ring.intune_group_ids:
@@ -734,12 +735,14 @@ class Sandbox:
         self.clock = end
         return end
 
-    def _windows_plan(self) -> dict[str, tuple[dict[str, str], float]]:
+    def _windows_plan(self, only: str | None = None) -> dict[str, tuple[dict[str, str], float]]:
         """For each published app: the intent per targeted device object id, and success rate."""
         plan: dict[str, tuple[dict[str, str], float]] = {}
         group_sets = {gid: set(g.members) for gid, g in self.graph.groups.items()}
         all_objects = [d.object_id for d in self.graph.devices]
         for app_id, app in self.graph.apps.items():
+            if only is not None and app_id != only:
+                continue
             if (
                 app.data.get("publishingState") != "published"
                 or app.data["@odata.type"] != "#microsoft.graph.win32LobApp"

@@ -237,6 +237,11 @@ async def test_install_status_report_v1_and_beta(
     await graph.post(
         f"{APPS}/{app_id}/assign", json={"mobileAppAssignments": [required(LAB_GROUP)]}
     )
+    pending = await graph.post(
+        "/deviceManagement/reports/retrieveDeviceAppInstallationStatusReport",
+        json={"select": ["AppInstallState_loc"], "filter": f"(ApplicationId eq '{app_id}')"},
+    )
+    assert {row[0] for row in pending.json()["Values"]} == {"Install pending"}
     sandbox.advance(hours=24)
     body = {
         "select": [
