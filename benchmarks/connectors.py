@@ -21,17 +21,25 @@ from reconciler.connectors import ClientCredentials, IntuneConnector, ServiceCli
 from reconciler.connectors._intune import BATCH_SIZE, REPORT_PAGE
 from reconciler.domain.tenant import format_marker
 from reconciler.sandbox import Sandbox
-from reconciler.sandbox._server import DEFAULT_RING_GROUPS
+from reconciler.sandbox._graph import App
+
+RING_GROUPS = [
+    "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b01",
+    "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b02",
+    "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b03",
+    "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b04",
+    "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b05",
+]
 
 
 async def main(apps: int, devices: int) -> None:
     logs.configure(level="warning")
-    groups = [g for g, _ in DEFAULT_RING_GROUPS]
-    async with Sandbox(devices_windows=devices, seed=1) as sandbox:
+    groups = RING_GROUPS
+    async with Sandbox(devices_windows=devices, devices_macos=0, seed=1) as sandbox:
         state = sandbox.graph
         for n in range(apps):
             app_id = str(uuid.UUID(int=n + 1, version=4))
-            state.apps[app_id] = {
+            data = {
                 "@odata.type": "#microsoft.graph.win32LobApp",
                 "id": app_id,
                 "displayName": f"App {n}",
@@ -41,7 +49,7 @@ async def main(apps: int, devices: int) -> None:
                 "installCommandLine": "setup.exe /S",
             }
             ring = groups[: 1 + n % len(groups)]
-            state.assignments[app_id] = [
+            assignments = [
                 {
                     "id": f"{g}_0_0",
                     "intent": "required",
@@ -53,13 +61,18 @@ async def main(apps: int, devices: int) -> None:
                 }
                 for g in ring
             ]
+            state.apps[app_id] = App(data, assignments)
         sandbox.advance(24)
         http = new_http_client(max_connections=10)
         graph = ServiceClient(
-            base_url=sandbox.graph_url,
+            base_url=sandbox.graph_v1_url,
             service="graph",
             credentials=ClientCredentials(
-                http, [sandbox.token_url], state.client_id, state.client_secret
+                http,
+                [sandbox.token_url],
+                sandbox.client_id,
+                sandbox.client_secret,
+                scope="https://graph.microsoft.com/.default",
             ),
             client=http,
         )
@@ -85,7 +98,10 @@ async def main(apps: int, devices: int) -> None:
 
     managed = snapshot.managed()
     reporting = sum(c.reporting for apps_ in managed.values() for c in apps_[0].install.values())
-    group_sizes = Counter(d.group_id for d in sandbox.graph.fleet.devices)
+    ring_of = {"lab": 0, "canary": 1, "pilot": 2, "broad": 3, "global": 4}
+    group_sizes = Counter(
+        groups[ring_of[d.ring]] for d in sandbox.devices if d.platform == "windows"
+    )
     report_pages = sum(
         math.ceil(sum(group_sizes[g] for g in groups[: 1 + n % len(groups)]) / REPORT_PAGE)
         for n in range(apps)

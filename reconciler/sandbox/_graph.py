@@ -1,91 +1,99 @@
-"""Emulated Microsoft Graph (the Intune apps slice) and the Entra ID token endpoint.
+"""Emulated Microsoft Graph (Intune): mobile apps, content upload, assignments, groups,
+managed devices, reports and ``$batch``.
 
-Speaks Graph's wire format for what the Intune connector uses: client-credentials tokens,
-``deviceAppManagement/mobileApps`` (list with ``$filter=isof(...)``, ``$top``/``$skip`` and
-``@odata.nextLink`` paging; create → 201 with a GUID id; get; patch → 204; delete → 204;
-required-field and enum validation → 400 with Graph's error body, Intune-style JSON inside
-``message``), ``/assign`` (replaces the whole list) and ``/assignments``, the LOB content
-upload flow (content versions, files whose ``uploadState`` moves on when polled, an
-Azure-blob-like storage endpoint taking ``comp=block`` / ``comp=blocklist``, commit with
-``fileEncryptionInfo``), and ``$batch`` (≤ 20 requests, answered in any order, each with
-its own status; 424 when a ``dependsOn`` request failed). Every answer carries
-``request-id`` and echoes ``client-request-id``.
-
-Requests are handled by :class:`GraphCore` (plain method/path/body → status/body), so that
-``$batch`` runs the very same handlers as direct calls; :func:`add_routes` adapts it to
-aiohttp.
+Each handler takes a parsed request and returns a :class:`Reply`; the aiohttp layer in
+:mod:`._server` and ``$batch`` both call :meth:`GraphService.handle`. Payload shapes,
+status codes and error bodies follow Graph v1.0 (and beta where the reconciler uses it).
 """
 
 from __future__ import annotations
 
-import json
+import copy
 import re
-import secrets
-import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from types import MappingProxyType
-from typing import Any, Final
+from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from aiohttp import web
+from reconciler.sandbox._fleet import Device, iso, stable_uuid
+from reconciler.sandbox._wire import Reply, graph_error
 
-from reconciler.sandbox._fleet import WindowsFleet, intent_for
-
-APP_TYPES = frozenset(
-    {
-        "#microsoft.graph.win32LobApp",
-        "#microsoft.graph.macOSLobApp",
-        "#microsoft.graph.macOSDmgApp",
-        "#microsoft.graph.macOSPkgApp",
-    }
-)
-INTENTS = frozenset({"available", "required", "uninstall", "availableWithoutEnrollment"})
-TARGETS = frozenset(
-    {
-        "#microsoft.graph.groupAssignmentTarget",
-        "#microsoft.graph.exclusionGroupAssignmentTarget",
-        "#microsoft.graph.allDevicesAssignmentTarget",
-        "#microsoft.graph.allLicensedUsersAssignmentTarget",
-    }
-)
-REQUIRED_WIN32 = (
-    "displayName",
-    "publisher",
-    "fileName",
-    "setupFilePath",
-    "installCommandLine",
-    "uninstallCommandLine",
-    "rules",
-)
-MAX_PAGE = 100
-MAX_BATCH = 20
-Reply = tuple[int, Any]
-REPORT_COLUMNS = (
+LOB_TYPES = {
+    "#microsoft.graph.win32LobApp": "windows",
+    "#microsoft.graph.macOSLobApp": "macos",
+    "#microsoft.graph.macOSDmgApp": "macos",
+    "#microsoft.graph.macOSPkgApp": "macos",
+}
+BETA_ONLY_TYPES = {"#microsoft.graph.macOSPkgApp"}
+INTENTS = {"available", "required", "uninstall", "availableWithoutEnrollment"}
+TARGET_TYPES = {
+    "#microsoft.graph.groupAssignmentTarget",
+    "#microsoft.graph.exclusionGroupAssignmentTarget",
+    "#microsoft.graph.allDevicesAssignmentTarget",
+    "#microsoft.graph.allLicensedUsersAssignmentTarget",
+}
+ARCH_FLAGS = {"none", "x86", "x64", "arm", "neutral"}
+RUN_AS = {"system", "user"}
+RESTART = {"basedOnReturnCode", "allow", "suppress", "force"}
+RETURN_CODE_TYPES = {"failed", "success", "softReboot", "hardReboot", "retry"}
+RULE_TYPES = {
+    "#microsoft.graph.win32LobAppFileSystemRule",
+    "#microsoft.graph.win32LobAppRegistryRule",
+    "#microsoft.graph.win32LobAppProductCodeRule",
+    "#microsoft.graph.win32LobAppPowerShellScriptRule",
+}
+READ_ONLY = {
+    "id",
+    "createdDateTime",
+    "lastModifiedDateTime",
+    "publishingState",
+    "uploadState",
+    "size",
+}
+DEFAULT_RETURN_CODES = [
+    {"returnCode": 0, "type": "success"},
+    {"returnCode": 1707, "type": "success"},
+    {"returnCode": 3010, "type": "softReboot"},
+    {"returnCode": 1641, "type": "hardReboot"},
+    {"returnCode": 1618, "type": "retry"},
+]
+STATE_LOC = {
+    "installed": "Installed",
+    "failed": "Failed",
+    "notInstalled": "Not installed",
+    "uninstallFailed": "Uninstall failed",
+    "pendingInstall": "Install pending",
+    "unknown": "Unknown",
+    "notApplicable": "Not applicable",
+}
+REPORT_COLUMNS = [
     ("DeviceName", "String"),
-    ("DeviceId", "String"),
     ("UserPrincipalName", "String"),
     ("Platform", "String"),
     ("AppVersion", "String"),
+    ("DeviceId", "String"),
+    ("AssignmentFilterIdsExist", "Boolean"),
+    ("LastModifiedDateTime", "DateTime"),
     ("AppInstallState", "Int32"),
     ("AppInstallState_loc", "String"),
-    ("AppInstallStateDetails", "String"),
+    ("AppInstallStateDetails", "Int32"),
+    ("AppInstallStateDetails_loc", "String"),
     ("HexErrorCode", "String"),
-    ("LastModifiedDateTime", "DateTime"),
-)
-STATES: Final = MappingProxyType(
-    {"installed": 1, "failed": 2, "notInstalled": 3, "pendingInstall": 5}
-)
-LABELS: Final = MappingProxyType(
-    {
-        "installed": "Installed",
-        "failed": "Failed",
-        "notInstalled": "Not installed",
-        "pendingInstall": "Install pending",
-    }
-)
+    ("ErrorCode", "Int32"),
+    ("UserName", "String"),
+    ("ApplicationId", "String"),
+]
+STATE_CODES = {
+    "installed": 1,
+    "failed": 2,
+    "notInstalled": 3,
+    "uninstallFailed": 4,
+    "pendingInstall": 5,
+    "unknown": 99,
+    "notApplicable": 6,
+}
+MAX_BATCH = 20
 
 
 class GraphError(Exception):
@@ -94,578 +102,939 @@ class GraphError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def _intune(message: str) -> str:
-    """Intune puts its own JSON document inside Graph's error message."""
-    return json.dumps({"_version": 3, "Message": message, "CustomApiErrorPhrase": ""})
-
-
 @dataclass
 class ContentFile:
     id: str
     name: str
     size: int
-    upload_state: str = "azureStorageUriRequestPending"
-    blocks: dict[str, bytes] = field(default_factory=dict)
-    committed: bytes | None = None
+    size_encrypted: int
+    upload_state: str
+    created: str
+    blocks: dict[str, int] = field(default_factory=dict)
+    committed_bytes: int = -1
+    polls: int = 0
+
+    def to_json(self, base: str) -> dict[str, Any]:
+        sas = f"{base}/blob/{self.id}?sv=2019-12-12&sr=b&se=2099-01-01&sp=rw&sig=sandbox"
+        ready = self.upload_state not in {"azureStorageUriRequestPending"}
+        return {
+            "@odata.type": "#microsoft.graph.mobileAppContentFile",
+            "id": self.id,
+            "name": self.name,
+            "size": self.size,
+            "sizeEncrypted": self.size_encrypted,
+            "manifest": None,
+            "isDependency": False,
+            "isCommitted": self.upload_state == "commitFileSuccess",
+            "createdDateTime": self.created,
+            "azureStorageUri": sas if ready else None,
+            "azureStorageUriExpirationDateTime": "2099-01-01T00:00:00Z" if ready else None,
+            "uploadState": self.upload_state,
+        }
 
 
 @dataclass
-class GraphState:
-    """Everything the emulated Intune tenant holds."""
-
-    tenant_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    client_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    client_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    token_lifetime: int = 3599
-    tokens: dict[str, float] = field(default_factory=dict)
-    apps: dict[str, dict[str, Any]] = field(default_factory=dict)
-    assignments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    content: dict[str, dict[str, dict[str, ContentFile]]] = field(default_factory=dict)
-    blobs: dict[str, ContentFile] = field(default_factory=dict)
-    fleet: WindowsFleet = field(default_factory=lambda: WindowsFleet(0))
-    requests: int = 0
-    writes: int = 0
+class App:
+    data: dict[str, Any]
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+    content_versions: dict[str, dict[str, ContentFile]] = field(default_factory=dict)
+    beta_only: bool = False
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+@dataclass
+class Group:
+    id: str
+    data: dict[str, Any]
+    members: list[str] = field(default_factory=list)  # directory object ids
 
 
-class GraphCore:
-    """Graph's behaviour, independent of the HTTP server."""
+Route = tuple[str, re.Pattern[str], Callable[..., Reply]]
 
-    def __init__(self, state: GraphState, public_url: Callable[[], str]) -> None:
-        self.state = state
-        self.public_url = public_url
-        app = r"/deviceAppManagement/mobileApps"
-        one = app + r"/(?P<id>[0-9a-f-]{36})"
-        content = one + r"/(?P<type>microsoft\.graph\.\w+)/contentVersions"
-        self.routes: list[tuple[str, re.Pattern[str], Callable[..., Reply], bool]] = [
-            ("GET", re.compile(app), self.list_apps, False),
-            ("POST", re.compile(app), self.create_app, True),
-            ("GET", re.compile(one), self.get_app, False),
-            ("PATCH", re.compile(one), self.patch_app, True),
-            ("DELETE", re.compile(one), self.delete_app, True),
-            ("POST", re.compile(one + "/assign"), self.assign, True),
-            ("GET", re.compile(one + "/assignments"), self.list_assignments, False),
-            ("POST", re.compile(content), self.create_content_version, True),
-            ("POST", re.compile(content + r"/(?P<cv>\d+)/files"), self.create_file, True),
-            (
-                "GET",
-                re.compile(content + r"/(?P<cv>\d+)/files/(?P<file>[0-9a-f-]{36})"),
-                self.get_file,
-                False,
-            ),
+
+class GraphService:
+    """State and handlers of the emulated Graph tenant."""
+
+    def __init__(
+        self,
+        devices: list[Device],
+        now: Callable[[], datetime],
+        page_size: int = 100,
+        seed: int = 0,
+    ) -> None:
+        self.seed = seed
+        self._serial = 0
+        self.targeting: Callable[[str], dict[str, str]] | None = None
+        self.apps: dict[str, App] = {}
+        self.groups: dict[str, Group] = {}
+        self.devices = [d for d in devices if d.platform == "windows"]
+        self.device_objects = {d.object_id: d for d in self.devices}
+        self.now = now
+        self.page_size = page_size
+        self.base_url = ""
+        self.writes = 0
+        r = re.compile
+        app = r"/deviceAppManagement/mobileApps/(?P<app>[^/]+)"
+        cv = app + r"/(?P<t>microsoft\.graph\.[A-Za-z0-9]+)/contentVersions"
+        self.routes: list[Route] = [
+            ("GET", r(r"/deviceAppManagement/mobileApps"), self.list_apps),
+            ("POST", r(r"/deviceAppManagement/mobileApps"), self.create_app),
+            ("GET", r(app), self.get_app),
+            ("PATCH", r(app), self.patch_app),
+            ("DELETE", r(app), self.delete_app),
+            ("POST", r(app + "/assign"), self.assign),
+            ("GET", r(app + "/assignments"), self.list_assignments),
+            ("GET", r(app + r"/assignments/(?P<aid>[^/]+)"), self.get_assignment),
+            ("POST", r(cv), self.create_content_version),
+            ("GET", r(cv), self.list_content_versions),
+            ("GET", r(cv + r"/(?P<cv>[^/]+)"), self.get_content_version),
+            ("POST", r(cv + r"/(?P<cv>[^/]+)/files"), self.create_file),
+            ("GET", r(cv + r"/(?P<cv>[^/]+)/files"), self.list_files),
+            ("GET", r(cv + r"/(?P<cv>[^/]+)/files/(?P<f>[^/]+)"), self.get_file),
+            ("POST", r(cv + r"/(?P<cv>[^/]+)/files/(?P<f>[^/]+)/commit"), self.commit_file),
+            ("POST", r(cv + r"/(?P<cv>[^/]+)/files/(?P<f>[^/]+)/renewUpload"), self.renew_upload),
+            ("GET", r(r"/groups"), self.list_groups),
+            ("POST", r(r"/groups"), self.create_group),
+            ("GET", r(r"/groups/(?P<g>[^/]+)"), self.get_group),
+            ("GET", r(r"/groups/(?P<g>[^/]+)/members"), self.list_members),
+            ("POST", r(r"/groups/(?P<g>[^/]+)/members/\$ref"), self.add_member),
+            ("DELETE", r(r"/groups/(?P<g>[^/]+)/members/(?P<m>[^/]+)/\$ref"), self.remove_member),
+            ("GET", r(r"/devices"), self.list_directory_devices),
+            ("GET", r(r"/deviceManagement/managedDevices"), self.list_managed_devices),
+            ("GET", r(r"/deviceManagement/managedDevices/(?P<d>[^/]+)"), self.get_managed_device),
             (
                 "POST",
-                re.compile(content + r"/(?P<cv>\d+)/files/(?P<file>[0-9a-f-]{36})/commit"),
-                self.commit_file,
-                True,
-            ),
-            (
-                "GET",
-                re.compile(r"/groups/(?P<group>[0-9a-fA-F-]{36})/members"),
-                self.group_members,
-                False,
-            ),
-            ("GET", re.compile(r"/deviceManagement/managedDevices"), self.managed_devices, False),
-            (
-                "POST",
-                re.compile(
-                    r"/deviceManagement/reports/"
-                    r"(?:retrieveDeviceAppInstallationStatusReport|getDeviceInstallStatusReport)"
+                r(
+                    r"/deviceManagement/reports/(?P<report>retrieveDeviceAppInstallationStatusReport|getDeviceInstallStatusReport)"
                 ),
-                self.install_report,
-                False,
+                self.report,
             ),
         ]
 
-    # --- dispatch --------------------------------------------------------------
-
+    # ---------------------------------------------------------------- dispatch
     def handle(
-        self,
-        method: str,
-        path: str,
-        query: dict[str, str],
-        body: Any,
-        token: str | None,
-        version: str,
+        self, method: str, version: str, path: str, query: dict[str, str], body: Any
     ) -> Reply:
-        self.state.requests += 1
-        try:
-            self._authorize(token)
-            if method == "POST" and path == "/$batch":
-                return self.batch(body, token, version)
-            for verb, pattern, handler, write in self.routes:
-                match = pattern.fullmatch(path)
-                if match and verb == method:
-                    self.state.writes += int(write)
-                    return handler(query=query, body=body, version=version, **match.groupdict())
-            for _, pattern, _, _ in self.routes:
-                if pattern.fullmatch(path):
-                    raise GraphError(405, "MethodNotAllowed", f"{method} is not allowed on {path}")
-            raise GraphError(
-                400,
-                "BadRequest",
-                f"Resource not found for the segment '{path.strip('/').split('/')[-1]}'.",
+        if path != "/" and path.endswith("/"):
+            path = path.rstrip("/")
+        known_path = False
+        for verb, pattern, handler in self.routes:
+            match = pattern.fullmatch(path)
+            if match is None:
+                continue
+            known_path = True
+            if verb != method:
+                continue
+            try:
+                return handler(version=version, query=query, body=body, **match.groupdict())
+            except GraphError as exc:
+                return graph_error(exc.status, exc.code, exc.message)
+        if known_path:
+            return graph_error(
+                405, "Request_BadRequest", f"The HTTP method '{method}' is not allowed."
             )
-        except GraphError as error:
-            return error.status, {
-                "error": {
-                    "code": error.code,
-                    "message": error.message,
-                    "innerError": {"date": _now(), "request-id": str(uuid.uuid4())},
-                }
-            }
-
-    def _authorize(self, token: str | None) -> None:
-        expires = self.state.tokens.get(token or "")
-        if expires is None:
-            raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
-        if expires < time.time():
-            raise GraphError(
-                401,
-                "InvalidAuthenticationToken",
-                "Lifetime validation failed, the token is expired.",
-            )
-
-    def issue_token(self, form: dict[str, str], tenant: str) -> Reply:
-        if tenant not in (self.state.tenant_id, "organizations"):
-            return 400, {
-                "error": "invalid_request",
-                "error_description": "AADSTS90002: Tenant not found.",
-            }
-        if form.get("grant_type") != "client_credentials":
-            return 400, {"error": "unsupported_grant_type", "error_description": "AADSTS70003"}
-        if (
-            form.get("client_id") != self.state.client_id
-            or form.get("client_secret") != self.state.client_secret
-        ):
-            return 401, {
-                "error": "invalid_client",
-                "error_description": "AADSTS7000215: Invalid client secret provided.",
-            }
-        token = secrets.token_urlsafe(32)
-        self.state.tokens[token] = time.time() + self.state.token_lifetime
-        lifetime = self.state.token_lifetime
-        return 200, {
-            "token_type": "Bearer",
-            "expires_in": lifetime,
-            "ext_expires_in": lifetime,
-            "access_token": token,
-        }
-
-    # --- apps ------------------------------------------------------------------
-
-    def _app(self, id: str) -> dict[str, Any]:
-        app = self.state.apps.get(id)
-        if app is None:
-            raise GraphError(404, "ResourceNotFound", f"The mobileApp {id} was not found.")
-        return app
-
-    @staticmethod
-    def _object(body: Any) -> dict[str, Any]:
-        if not isinstance(body, dict):
-            raise GraphError(400, "BadRequest", "Unable to read JSON request payload.")
-        return body
-
-    def list_apps(self, *, query: dict[str, str], version: str, **_: Any) -> Reply:
-        apps = sorted(self.state.apps.values(), key=lambda a: a["id"])
-        flt = query.get("$filter")
-        if flt:
-            match = re.fullmatch(r"isof\('([\w.]+)'\)", flt.strip())
-            if not match:
-                raise GraphError(400, "BadRequest", f"Invalid filter clause: {flt}")
-            apps = [a for a in apps if a["@odata.type"] == "#" + match[1]]
-        try:
-            top = min(int(query.get("$top", MAX_PAGE)), MAX_PAGE)
-            skip = int(query.get("$skip", 0))
-        except ValueError as exc:
-            raise GraphError(400, "BadRequest", "Invalid $top or $skip") from exc
-        metadata = f"{self.public_url()}/{version}/$metadata"
-        body: dict[str, Any] = {
-            "@odata.context": f"{metadata}#deviceAppManagement/mobileApps",
-            "value": apps[skip : skip + top],
-        }
-        if skip + top < len(apps):
-            params = {**query, "$top": str(top), "$skip": str(skip + top)}
-            body["@odata.nextLink"] = (
-                f"{self.public_url()}/{version}/deviceAppManagement/mobileApps?{urlencode(params)}"
-            )
-        return 200, body
-
-    def create_app(self, *, body: Any, **_: Any) -> Reply:
-        data = self._object(body)
-        kind = data.get("@odata.type")
-        if kind not in APP_TYPES:
-            raise GraphError(
-                400, "BadRequest", _intune(f"Unsupported or missing @odata.type {kind!r}")
-            )
-        required = (
-            REQUIRED_WIN32
-            if kind == "#microsoft.graph.win32LobApp"
-            else ("displayName", "publisher")
+        return graph_error(
+            400, "BadRequest", f"Resource not found for the segment '{path.rsplit('/', 1)[-1]}'."
         )
-        missing = [name for name in required if not data.get(name)]
-        if missing:
-            raise GraphError(
-                400, "BadRequest", _intune(f"Required property missing: {', '.join(missing)}")
-            )
-        app_id, now = str(uuid.uuid4()), _now()
-        app = {
-            **data,
-            "id": app_id,
-            "createdDateTime": now,
-            "lastModifiedDateTime": now,
-            "publishingState": "notPublished",
-            "committedContentVersion": None,
-            "isAssigned": False,
-        }
-        self.state.apps[app_id] = app
-        self.state.assignments[app_id] = []
-        return 201, app
 
-    def get_app(self, *, id: str, **_: Any) -> Reply:
-        return 200, self._app(id)
+    # ---------------------------------------------------------------- helpers
+    def new_id(self, kind: str) -> str:
+        """GUIDs derived from the seed, so a replayed request sequence gives the same ids."""
+        self._serial += 1
+        return stable_uuid(self.seed, kind, self._serial)
 
-    def patch_app(self, *, id: str, body: Any, **_: Any) -> Reply:
-        app = self._app(id)
-        data = dict(self._object(body))
-        if data.get("@odata.type", app["@odata.type"]) != app["@odata.type"]:
-            raise GraphError(400, "BadRequest", "@odata.type cannot change")
-        for key in ("id", "createdDateTime", "publishingState", "isAssigned"):
-            data.pop(key, None)
-        version = data.get("committedContentVersion")
-        if version is not None:
-            files = self.state.content.get(id, {}).get(str(version))
-            if not files or any(f.upload_state != "commitFileSuccess" for f in files.values()):
-                raise GraphError(
-                    400, "BadRequest", _intune(f"Content version {version} is not committed.")
-                )
-            app["publishingState"] = "published"
-        app.update(data)
-        app["lastModifiedDateTime"] = _now()
-        return 204, None
-
-    def delete_app(self, *, id: str, **_: Any) -> Reply:
-        self._app(id)
-        del self.state.apps[id]
-        self.state.assignments.pop(id, None)
-        return 204, None
-
-    # --- assignments -----------------------------------------------------------
-
-    def assign(self, *, id: str, body: Any, **_: Any) -> Reply:
-        app = self._app(id)
-        items = self._object(body).get("mobileAppAssignments")
-        if not isinstance(items, list):
-            raise GraphError(400, "BadRequest", "mobileAppAssignments is required")
-        result = []
-        for item in items:
-            intent = item.get("intent") if isinstance(item, dict) else None
-            target = (item.get("target") if isinstance(item, dict) else None) or {}
-            if intent not in INTENTS:
-                raise GraphError(400, "BadRequest", f"Invalid value '{intent}' for intent")
-            kind = target.get("@odata.type")
-            if kind not in TARGETS:
-                raise GraphError(400, "BadRequest", f"Invalid target type '{kind}'")
-            if "group" in kind.lower() and not target.get("groupId"):
-                raise GraphError(400, "BadRequest", "groupId is required for a group target")
-            if intent != "uninstall" and app["publishingState"] != "published":
-                raise GraphError(
-                    400, "BadRequest", _intune("The app is not published and cannot be assigned.")
-                )
-            key = target.get("groupId") or kind.split(".")[-1]
-            result.append(
-                {
-                    "@odata.type": "#microsoft.graph.mobileAppAssignment",
-                    "id": f"{key}_{sorted(INTENTS).index(intent)}_0",
-                    "intent": intent,
-                    "target": target,
-                    "settings": item.get("settings"),
-                }
-            )
-        self.state.assignments[id] = result
-        app["isAssigned"] = bool(result)
-        return 204, None
-
-    def list_assignments(self, *, id: str, version: str, **_: Any) -> Reply:
-        self._app(id)
-        metadata = f"{self.public_url()}/{version}/$metadata"
-        context = f"{metadata}#deviceAppManagement/mobileApps('{id}')/assignments"
-        return 200, {"@odata.context": context, "value": self.state.assignments.get(id, [])}
-
-    # --- content upload --------------------------------------------------------
-
-    def create_content_version(self, *, id: str, **_: Any) -> Reply:
-        self._app(id)
-        versions = self.state.content.setdefault(id, {})
-        number = str(len(versions) + 1)
-        versions[number] = {}
-        return 201, {"@odata.type": "#microsoft.graph.mobileAppContent", "id": number}
-
-    def _files(self, id: str, cv: str) -> dict[str, ContentFile]:
-        self._app(id)
-        files = self.state.content.get(id, {}).get(cv)
-        if files is None:
-            raise GraphError(404, "ResourceNotFound", f"The content version {cv} was not found.")
-        return files
-
-    def _file_json(self, item: ContentFile) -> dict[str, Any]:
-        uri = None
-        if item.upload_state != "azureStorageUriRequestPending":
-            uri = (
-                f"{self.public_url()}/_storage/{item.id}"
-                f"?sv=2021-08-06&se=2099-01-01T00%3A00%3A00Z&sr=b&sp=w&sig={secrets.token_urlsafe(12)}"
-            )
-        return {
-            "@odata.type": "#microsoft.graph.mobileAppContentFile",
-            "id": item.id,
-            "name": item.name,
-            "size": item.size,
-            "sizeEncrypted": item.size,
-            "isCommitted": item.upload_state == "commitFileSuccess",
-            "uploadState": item.upload_state,
-            "azureStorageUri": uri,
-            "azureStorageUriExpirationDateTime": "2099-01-01T00:00:00Z" if uri else None,
-            "manifest": None,
-        }
-
-    def create_file(self, *, id: str, cv: str, body: Any, **_: Any) -> Reply:
-        files = self._files(id, cv)
-        data = self._object(body)
-        for name in ("name", "size", "sizeEncrypted"):
-            if name not in data:
-                raise GraphError(400, "BadRequest", f"{name} is required")
-        item = ContentFile(str(uuid.uuid4()), str(data["name"]), int(data["sizeEncrypted"]))
-        files[item.id] = item
-        self.state.blobs[item.id] = item
-        return 201, self._file_json(item)
-
-    def get_file(self, *, id: str, cv: str, file: str, **_: Any) -> Reply:
-        item = self._files(id, cv).get(file)
-        if item is None:
-            raise GraphError(404, "ResourceNotFound", f"The file {file} was not found.")
-        reply = self._file_json(item)
-        # like the real service, pending states have moved on by the next poll
-        if item.upload_state == "azureStorageUriRequestPending":
-            item.upload_state = "azureStorageUriRequestSuccess"
-        elif item.upload_state == "commitFilePending":
-            item.upload_state = "commitFileSuccess"
-        return 200, reply
-
-    def commit_file(self, *, id: str, cv: str, file: str, body: Any, **_: Any) -> Reply:
-        item = self._files(id, cv).get(file)
-        if item is None:
-            raise GraphError(404, "ResourceNotFound", f"The file {file} was not found.")
-        info = self._object(body).get("fileEncryptionInfo")
-        needed = ("encryptionKey", "macKey", "initializationVector", "mac", "fileDigest")
-        if not isinstance(info, dict) or any(not info.get(k) for k in needed):
-            raise GraphError(400, "BadRequest", "fileEncryptionInfo is incomplete")
-        complete = item.committed is not None and len(item.committed) == item.size
-        item.upload_state = "commitFilePending" if complete else "commitFileFailed"
-        return 204, None
-
-    def put_blob(
-        self, blob: str, query: dict[str, str], headers: dict[str, str], data: bytes
-    ) -> int:
-        item = self.state.blobs.get(blob)
-        if item is None or not query.get("sig"):
-            return 403
-        comp = query.get("comp")
-        if comp == "block":
-            block_id = query.get("blockid", "")
-            if headers.get("x-ms-blob-type", "BlockBlob") != "BlockBlob" or not block_id:
-                return 400
-            item.blocks[block_id] = data
-            return 201
-        if comp == "blocklist":
-            ids = re.findall(
-                r"<(?:Latest|Committed|Uncommitted)>([^<]+)</", data.decode("utf-8", "replace")
-            )
-            if not ids or any(i not in item.blocks for i in ids):
-                return 400
-            item.committed = b"".join(item.blocks[i] for i in ids)
-            return 201
-        return 400
-
-    # --- fleet: groups, devices, install reports -------------------------------
+    def _context(self, version: str, entity: str) -> str:
+        return f"{self.base_url}/{version}/$metadata#{entity}"
 
     def _page(
-        self, items: list[dict[str, Any]], query: dict[str, str], path: str, version: str
+        self,
+        version: str,
+        path: str,
+        query: dict[str, str],
+        items: list[Any],
+        entity: str,
+        render: Callable[[Any], dict[str, Any]] | None = None,
     ) -> Reply:
-        try:
-            top = min(int(query.get("$top", MAX_PAGE)), 999)
-            skip = int(query.get("$skip", 0))
-        except ValueError as exc:
-            raise GraphError(400, "BadRequest", "Invalid $top or $skip") from exc
-        body: dict[str, Any] = {"value": items[skip : skip + top]}
+        top = self._int(query, "$top", self.page_size)
+        skip = self._int(query, "$skip", 0)
+        top = max(1, min(top, 999))
+        window = items[skip : skip + top]
+        if render is not None:
+            window = [render(item) for item in window]
+        body: dict[str, Any] = {"@odata.context": self._context(version, entity)}
+        if "$count" in query and query["$count"].lower() == "true":
+            body["@odata.count"] = len(items)
+        body["value"] = window
         if skip + top < len(items):
-            params = {**query, "$top": str(top), "$skip": str(skip + top)}
-            body["@odata.nextLink"] = f"{self.public_url()}/{version}{path}?{urlencode(params)}"
-        return 200, body
+            next_query = dict(query)
+            next_query["$top"] = str(top)
+            next_query["$skip"] = str(skip + top)
+            body["@odata.nextLink"] = f"{self.base_url}/{version}{path}?{urlencode(next_query)}"
+        return Reply(200, body)
 
-    def group_members(self, *, group: str, query: dict[str, str], version: str, **_: Any) -> Reply:
-        members = [
-            {
-                "@odata.type": "#microsoft.graph.device",
-                "id": d.object_id,
-                "deviceId": d.azure_ad_device_id,
-                "displayName": d.name,
-                "operatingSystem": "Windows",
-            }
-            for d in self.state.fleet.devices
-            if d.group_id == group
-        ]
-        return self._page(members, query, f"/groups/{group}/members", version)
+    @staticmethod
+    def _int(query: dict[str, str], name: str, default: int) -> int:
+        if name not in query:
+            return default
+        try:
+            value = int(query[name])
+        except ValueError:
+            raise GraphError(
+                400, "BadRequest", f"Invalid value '{query[name]}' for {name}."
+            ) from None
+        if value < 0:
+            raise GraphError(400, "BadRequest", f"Invalid value '{value}' for {name}.")
+        return value
 
-    def managed_devices(self, *, query: dict[str, str], version: str, **_: Any) -> Reply:
-        devices = [
-            {
-                "id": d.id,
-                "deviceName": d.name,
-                "operatingSystem": "Windows",
-                "osVersion": "10.0.22631.4460",
-                "azureADDeviceId": d.azure_ad_device_id,
-                "complianceState": "compliant",
-                "lastSyncDateTime": (d.next_check_in - timedelta(hours=d.check_in_every)).strftime(
-                    "%Y-%m-%dT%H:%M:%SZ"
-                ),
-                "userPrincipalName": f"{d.name.lower()}@contoso.example",
-                "serialNumber": d.name[-5:],
-                "model": "Latitude 7440",
-            }
-            for d in self.state.fleet.devices
-        ]
-        return self._page(devices, query, "/deviceManagement/managedDevices", version)
-
-    def install_report(self, *, body: Any, **_: Any) -> Reply:
-        data = self._object(body)
-        match = re.search(r"ApplicationId eq '([0-9a-f-]{36})'", str(data.get("filter", "")))
-        if not match:
-            raise GraphError(400, "BadRequest", "filter must name an ApplicationId")
-        app = self._app(match[1])
-        items = self.state.assignments.get(app["id"], [])
-        rows = []
-        for device in self.state.fleet.devices:
-            intent = intent_for(device, items)
-            record = self.state.fleet.installs.get((device.id, app["id"]))
-            if intent is None and record is None:
-                continue
-            state = record.state if record else "pendingInstall"
-            when = (record.at if record else self.state.fleet.now).strftime("%Y-%m-%dT%H:%M:%S")
-            rows.append(
-                [
-                    device.name,
-                    device.id,
-                    f"{device.name.lower()}@contoso.example",
-                    "Windows",
-                    str(app.get("displayVersion") or ""),
-                    STATES[state],
-                    LABELS[state],
-                    "",
-                    record.error if record else "",
-                    when,
-                ]
+    def _app(self, app: str, version: str) -> App:
+        found = self.apps.get(app)
+        if found is None or (found.beta_only and version != "beta"):
+            raise GraphError(
+                404,
+                "ResourceNotFound",
+                f'{{"_version": 3, "Message": "Resource not found: mobileApp {app}", '
+                f'"CustomApiErrorPhrase": "", "RetryAfter": null, "ErrorSourceService": "", '
+                f'"HttpHeaders": "{{}}"}}',
             )
-        columns = REPORT_COLUMNS
-        wanted = data.get("select") or [c for c, _ in columns]
-        index = [i for i, (c, _) in enumerate(columns) if c in wanted]
-        skip, top = int(data.get("skip", 0)), int(data.get("top", 50))
-        return 200, {
-            "TotalRowCount": len(rows),
-            "Schema": [{"Column": columns[i][0], "PropertyType": columns[i][1]} for i in index],
-            "Values": [[row[i] for i in index] for row in rows[skip : skip + top]],
-            "SessionId": "",
-        }
+        return found
 
-    # --- $batch ----------------------------------------------------------------
+    def _render_app(self, app: App) -> dict[str, Any]:
+        return copy.deepcopy(app.data)
 
-    def batch(self, body: Any, token: str | None, version: str) -> Reply:
-        items = self._object(body).get("requests")
-        if not isinstance(items, list) or not items:
-            raise GraphError(400, "BadRequest", "Invalid batch payload format.")
-        if len(items) > MAX_BATCH:
+    # ---------------------------------------------------------------- apps
+    def list_apps(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
+        apps = [a for a in self.apps.values() if version == "beta" or not a.beta_only]
+        flt = query.get("$filter", "").strip()
+        if flt:
+            apps = [a for a in apps if _app_filter(flt)(a.data)]
+        items = [self._render_app(a) for a in apps]
+        select = query.get("$select")
+        if select:
+            fields = {s.strip() for s in select.split(",")} | {"@odata.type", "id"}
+            items = [{k: v for k, v in item.items() if k in fields} for item in items]
+        return self._page(
+            version,
+            "/deviceAppManagement/mobileApps",
+            query,
+            items,
+            "deviceAppManagement/mobileApps",
+        )
+
+    def create_app(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
+        if not isinstance(body, dict):
+            raise GraphError(400, "BadRequest", "Request body must be a JSON object.")
+        odata_type = body.get("@odata.type")
+        if odata_type not in LOB_TYPES:
             raise GraphError(
                 400,
                 "BadRequest",
-                f"Number of batch request steps exceeds the maximum of {MAX_BATCH}.",
+                f"Unsupported or missing '@odata.type' {odata_type!r} for mobileApp "
+                f"(supported: {', '.join(sorted(LOB_TYPES))}).",
             )
-        done: dict[str, dict[str, Any]] = {}
-        for item in items:
-            rid = str(item.get("id"))
-            if any(
-                done.get(str(d), {}).get("status", 200) >= 400 for d in item.get("dependsOn") or ()
-            ):
-                done[rid] = {
-                    "id": rid,
-                    "status": 424,
-                    "headers": {},
-                    "body": {
-                        "error": {
-                            "code": "FailedDependency",
-                            "message": "A dependent request failed.",
-                        }
-                    },
-                }
+        if odata_type in BETA_ONLY_TYPES and version != "beta":
+            raise GraphError(
+                400,
+                "BadRequest",
+                f"The type '{odata_type[1:]}' is not available in API version v1.0.",
+            )
+        _validate_app(body, creating=True)
+        stamp = iso(self.now())
+        data = {k: v for k, v in body.items() if k not in READ_ONLY}
+        data.update(
+            {
+                "id": self.new_id("app"),
+                "createdDateTime": stamp,
+                "lastModifiedDateTime": stamp,
+                "isFeatured": False,
+                "publishingState": "notPublished",
+                "committedContentVersion": None,
+                "size": 0,
+                "dependentAppCount": 0,
+                "supersedingAppCount": 0,
+                "supersededAppCount": 0,
+                "isAssigned": False,
+                "roleScopeTagIds": ["0"],
+            }
+        )
+        data.setdefault("description", "")
+        data.setdefault("notes", None)
+        if odata_type == "#microsoft.graph.win32LobApp":
+            data.setdefault("returnCodes", copy.deepcopy(DEFAULT_RETURN_CODES))
+            data.setdefault("rules", [])
+            data.setdefault("applicableArchitectures", "x64,x86")
+            data.setdefault(
+                "installExperience",
+                {
+                    "runAsAccount": "system",
+                    "deviceRestartBehavior": "basedOnReturnCode",
+                    "maxRunTimeInMinutes": 60,
+                },
+            )
+        self.apps[data["id"]] = App(data, beta_only=odata_type in BETA_ONLY_TYPES)
+        self.writes += 1
+        return Reply(
+            201,
+            self._render_app(self.apps[data["id"]])
+            | {"@odata.context": self._context(version, "deviceAppManagement/mobileApps/$entity")},
+        )
+
+    def get_app(self, *, version: str, query: dict[str, str], body: Any, app: str) -> Reply:
+        found = self._app(app, version)
+        result = self._render_app(found)
+        if "assignments" in query.get("$expand", ""):
+            result["assignments"] = copy.deepcopy(found.assignments)
+        return Reply(
+            200,
+            {"@odata.context": self._context(version, "deviceAppManagement/mobileApps/$entity")}
+            | result,
+        )
+
+    def patch_app(self, *, version: str, query: dict[str, str], body: Any, app: str) -> Reply:
+        found = self._app(app, version)
+        if not isinstance(body, dict):
+            raise GraphError(400, "BadRequest", "Request body must be a JSON object.")
+        if "@odata.type" in body and body["@odata.type"] != found.data["@odata.type"]:
+            raise GraphError(
+                400,
+                "BadRequest",
+                f"'@odata.type' {body['@odata.type']!r} does not match the app's type "
+                f"{found.data['@odata.type']!r}.",
+            )
+        _validate_app(body, creating=False)
+        committed = body.get("committedContentVersion")
+        if committed is not None:
+            files = found.content_versions.get(str(committed))
+            if files is None:
+                raise GraphError(404, "ResourceNotFound", f"Content version {committed} not found.")
+            if not files or any(f.upload_state != "commitFileSuccess" for f in files.values()):
+                raise GraphError(
+                    400,
+                    "BadRequest",
+                    f"Content version {committed} has files that are not committed.",
+                )
+        for key, value in body.items():
+            if key in READ_ONLY or key == "@odata.type":
                 continue
-            parts = urlsplit("/" + str(item.get("url", "")).lstrip("/"))
-            status, reply = self.handle(
-                str(item.get("method", "GET")).upper(),
-                parts.path,
-                dict(parse_qsl(parts.query)),
-                item.get("body"),
-                token,
-                version,
+            found.data[key] = copy.deepcopy(value)
+        if committed is not None:
+            found.data["committedContentVersion"] = str(committed)
+            found.data["publishingState"] = "published"
+            found.data["size"] = sum(
+                f.size for f in found.content_versions[str(committed)].values()
             )
-            self.state.requests -= 1  # counted once, as the outer request
-            headers = {"Content-Type": "application/json"} if reply is not None else {}
-            done[rid] = {"id": rid, "status": status, "headers": headers, "body": reply}
-        # Graph may answer in any order; reversing keeps clients honest about that
-        return 200, {"responses": list(reversed(done.values()))}
+        found.data["lastModifiedDateTime"] = iso(self.now())
+        self.writes += 1
+        return Reply(204)
 
+    def delete_app(self, *, version: str, query: dict[str, str], body: Any, app: str) -> Reply:
+        self._app(app, version)
+        del self.apps[app]
+        for device in self.devices:
+            device.app_states.pop(app, None)
+        self.writes += 1
+        return Reply(204)
 
-def add_routes(app: web.Application, core: GraphCore) -> None:
-    async def token(request: web.Request) -> web.Response:
-        form = {k: str(v) for k, v in (await request.post()).items()}
-        status, body = core.issue_token(form, request.match_info["tenant"])
-        return web.json_response(body, status=status)
+    # ---------------------------------------------------------------- assignments
+    def assign(self, *, version: str, query: dict[str, str], body: Any, app: str) -> Reply:
+        found = self._app(app, version)
+        entries = body.get("mobileAppAssignments") if isinstance(body, dict) else None
+        if not isinstance(entries, list):
+            raise GraphError(
+                400, "BadRequest", "Required parameter 'mobileAppAssignments' is missing."
+            )
+        if entries and found.data.get("publishingState") != "published":
+            raise GraphError(
+                400,
+                "BadRequest",
+                '{"_version": 3, "Message": "The app is not published and cannot be assigned. '
+                'Commit a content version first.", "CustomApiErrorPhrase": "", "RetryAfter": null}',
+            )
+        assignments = []
+        seen: set[tuple[str, str | None]] = set()
+        for entry in entries:
+            assignment = _validate_assignment(entry, self.groups)
+            key = (assignment["target"]["@odata.type"], assignment["target"].get("groupId"))
+            if key in seen:
+                raise GraphError(
+                    400, "BadRequest", f"Duplicate assignment target {key[1] or key[0]}."
+                )
+            seen.add(key)
+            assignment["id"] = f"{key[1] or 'adadadad-808e-44e2-905a-0b7873a8a531'}_0_0"
+            assignments.append(assignment)
+        found.assignments = assignments
+        found.data["isAssigned"] = bool(assignments)
+        self.writes += 1
+        return Reply(204)
 
-    async def graph(request: web.Request) -> web.Response:
-        version = request.match_info["version"]
-        body: Any = None
-        if request.can_read_body:
-            try:
-                body = await request.json()
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                body = ...
-        header = request.headers.get("Authorization", "")
-        token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else None
-        status, reply = core.handle(
-            request.method,
-            "/" + request.match_info["tail"],
-            dict(request.query),
-            None if body is ... else body,
-            token,
+    def list_assignments(
+        self, *, version: str, query: dict[str, str], body: Any, app: str
+    ) -> Reply:
+        found = self._app(app, version)
+        return Reply(
+            200,
+            {
+                "@odata.context": self._context(
+                    version, f"deviceAppManagement/mobileApps('{app}')/assignments"
+                ),
+                "value": copy.deepcopy(found.assignments),
+            },
+        )
+
+    def get_assignment(
+        self, *, version: str, query: dict[str, str], body: Any, app: str, aid: str
+    ) -> Reply:
+        for assignment in self._app(app, version).assignments:
+            if assignment["id"] == aid:
+                return Reply(200, copy.deepcopy(assignment))
+        raise GraphError(404, "ResourceNotFound", f"Assignment {aid} not found.")
+
+    # ---------------------------------------------------------------- content
+    def _typed(self, app: str, t: str, version: str) -> App:
+        found = self._app(app, version)
+        if "#" + t != found.data["@odata.type"]:
+            raise GraphError(
+                400, "BadRequest", f"Type cast segment '{t}' does not match the app's type."
+            )
+        return found
+
+    def create_content_version(
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str
+    ) -> Reply:
+        found = self._typed(app, t, version)
+        cv = str(len(found.content_versions) + 1)
+        found.content_versions[cv] = {}
+        self.writes += 1
+        return Reply(201, {"@odata.type": "#microsoft.graph.mobileAppContent", "id": cv})
+
+    def list_content_versions(
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str
+    ) -> Reply:
+        found = self._typed(app, t, version)
+        return Reply(200, {"value": [{"id": cv} for cv in found.content_versions]})
+
+    def get_content_version(
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str
+    ) -> Reply:
+        self._files(app, t, cv, version)
+        return Reply(200, {"@odata.type": "#microsoft.graph.mobileAppContent", "id": cv})
+
+    def _files(self, app: str, t: str, cv: str, version: str) -> dict[str, ContentFile]:
+        found = self._typed(app, t, version)
+        files = found.content_versions.get(cv)
+        if files is None:
+            raise GraphError(404, "ResourceNotFound", f"Content version {cv} not found.")
+        return files
+
+    def _file(self, app: str, t: str, cv: str, f: str, version: str) -> ContentFile:
+        file = self._files(app, t, cv, version).get(f)
+        if file is None:
+            raise GraphError(404, "ResourceNotFound", f"Content file {f} not found.")
+        return file
+
+    def create_file(
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str
+    ) -> Reply:
+        files = self._files(app, t, cv, version)
+        if not isinstance(body, dict):
+            raise GraphError(400, "BadRequest", "Request body must be a JSON object.")
+        missing = [k for k in ("name", "size") if body.get(k) in (None, "")]
+        if missing:
+            raise GraphError(400, "BadRequest", f"Required property '{missing[0]}' is missing.")
+        for key in ("size", "sizeEncrypted"):
+            if key in body and (not isinstance(body[key], int) or body[key] < 0):
+                raise GraphError(
+                    400, "BadRequest", f"Property '{key}' must be a non-negative integer."
+                )
+        file = ContentFile(
+            id=self.new_id("file"),
+            name=str(body["name"]),
+            size=int(body["size"]),
+            size_encrypted=int(body.get("sizeEncrypted") or body["size"]),
+            upload_state="azureStorageUriRequestPending",
+            created=iso(self.now()),
+        )
+        files[file.id] = file
+        self.blob_files[file.id] = file
+        self.writes += 1
+        return Reply(201, file.to_json(self.base_url))
+
+    blob_files: dict[str, ContentFile]
+
+    def list_files(
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str
+    ) -> Reply:
+        files = self._files(app, t, cv, version)
+        return Reply(
+            200, {"value": [self._advance_file(f).to_json(self.base_url) for f in files.values()]}
+        )
+
+    def get_file(
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str, f: str
+    ) -> Reply:
+        file = self._advance_file(self._file(app, t, cv, f, version))
+        return Reply(200, file.to_json(self.base_url))
+
+    @staticmethod
+    def _advance_file(file: ContentFile) -> ContentFile:
+        # Pending states resolve on the poll after the one that first sees them, like the
+        # real service which answers "pending" at least once.
+        file.polls += 1
+        if file.upload_state == "azureStorageUriRequestPending" and file.polls >= 1:
+            file.upload_state = "azureStorageUriRequestSuccess"
+        elif file.upload_state == "commitFilePending":
+            if file.committed_bytes == file.size_encrypted:
+                file.upload_state = "commitFileSuccess"
+            else:
+                file.upload_state = "commitFileFailed"
+        return file
+
+    def commit_file(
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str, f: str
+    ) -> Reply:
+        file = self._file(app, t, cv, f, version)
+        if not isinstance(body, dict) or not isinstance(body.get("fileEncryptionInfo"), dict):
+            raise GraphError(
+                400, "BadRequest", "Required parameter 'fileEncryptionInfo' is missing."
+            )
+        if file.upload_state != "azureStorageUriRequestSuccess":
+            raise GraphError(
+                400,
+                "BadRequest",
+                f"File is in state {file.upload_state}; it cannot be committed now.",
+            )
+        if file.committed_bytes < 0:
+            raise GraphError(
+                400, "BadRequest", "No block list has been committed to the storage URI."
+            )
+        file.upload_state = "commitFilePending"
+        file.polls = 0
+        self.writes += 1
+        return Reply(204)
+
+    def renew_upload(
+        self, *, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str, f: str
+    ) -> Reply:
+        file = self._file(app, t, cv, f, version)
+        file.upload_state = "azureStorageUriRenewalSuccess"
+        return Reply(204)
+
+    # ---------------------------------------------------------------- groups
+    def _group(self, g: str) -> Group:
+        group = self.groups.get(g)
+        if group is None:
+            raise GraphError(
+                404,
+                "Request_ResourceNotFound",
+                (
+                    f"Resource '{g}' does not exist or one of its "
+                    "queried reference-property objects are not present."
+                ),
+            )
+        return group
+
+    def list_groups(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
+        items = [copy.deepcopy(g.data) for g in self.groups.values()]
+        return self._page(version, "/groups", query, items, "groups")
+
+    def create_group(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
+        if not isinstance(body, dict):
+            raise GraphError(400, "Request_BadRequest", "Request body must be a JSON object.")
+        for key in ("displayName", "mailNickname", "mailEnabled", "securityEnabled"):
+            if key not in body:
+                raise GraphError(
+                    400,
+                    "Request_BadRequest",
+                    f"Invalid value specified for property '{key}' of resource 'Group'.",
+                )
+        group_id = self.new_id("group")
+        self.groups[group_id] = Group(group_id, _group_json(group_id, body, iso(self.now())))
+        self.writes += 1
+        return Reply(201, copy.deepcopy(self.groups[group_id].data))
+
+    def get_group(self, *, version: str, query: dict[str, str], body: Any, g: str) -> Reply:
+        return Reply(200, copy.deepcopy(self._group(g).data))
+
+    def list_members(self, *, version: str, query: dict[str, str], body: Any, g: str) -> Reply:
+        group = self._group(g)
+        items = [
+            _directory_device(self.device_objects[m])
+            for m in group.members
+            if m in self.device_objects
+        ]
+        return self._page(version, f"/groups/{g}/members", query, items, "directoryObjects")
+
+    def add_member(self, *, version: str, query: dict[str, str], body: Any, g: str) -> Reply:
+        group = self._group(g)
+        ref = body.get("@odata.id") if isinstance(body, dict) else None
+        if not isinstance(ref, str) or "/" not in ref:
+            raise GraphError(400, "Request_BadRequest", "Missing or invalid '@odata.id' reference.")
+        object_id = ref.rstrip("/").rsplit("/", 1)[-1]
+        if object_id not in self.device_objects:
+            raise GraphError(
+                404,
+                "Request_ResourceNotFound",
+                (
+                    f"Resource '{object_id}' does not exist or one of its "
+                    "queried reference-property objects are not present."
+                ),
+            )
+        if object_id in group.members:
+            raise GraphError(
+                400,
+                "Request_BadRequest",
+                (
+                    "One or more added object references already exist "
+                    "for the following modified properties: 'members'."
+                ),
+            )
+        group.members.append(object_id)
+        self.writes += 1
+        return Reply(204)
+
+    def remove_member(
+        self, *, version: str, query: dict[str, str], body: Any, g: str, m: str
+    ) -> Reply:
+        group = self._group(g)
+        if m not in group.members:
+            raise GraphError(404, "Request_ResourceNotFound", f"Resource '{m}' is not a member.")
+        group.members.remove(m)
+        self.writes += 1
+        return Reply(204)
+
+    def list_directory_devices(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
+        return self._page(version, "/devices", query, self.devices, "devices", _directory_device)
+
+    # ---------------------------------------------------------------- managed devices
+    def list_managed_devices(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
+        return self._page(
             version,
+            "/deviceManagement/managedDevices",
+            query,
+            self.devices,
+            "deviceManagement/managedDevices",
+            _managed_device,
         )
-        ids = {
-            "request-id": str(uuid.uuid4()),
-            "client-request-id": request.headers.get("client-request-id", ""),
+
+    def get_managed_device(
+        self, *, version: str, query: dict[str, str], body: Any, d: str
+    ) -> Reply:
+        for device in self.devices:
+            if device.managed_id == d:
+                return Reply(200, _managed_device(device))
+        raise GraphError(404, "ResourceNotFound", f"managedDevice {d} not found.")
+
+    # ---------------------------------------------------------------- reports
+    def report(self, *, version: str, query: dict[str, str], body: Any, report: str) -> Reply:
+        if (report == "getDeviceInstallStatusReport") != (version == "beta"):
+            raise GraphError(400, "BadRequest", f"Resource not found for the segment '{report}'.")
+        if not isinstance(body, dict):
+            raise GraphError(400, "BadRequest", "Request body must be a JSON object.")
+        flt = str(body.get("filter") or "")
+        match = re.search(r"ApplicationId\s+eq\s+'([^']+)'", flt)
+        if match is None:
+            raise GraphError(400, "BadRequest", "Filter must include (ApplicationId eq '<id>').")
+        app_id = match.group(1)
+        columns = [c for c, _ in REPORT_COLUMNS]
+        select = body.get("select") or columns
+        if not isinstance(select, list) or any(c not in columns for c in select):
+            bad = [c for c in select if c not in columns] if isinstance(select, list) else select
+            raise GraphError(400, "BadRequest", f"Invalid select column(s): {bad}.")
+        skip = body.get("skip") or 0
+        top = body.get("top") or 50
+        if not isinstance(skip, int) or not isinstance(top, int) or skip < 0 or top < 1:
+            raise GraphError(400, "BadRequest", "skip and top must be non-negative integers.")
+        app = self.apps.get(app_id)
+        version_text = str((app.data.get("displayVersion") if app else "") or "")
+        targeted = self.targeting(app_id) if self.targeting is not None else {}
+        rows = []
+        for device in self.devices:
+            state_entry = device.app_states.get(app_id)
+            if state_entry is None:
+                # Assigned as required but not checked in yet: Intune reports it pending.
+                if targeted.get(device.object_id) != "required":
+                    continue
+                state_entry = ("pendingInstall", "", self.now())
+            state, hex_error, modified = state_entry
+            record = {
+                "DeviceName": device.name,
+                "UserPrincipalName": device.user,
+                "Platform": "Windows",
+                "AppVersion": version_text if state == "installed" else "",
+                "DeviceId": device.managed_id,
+                "AssignmentFilterIdsExist": False,
+                "LastModifiedDateTime": iso(modified),
+                "AppInstallState": STATE_CODES[state],
+                "AppInstallState_loc": STATE_LOC[state],
+                "AppInstallStateDetails": 0 if state != "failed" else 2016345060,
+                "AppInstallStateDetails_loc": ""
+                if state != "failed"
+                else "The application was not detected after installation completed successfully",
+                "HexErrorCode": hex_error,
+                "ErrorCode": 0 if not hex_error else int(hex_error, 16) - (1 << 32),
+                "UserName": device.user.split("@")[0],
+                "ApplicationId": app_id,
+            }
+            rows.append(record)
+        order = body.get("orderBy") or []
+        for spec in reversed(order if isinstance(order, list) else []):
+            column, _, direction = str(spec).partition(" ")
+            if column in columns:
+                rows.sort(key=lambda r: str(r[column]), reverse=direction.lower() == "desc")
+        page = rows[skip : skip + top]
+        types = dict(REPORT_COLUMNS)
+        payload = {
+            "TotalRowCount": len(rows),
+            "Schema": [{"Column": c, "PropertyType": types[c]} for c in select],
+            "Values": [[r[c] for c in select] for r in page],
+            "SessionId": "",
         }
-        if reply is None:
-            return web.Response(status=status, headers=ids)
-        return web.json_response(reply, status=status, headers=ids)
+        return Reply(200, payload, content_type="application/octet-stream")
 
-    async def storage(request: web.Request) -> web.Response:
-        status = core.put_blob(
-            request.match_info["blob"],
-            dict(request.query),
-            dict(request.headers),
-            await request.read(),
+    # ---------------------------------------------------------------- $batch
+    def batch(
+        self, version: str, body: Any, run: Callable[[str, str, Any, dict[str, str]], Reply]
+    ) -> Reply:
+        requests = body.get("requests") if isinstance(body, dict) else None
+        if not isinstance(requests, list) or not requests:
+            return graph_error(400, "BadRequest", "Invalid batch payload: 'requests' is required.")
+        if len(requests) > MAX_BATCH:
+            return graph_error(
+                400, "BadRequest", f"Number of batch requests exceeds the limit of {MAX_BATCH}."
+            )
+        ids = [str(r.get("id")) for r in requests if isinstance(r, dict)]
+        if (
+            len(ids) != len(requests)
+            or len(set(ids)) != len(ids)
+            or any(i in ("", "None") for i in ids)
+        ):
+            return graph_error(400, "BadRequest", "Each batch request needs a unique 'id'.")
+        statuses: dict[str, int] = {}
+        responses = []
+        for request in requests:
+            rid = str(request["id"])
+            method = str(request.get("method", "")).upper()
+            url = request.get("url")
+            depends = request.get("dependsOn") or []
+            if not isinstance(url, str) or method not in {"GET", "POST", "PATCH", "PUT", "DELETE"}:
+                reply = graph_error(
+                    400, "BadRequest", "Batch request needs 'method' and a relative 'url'."
+                )
+            elif any(d not in statuses for d in depends):
+                return graph_error(
+                    400, "BadRequest", f"Request {rid} depends on an unknown or later request."
+                )
+            elif any(not 200 <= statuses[d] < 300 for d in depends):
+                reply = graph_error(424, "FailedDependency", "The request has a failed dependency.")
+            else:
+                reply = run(method, url, request.get("body"), request.get("headers") or {})
+            statuses[rid] = reply.status
+            headers = {"Content-Type": "application/json"} | reply.headers
+            responses.append(
+                {"id": rid, "status": reply.status, "headers": headers, "body": reply.body}
+            )
+        return Reply(200, {"responses": responses})
+
+
+# -------------------------------------------------------------------- validation
+def _validate_app(body: dict[str, Any], *, creating: bool) -> None:
+    def bad(message: str) -> GraphError:
+        return GraphError(400, "BadRequest", message)
+
+    odata_type = body.get("@odata.type")
+    if creating:
+        required = ["displayName", "publisher"]
+        if odata_type == "#microsoft.graph.win32LobApp":
+            required += ["fileName", "setupFilePath", "installCommandLine", "uninstallCommandLine"]
+        elif odata_type in {
+            "#microsoft.graph.macOSLobApp",
+            "#microsoft.graph.macOSDmgApp",
+            "#microsoft.graph.macOSPkgApp",
+        }:
+            required += ["fileName"]
+        for key in required:
+            value = body.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise bad(f"Required property '{key}' is missing or empty.")
+    for key in (
+        "displayName",
+        "publisher",
+        "description",
+        "notes",
+        "installCommandLine",
+        "uninstallCommandLine",
+        "fileName",
+        "setupFilePath",
+        "displayVersion",
+    ):
+        if key in body and body[key] is not None and not isinstance(body[key], str):
+            raise bad(f"Property '{key}' must be a string.")
+    if "applicableArchitectures" in body:
+        flags = str(body["applicableArchitectures"]).replace(" ", "").split(",")
+        unknown = [f for f in flags if f not in ARCH_FLAGS]
+        if unknown:
+            raise bad(
+                f"Requested value '{unknown[0]}' was not found in enum 'windowsArchitecture'."
+            )
+    experience = body.get("installExperience")
+    if experience is not None:
+        if not isinstance(experience, dict):
+            raise bad("Property 'installExperience' must be an object.")
+        if experience.get("runAsAccount", "system") not in RUN_AS:
+            raise bad(
+                f"Requested value '{experience.get('runAsAccount')}' "
+                "was not found in enum 'runAsAccountType'."
+            )
+        if experience.get("deviceRestartBehavior", "basedOnReturnCode") not in RESTART:
+            raise bad(
+                f"Requested value '{experience.get('deviceRestartBehavior')}' "
+                "was not found in enum 'win32LobAppRestartBehavior'."
+            )
+    codes = body.get("returnCodes")
+    if codes is not None:
+        if not isinstance(codes, list):
+            raise bad("Property 'returnCodes' must be an array.")
+        for code in codes:
+            if not isinstance(code, dict) or not isinstance(code.get("returnCode"), int):
+                raise bad("Each returnCodes entry needs an integer 'returnCode'.")
+            if code.get("type") not in RETURN_CODE_TYPES:
+                raise bad(
+                    f"Requested value '{code.get('type')}' was not "
+                    "found in enum 'win32LobAppReturnCodeType'."
+                )
+    rules = body.get("rules")
+    if rules is not None:
+        if not isinstance(rules, list):
+            raise bad("Property 'rules' must be an array.")
+        for rule in rules:
+            if not isinstance(rule, dict) or rule.get("@odata.type") not in RULE_TYPES:
+                raise bad(
+                    "Unknown win32LobAppRule type "
+                    f"{rule.get('@odata.type') if isinstance(rule, dict) else rule!r}."
+                )
+            if rule.get("ruleType", "detection") not in {"detection", "requirement"}:
+                raise bad(
+                    f"Requested value '{rule.get('ruleType')}' "
+                    "was not found in enum 'win32LobAppRuleType'."
+                )
+
+
+def _validate_assignment(entry: Any, groups: dict[str, Group]) -> dict[str, Any]:
+    if not isinstance(entry, dict):
+        raise GraphError(400, "BadRequest", "Each mobileAppAssignment must be an object.")
+    intent = entry.get("intent")
+    if intent not in INTENTS:
+        raise GraphError(
+            400, "BadRequest", f"Requested value '{intent}' was not found in enum 'installIntent'."
         )
-        return web.Response(status=status)
+    target = entry.get("target")
+    if not isinstance(target, dict) or target.get("@odata.type") not in TARGET_TYPES:
+        raise GraphError(400, "BadRequest", f"Invalid assignment target {target!r}.")
+    if "group" in target["@odata.type"].lower() and "allDevices" not in target["@odata.type"]:
+        group_id = target.get("groupId")
+        if group_id not in groups:
+            raise GraphError(
+                400, "BadRequest", f"Group '{group_id}' of the assignment target was not found."
+            )
+    clean_target = {"@odata.type": target["@odata.type"]}
+    if target.get("groupId"):
+        clean_target["groupId"] = target["groupId"]
+    clean_target["deviceAndAppManagementAssignmentFilterId"] = target.get(
+        "deviceAndAppManagementAssignmentFilterId"
+    )
+    clean_target["deviceAndAppManagementAssignmentFilterType"] = target.get(
+        "deviceAndAppManagementAssignmentFilterType", "none"
+    )
+    return {
+        "@odata.type": "#microsoft.graph.mobileAppAssignment",
+        "intent": intent,
+        "target": clean_target,
+        "settings": copy.deepcopy(entry.get("settings")),
+    }
 
-    app.router.add_post("/{tenant}/oauth2/v2.0/token", token)
-    app.router.add_route("*", "/{version:v1\\.0|beta}/{tail:.*}", graph)
-    app.router.add_put("/_storage/{blob}", storage)
+
+_ISOF = re.compile(r"isof\('([^']+)'\)")
+_EQ = re.compile(r"(\w+)\s+eq\s+'([^']*)'")
+
+
+def _app_filter(text: str) -> Callable[[dict[str, Any]], bool]:
+    """The subset of OData $filter used on mobileApps: isof(...) joined by or/and, eq."""
+    clauses_or = re.split(r"\s+or\s+", text.strip().strip("()"))
+    parsed: list[list[tuple[str, str, str]]] = []
+    for clause in clauses_or:
+        terms = []
+        for raw_term in re.split(r"\s+and\s+", clause.strip().strip("()")):
+            term = raw_term.strip().strip("()")
+            isof = _ISOF.fullmatch(
+                term + (")" if term.startswith("isof(") and not term.endswith(")") else "")
+            )
+            if isof:
+                terms.append(("isof", "#" + isof.group(1), ""))
+                continue
+            eq = _EQ.fullmatch(term)
+            if eq:
+                terms.append(("eq", eq.group(1), eq.group(2)))
+                continue
+            raise GraphError(400, "BadRequest", f"Invalid filter clause '{term}'.")
+        parsed.append(terms)
+
+    def matches(app: dict[str, Any]) -> bool:
+        for terms in parsed:
+            if all(
+                (app.get("@odata.type") == a) if kind == "isof" else (str(app.get(a)) == b)
+                for kind, a, b in terms
+            ):
+                return True
+        return False
+
+    return matches
+
+
+def _group_json(group_id: str, body: dict[str, Any], created: str) -> dict[str, Any]:
+    return {
+        "id": group_id,
+        "displayName": body.get("displayName"),
+        "description": body.get("description"),
+        "mailEnabled": bool(body.get("mailEnabled", False)),
+        "mailNickname": body.get("mailNickname"),
+        "securityEnabled": bool(body.get("securityEnabled", True)),
+        "groupTypes": list(body.get("groupTypes") or []),
+        "createdDateTime": created,
+        "membershipRule": None,
+        "visibility": None,
+    }
+
+
+def _directory_device(device: Device) -> dict[str, Any]:
+    return {
+        "@odata.type": "#microsoft.graph.device",
+        "id": device.object_id,
+        "deviceId": device.azure_ad_device_id,
+        "displayName": device.name,
+        "operatingSystem": "Windows",
+        "operatingSystemVersion": device.os_version,
+        "accountEnabled": True,
+    }
+
+
+def _managed_device(device: Device) -> dict[str, Any]:
+    return {
+        "id": device.managed_id,
+        "deviceName": device.name,
+        "operatingSystem": "Windows",
+        "osVersion": device.os_version,
+        "userPrincipalName": device.user,
+        "complianceState": "compliant",
+        "managementAgent": "mdm",
+        "enrolledDateTime": "2026-01-05T09:00:00Z",
+        "lastSyncDateTime": iso(device.last_checkin),
+        "azureADDeviceId": device.azure_ad_device_id,
+        "azureADRegistered": True,
+        "serialNumber": device.serial,
+        "model": device.model,
+        "manufacturer": "Dell Inc.",
+        "deviceEnrollmentType": "windowsAzureADJoin",
+    }
+
+
+def split_relative_url(url: str) -> tuple[str, dict[str, str]]:
+    parts = urlsplit(url if url.startswith("/") else "/" + url)
+    return parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))

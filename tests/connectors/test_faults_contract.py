@@ -19,13 +19,14 @@ from reconciler.domain.loader import load_repo
 from reconciler.domain.render import desired_apps
 from reconciler.domain.tenant import Assignment, AssignmentIntent, Platform, TargetKind
 from reconciler.sandbox import Sandbox
-from reconciler.sandbox._faults import FaultPlan, FaultSpecError, parse_faults
 from tests.conftest import EXAMPLE_REPO
+
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
 REPO = load_repo(EXAMPLE_REPO).repo
 STORE = LocalPackageStore(EXAMPLE_REPO)
 LAB = "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b01"
-FAULTS_20 = "429=0@*:0.05,503=0@*:0.05,500@*:0.03,reset@*:0.03,token-expiry@*:0.02,slow=0.05@*:0.02"
+FAULTS_20 = "429@*:0.05,503@*:0.05,500@*:0.03,reset@*:0.03,token-expiry@*:0.02,slow=50ms@*:0.02"
 
 
 def connector_for(
@@ -33,10 +34,10 @@ def connector_for(
 ) -> IntuneConnector:
     http = new_http_client(max_connections=10)
     graph = ServiceClient(
-        base_url=sandbox.graph_url,
+        base_url=sandbox.graph_v1_url,
         service="graph",
         credentials=ClientCredentials(
-            http, [sandbox.token_url], sandbox.graph.client_id, sandbox.graph.client_secret
+            http, [sandbox.token_url], sandbox.client_id, sandbox.client_secret, scope=GRAPH_SCOPE
         ),
         client=http,
         retry=RetryPolicy(attempts=attempts, initial=0.001, maximum=0.01),
@@ -49,30 +50,10 @@ def connector_for(
     return IntuneConnector(graph, page_size=5, sleep=no_wait)
 
 
-def test_fault_spec_grammar() -> None:
-    rules = parse_faults("429=2@/v1.0/*:0.1, slow=3@*:0.2,reset@*:0")
-    assert [(r.kind, r.pattern, r.rate, r.arg) for r in rules] == [
-        ("429", "/v1.0/*", 0.1, 2.0),
-        ("slow", "*", 0.2, 3.0),
-        ("reset", "*", 0.0, None),
-    ]
-    for bad in ("418@*:0.1", "429@*", "429@*:2", "429=x@*:0.1"):
-        with pytest.raises(FaultSpecError):
-            parse_faults(bad)
-
-
-def test_faults_are_deterministic_for_a_seed() -> None:
-    rules = parse_faults(FAULTS_20)
-    paths = [f"/v1.0/x/{i}" for i in range(500)]
-    a, b = FaultPlan(rules, 3), FaultPlan(rules, 3)
-    assert [a.pick(p) for p in paths] == [b.pick(p) for p in paths]
-    fired = FaultPlan(rules, 5)
-    hits = sum(1 for p in paths if fired.pick(p))
-    assert 60 < hits < 140  # about 20 %
-
-
 async def test_operations_complete_under_20_percent_faults_without_duplicates() -> None:
-    async with Sandbox(devices_windows=50, faults=FAULTS_20, seed=11) as sandbox:
+    async with Sandbox(
+        devices_windows=50, devices_macos=0, faults=FAULTS_20, seed=11, retry_after_seconds=0
+    ) as sandbox:
         connector = connector_for(sandbox)
         names = ("7zip-24.08", "notepadplusplus-8.7.1", "sap-gui-8.00")
         for name in names:
@@ -91,31 +72,32 @@ async def test_operations_complete_under_20_percent_faults_without_duplicates() 
         for (app,) in managed.values():
             assert app.content_ready and [a.group_id for a in app.assignments] == [LAB]
         assert len(sandbox.graph.apps) == 3
-        assert sum(sandbox.faults.fired.values()) > 10  # faults really happened
+        assert sum(sandbox.counters()["faultsInjected"].values()) > 10  # faults really happened
         await connector.aclose()
 
 
 async def test_breaker_opens_on_a_failing_tenant_and_recovers() -> None:
     now = [0.0]
     breaker = CircuitBreaker("graph", failure_threshold=3, reset_timeout=60, clock=lambda: now[0])
-    async with Sandbox(devices_windows=10, faults="503=0@/v1.0/*:1") as sandbox:
+    async with Sandbox(
+        devices_windows=10, devices_macos=0, faults="503@/v1.0/*:1", retry_after_seconds=0
+    ) as sandbox:
         connector = connector_for(sandbox, attempts=1, breaker=breaker)
         for _ in range(3):
             with pytest.raises(TransientTenantError):
                 await connector.snapshot([])
-        requests = sandbox.graph.requests
+        requests = sandbox.counters()["total"]
         with pytest.raises(CircuitOpenError):
             await connector.snapshot([])
-        async with httpx.AsyncClient() as admin:
-            await admin.post(f"{sandbox.admin_url}/faults", json={"spec": ""})
+        sandbox.faults.rules = ()  # the tenant recovers
         now[0] = 61
         assert (await connector.snapshot([])).apps == ()
-        assert sandbox.graph.requests == requests + 1
+        assert sandbox.counters()["total"] == requests + 1
         await connector.aclose()
 
 
 async def test_portal_drift_made_by_hand_is_visible() -> None:
-    async with Sandbox(devices_windows=10) as sandbox:
+    async with Sandbox(devices_windows=10, devices_macos=0) as sandbox:
         connector = connector_for(sandbox)
         app = next(
             a for a in desired_apps(REPO.intents["7zip-24.08"]) if a.platform is Platform.WINDOWS
@@ -124,10 +106,10 @@ async def test_portal_drift_made_by_hand_is_visible() -> None:
         await connector.upload_content(app_id, app, STORE)
         await connector.set_assignments(app_id, [Assignment(TargetKind.GROUP, LAB)])
         async with httpx.AsyncClient(base_url=sandbox.admin_url) as admin:
-            assert (
-                await admin.post(f"/intune/apps/{app_id}/assign-all-devices")
-            ).status_code == 200
-            await admin.patch(f"/intune/apps/{app_id}", json={"installCommandLine": "evil.exe"})
+            assigned = await admin.post("/drift/assign-all-devices", json={"appId": app_id})
+            assert assigned.status_code == 200
+            edit = {"appId": app_id, "installCommandLine": "evil.exe"}
+            assert (await admin.post("/drift/install-command", json=edit)).status_code == 200
             (drifted,) = (await connector.snapshot([])).managed()["7zip-24.08"]
             assert {a.target for a in drifted.assignments} == {
                 TargetKind.GROUP,
@@ -139,8 +121,8 @@ async def test_portal_drift_made_by_hand_is_visible() -> None:
             (fixed,) = (await connector.snapshot([])).managed()["7zip-24.08"]
             assert [a.target for a in fixed.assignments] == [TargetKind.GROUP]
             assert fixed.properties["installCommandLine"] == app.properties["installCommandLine"]
-            await admin.delete(f"/intune/apps/{app_id}")
+            await admin.post("/drift/delete-app", json={"appId": app_id})
             assert (await connector.snapshot([])).managed() == {}
             counters = (await admin.get("/counters")).json()
-            assert counters["requests"] > 10 and counters["writes"] >= 6
+            assert counters["total"] > 10 and counters["writes"] >= 6
         await connector.aclose()
