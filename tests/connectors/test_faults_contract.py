@@ -5,49 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from reconciler.connectors import (
-    CircuitBreaker,
-    ClientCredentials,
-    IntuneConnector,
-    LocalPackageStore,
-    RetryPolicy,
-    ServiceClient,
-    new_http_client,
-)
+from reconciler.connectors import CircuitBreaker
 from reconciler.domain.errors import CircuitOpenError, TransientTenantError
-from reconciler.domain.loader import load_repo
-from reconciler.domain.render import desired_apps
-from reconciler.domain.tenant import Assignment, AssignmentIntent, Platform, TargetKind
+from reconciler.domain.tenant import Assignment, TargetKind
 from reconciler.sandbox import Sandbox
-from tests.conftest import EXAMPLE_REPO
+from tests.connectors._intune import LAB, STORE, connector_for, required, windows_app
 
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
-
-REPO = load_repo(EXAMPLE_REPO).repo
-STORE = LocalPackageStore(EXAMPLE_REPO)
-LAB = "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b01"
 FAULTS_20 = "429@*:0.05,503@*:0.05,500@*:0.03,reset@*:0.03,token-expiry@*:0.02,slow=50ms@*:0.02"
-
-
-def connector_for(
-    sandbox: Sandbox, *, attempts: int = 10, breaker: CircuitBreaker | None = None
-) -> IntuneConnector:
-    http = new_http_client(max_connections=10)
-    graph = ServiceClient(
-        base_url=sandbox.graph_v1_url,
-        service="graph",
-        credentials=ClientCredentials(
-            http, [sandbox.token_url], sandbox.client_id, sandbox.client_secret, scope=GRAPH_SCOPE
-        ),
-        client=http,
-        retry=RetryPolicy(attempts=attempts, initial=0.001, maximum=0.01),
-        breaker=breaker or CircuitBreaker("graph", failure_threshold=1000),
-    )
-
-    async def no_wait(_: float) -> None:
-        return None
-
-    return IntuneConnector(graph, page_size=5, sleep=no_wait)
 
 
 async def test_operations_complete_under_20_percent_faults_without_duplicates() -> None:
@@ -57,14 +21,10 @@ async def test_operations_complete_under_20_percent_faults_without_duplicates() 
         connector = connector_for(sandbox)
         names = ("7zip-24.08", "notepadplusplus-8.7.1", "sap-gui-8.00")
         for name in names:
-            app = next(
-                a for a in desired_apps(REPO.intents[name]) if a.platform is Platform.WINDOWS
-            )
+            app = windows_app(name)
             app_id = await connector.create_app(app)
             await connector.upload_content(app_id, app, STORE)
-            await connector.set_assignments(
-                app_id, [Assignment(TargetKind.GROUP, LAB, AssignmentIntent.REQUIRED)]
-            )
+            await connector.set_assignments(app_id, required(LAB))
         snapshot = await connector.snapshot([LAB])
         managed = snapshot.managed()
         assert sorted(managed) == sorted(names)
@@ -99,9 +59,7 @@ async def test_breaker_opens_on_a_failing_tenant_and_recovers() -> None:
 async def test_portal_drift_made_by_hand_is_visible() -> None:
     async with Sandbox(devices_windows=10, devices_macos=0) as sandbox:
         connector = connector_for(sandbox)
-        app = next(
-            a for a in desired_apps(REPO.intents["7zip-24.08"]) if a.platform is Platform.WINDOWS
-        )
+        app = windows_app("7zip-24.08")
         app_id = await connector.create_app(app)
         await connector.upload_content(app_id, app, STORE)
         await connector.set_assignments(app_id, [Assignment(TargetKind.GROUP, LAB)])

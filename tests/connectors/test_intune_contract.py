@@ -7,58 +7,17 @@ from dataclasses import replace
 
 import pytest
 
-from reconciler.connectors import (
-    ClientCredentials,
-    IntuneConnector,
-    LocalPackageStore,
-    ServiceClient,
-    new_http_client,
-)
-from reconciler.domain.loader import load_repo
-from reconciler.domain.render import desired_apps
-from reconciler.domain.tenant import Assignment, AssignmentIntent, DesiredApp, Platform, TargetKind
+from reconciler.connectors import IntuneConnector
 from reconciler.sandbox import Sandbox
-from tests.conftest import EXAMPLE_REPO
-
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
-
-REPO = load_repo(EXAMPLE_REPO).repo
-STORE = LocalPackageStore(EXAMPLE_REPO)
-LAB = "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b01"
-CANARY = "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b02"
-
-
-def windows_app(intent: str) -> DesiredApp:
-    return next(a for a in desired_apps(REPO.intents[intent]) if a.platform is Platform.WINDOWS)
+from tests.connectors._intune import CANARY, LAB, STORE, connector_for, required, windows_app
 
 
 @pytest.fixture
 async def intune() -> AsyncIterator[tuple[Sandbox, IntuneConnector]]:
     async with Sandbox() as sandbox:
-        http = new_http_client(max_connections=10)
-        graph = ServiceClient(
-            base_url=sandbox.graph_v1_url,
-            service="graph",
-            credentials=ClientCredentials(
-                http,
-                [sandbox.token_url],
-                sandbox.client_id,
-                sandbox.client_secret,
-                scope=GRAPH_SCOPE,
-            ),
-            client=http,
-        )
-
-        async def no_wait(_: float) -> None:
-            return None
-
-        connector = IntuneConnector(graph, page_size=5, sleep=no_wait)
+        connector = connector_for(sandbox)
         yield sandbox, connector
         await connector.aclose()
-
-
-def required(*groups: str) -> list[Assignment]:
-    return [Assignment(TargetKind.GROUP, g, AssignmentIntent.REQUIRED) for g in groups]
 
 
 async def test_full_lifecycle(intune: tuple[Sandbox, IntuneConnector]) -> None:
@@ -113,20 +72,7 @@ async def test_a_crash_after_create_is_seen_on_the_next_snapshot(
 
 async def test_install_status_per_ring_group_evolves_with_the_fleet() -> None:
     async with Sandbox(seed=7, devices_windows=2000) as sandbox:
-        http = new_http_client(max_connections=10)
-        graph = ServiceClient(
-            base_url=sandbox.graph_v1_url,
-            service="graph",
-            credentials=ClientCredentials(
-                http,
-                [sandbox.token_url],
-                sandbox.client_id,
-                sandbox.client_secret,
-                scope=GRAPH_SCOPE,
-            ),
-            client=http,
-        )
-        connector = IntuneConnector(graph)
+        connector = connector_for(sandbox, page_size=100)
         sandbox.set_failure_rate("Google Chrome 131.0.6778.70", 0.08)  # a bad build
         ids = {}
         for name in ("7zip-24.08", "chrome-131.0.6778"):
