@@ -1,9 +1,11 @@
-"""OAuth2 client-credentials tokens, cached and refreshed before they expire.
+"""Bearer tokens for the connectors, cached and refreshed before they expire.
 
-Entra ID (``/{tenant}/oauth2/v2.0/token`` with ``scope=https://graph.microsoft.com/.default``)
-and Jamf Pro (``/api/oauth/token``, falling back to ``/api/v1/oauth/token`` on 404) speak
-the same grant. A 401 on an API call invalidates the cached token so that the caller can
-retry once with a fresh one.
+:class:`ClientCredentials` is the OAuth2 client-credentials grant that Entra ID
+(``/{tenant}/oauth2/v2.0/token`` with ``scope=https://graph.microsoft.com/.default``) and
+Jamf Pro (``/api/oauth/token``, falling back to ``/api/v1/oauth/token`` on 404) both speak.
+:class:`JamfUserToken` is Jamf Pro's older user-account token (``/api/v1/auth/token`` with
+Basic credentials). A 401 on an API call invalidates the cached token so the HTTP core can
+retry once with a fresh one. Token requests are logged without their bodies.
 """
 
 from __future__ import annotations
@@ -11,16 +13,74 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 import httpx
+import structlog
 
 from reconciler.connectors._errors import error_for
 from reconciler.domain.errors import AuthenticationError, TransientTenantError
 
+#: refresh this many seconds before the token says it expires
 REFRESH_BEFORE = 60.0
+log = structlog.get_logger("eucora.auth")
 
 
-class ClientCredentials:
+class _CachedToken:
+    def __init__(self, client: httpx.AsyncClient, service: str, clock: Callable[[], float]) -> None:
+        self._client = client
+        self._service = service
+        self._clock = clock
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._lock = asyncio.Lock()
+        #: tokens fetched so far (tests and benchmarks count refreshes)
+        self.issued = 0
+
+    def invalidate(self) -> None:
+        self._token = None
+
+    async def token(self) -> str:
+        async with self._lock:
+            if self._token is None or self._clock() >= self._expires_at - REFRESH_BEFORE:
+                token, lifetime = await self._fetch()
+                self._token = token
+                self._expires_at = self._clock() + lifetime
+                self.issued += 1
+            return self._token
+
+    async def _fetch(self) -> tuple[str, float]:
+        raise NotImplementedError
+
+    async def _post(self, url: str, **kwargs: object) -> httpx.Response:
+        started = time.perf_counter()
+        try:
+            response = await self._client.post(url, **kwargs)  # type: ignore[arg-type]
+        except httpx.TransportError as exc:
+            log.info("auth.token", service=self._service, path=httpx.URL(url).path, status=None)
+            raise TransientTenantError(
+                f"{self._service} token endpoint unreachable: {type(exc).__name__}",
+                service=self._service,
+            ) from exc
+        log.info(
+            "auth.token",
+            service=self._service,
+            path=httpx.URL(url).path,
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        return response
+
+    def _refused(self, response: httpx.Response) -> Exception:
+        error = error_for(response, self._service)
+        if isinstance(error, TransientTenantError):
+            return error
+        return AuthenticationError(str(error), status=response.status_code, service=self._service)
+
+
+class ClientCredentials(_CachedToken):
+    """OAuth2 client credentials; ``token_urls`` are tried in order, moving on after a 404."""
+
     def __init__(
         self,
         client: httpx.AsyncClient,
@@ -32,57 +92,55 @@ class ClientCredentials:
         service: str = "token",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
+        super().__init__(client, service, clock)
+        if not token_urls:
+            raise ValueError("at least one token URL is needed")
         self._urls = list(token_urls)
         self._form = {"grant_type": "client_credentials", "client_id": client_id}
         self._secret = client_secret
         if scope:
             self._form["scope"] = scope
-        self._service = service
-        self._clock = clock
-        self._token: str | None = None
-        self._expires_at = 0.0
-        self._lock = asyncio.Lock()
-        self.issued = 0
 
-    def invalidate(self) -> None:
-        self._token = None
-
-    async def token(self) -> str:
-        async with self._lock:
-            if self._token is None or self._clock() >= self._expires_at - REFRESH_BEFORE:
-                await self._fetch()
-            assert self._token is not None  # noqa: S101 - _fetch sets it or raises
-            return self._token
-
-    async def _fetch(self) -> None:
-        last: httpx.Response | None = None
+    async def _fetch(self) -> tuple[str, float]:
         for url in self._urls:
-            try:
-                response = await self._client.post(
-                    url, data={**self._form, "client_secret": self._secret}
-                )
-            except httpx.HTTPError as exc:
-                raise TransientTenantError(
-                    f"{self._service} token endpoint unreachable: {type(exc).__name__}",
-                    service=self._service,
-                ) from exc
+            response = await self._post(url, data={**self._form, "client_secret": self._secret})
             if response.status_code == 404 and url != self._urls[-1]:
-                last = response
                 continue
             if response.status_code != 200:
-                error = error_for(response, self._service)
-                if isinstance(error, TransientTenantError):
-                    raise error
-                raise AuthenticationError(
-                    str(error), status=response.status_code, service=self._service
-                )
+                raise self._refused(response)
             body = response.json()
-            self._token = str(body["access_token"])
-            self._expires_at = self._clock() + float(body.get("expires_in", 300))
-            self.issued += 1
-            return
-        raise AuthenticationError(  # pragma: no cover - loop always returns or raises
-            f"no token endpoint answered ({last.status_code if last else 'none'})",
-            service=self._service,
-        )
+            return str(body["access_token"]), float(body.get("expires_in", 300))
+        raise AssertionError("unreachable")  # pragma: no cover - the last URL returns or raises
+
+
+class JamfUserToken(_CachedToken):
+    """A Jamf Pro user token from ``POST /api/v1/auth/token`` with Basic credentials."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        service: str = "jamf-token",
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        super().__init__(client, service, clock)
+        self._url = base_url.rstrip("/") + "/api/v1/auth/token"
+        self._auth = httpx.BasicAuth(username, password)
+        self._wall_clock = wall_clock
+
+    async def _fetch(self) -> tuple[str, float]:
+        response = await self._post(self._url, auth=self._auth)
+        if response.status_code != 200:
+            raise self._refused(response)
+        body = response.json()
+        lifetime = 1200.0
+        try:
+            expires = datetime.fromisoformat(str(body["expires"]).replace("Z", "+00:00"))
+            lifetime = max((expires - self._wall_clock()).total_seconds(), REFRESH_BEFORE + 1)
+        except (KeyError, ValueError):
+            pass
+        return str(body["token"]), lifetime

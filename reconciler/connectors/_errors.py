@@ -3,13 +3,17 @@
 Understands Graph's ``{"error": {"code", "message", "innerError"}}`` (including Intune's
 habit of putting a JSON document inside ``message``), the Jamf Pro API's
 ``{"httpStatus", "errors": [{"code", "field", "description"}]}`` and the Classic API's HTML
-error pages (``<p>Error: Duplicate name</p>``).
+error pages (``<p>Error: Duplicate name</p>``). The Classic API answers 409 for every
+payload it refuses, so only a duplicate there is a :class:`ConflictError`; the rest are
+:class:`RequestRejectedError`.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -31,13 +35,21 @@ MAX_RETRY_AFTER = 120.0
 
 
 def retry_after(response: httpx.Response) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date), capped."""
     value = response.headers.get("Retry-After")
     if value is None:
         return None
     try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+        seconds = float(value)
     except ValueError:
-        return None
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def describe(response: httpx.Response) -> tuple[str, str, str]:
@@ -74,16 +86,26 @@ def describe(response: httpx.Response) -> tuple[str, str, str]:
 
 
 def _intune_message(message: str) -> str:
-    """Intune wraps its own error as JSON inside Graph's message."""
-    stripped = message.strip()
-    if stripped.startswith("{"):
-        try:
-            inner = json.loads(stripped)
-        except ValueError:
-            return message
-        if isinstance(inner, dict):
-            return str(inner.get("Message") or inner.get("message") or message)
+    """Intune wraps its own error as JSON inside Graph's message, sometimes after a prefix."""
+    start = message.find("{")
+    if start < 0:
+        return message
+    try:
+        inner = json.loads(message[start:])
+    except ValueError:
+        return message
+    if isinstance(inner, dict):
+        text = inner.get("Message") or inner.get("message")
+        if text:
+            prefix = message[:start].strip().rstrip(":").strip()
+            return f"{prefix}: {text}" if prefix else str(text)
     return message
+
+
+def _classic_html(response: httpx.Response) -> bool:
+    return "html" in response.headers.get("Content-Type", "") and "/JSSResource" in str(
+        response.request.url.path
+    )
 
 
 def error_for(response: httpx.Response, service: str) -> TenantError:
@@ -108,6 +130,9 @@ def error_for(response: httpx.Response, service: str) -> TenantError:
         return AuthenticationError(text, **kwargs)
     if status == 404:
         return NotFoundError(text, **kwargs)
+    if status == 409 and _classic_html(response) and "duplicate" not in message.lower():
+        # the Classic API answers 409 for any invalid payload, not only for conflicts
+        return RequestRejectedError(text, **kwargs)
     if status in (409, 412):
         return ConflictError(text, **kwargs)
     if status in (400, 422):

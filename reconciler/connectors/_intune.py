@@ -1,24 +1,30 @@
 """Intune connector: Windows apps (win32LobApp) through Microsoft Graph.
 
-Implements the domain's ``TenantConnector`` port. Every app it creates carries the
-ownership marker in ``notes``; the snapshot reads every win32LobApp (paged), the
-assignments of all of them through ``$batch`` (20 per call), and reports managed apps
-(marker present) and unmanaged look-alikes. ``set_assignments`` always sends the complete
-desired list, because ``/assign`` replaces whatever was there.
+Sits in the observe and apply steps: implements the domain's ``TenantConnector`` port for
+Windows. Every app it creates carries the ownership marker in ``notes``. The snapshot
+reads every win32LobApp (paged), the assignments of all of them through ``$batch``
+(20 per call), and for managed apps the install status per ring group from the
+install-status report; it reports managed apps (marker present) and unmanaged
+look-alikes. ``set_assignments`` always sends the complete desired list, because
+``/assign`` replaces whatever was there.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-from collections.abc import Awaitable, Callable, Sequence
+import math
+from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
 from reconciler.connectors._http import ServiceClient
 from reconciler.connectors._packages import read_intunewin
-from reconciler.domain.errors import PermanentTenantError, TransientTenantError
+from reconciler.domain.errors import (
+    NotFoundError,
+    PermanentTenantError,
+    TransientTenantError,
+)
 from reconciler.domain.models import thaw
 from reconciler.domain.ports import PackageStore
 from reconciler.domain.tenant import (
@@ -34,11 +40,16 @@ from reconciler.domain.tenant import (
 )
 
 WIN32 = "#microsoft.graph.win32LobApp"
-REPORT = "/deviceManagement/reports/retrieveDeviceAppInstallationStatusReport"
-REPORT_PAGE = 1000
 APPS = "/deviceAppManagement/mobileApps"
+REPORT = "/deviceManagement/reports/retrieveDeviceAppInstallationStatusReport"
+#: rows asked for per report page; a service that caps pages lower is followed by its count
+REPORT_PAGE = 1000
+#: Graph's limit of requests in one $batch
 BATCH_SIZE = 20
+#: group members and managed devices are read this many a page
+DIRECTORY_PAGE = 999
 BLOCK_SIZE = 4 * 1024 * 1024
+_TRANSIENT = frozenset({429, 500, 502, 503, 504})
 #: the properties EUCORA owns on a win32LobApp, compared for drift
 OWNED = (
     "fileName",
@@ -58,9 +69,25 @@ _TARGETS = {
     "#microsoft.graph.allLicensedUsersAssignmentTarget": TargetKind.ALL_USERS,
 }
 _TARGET_TYPES = {kind: odata for odata, kind in _TARGETS.items()}
+#: install-report states (enum names and their localized texts) → what they count as
+_STATES = {
+    "installed": "installed",
+    "failed": "failed",
+    "uninstallfailed": "failed",
+    "uninstall failed": "failed",
+    "pendinginstall": "pending",
+    "install pending": "pending",
+    "pending": "pending",
+    "notinstalled": "pending",
+    "not installed": "pending",
+    "notapplicable": "not_applicable",
+    "not applicable": "not_applicable",
+}
 
 
 class IntuneConnector:
+    """Windows apps in one Intune tenant (``TenantConnector``)."""
+
     platform = Platform.WINDOWS
 
     def __init__(
@@ -68,53 +95,80 @@ class IntuneConnector:
         graph: ServiceClient,
         *,
         page_size: int = 100,
+        report_page: int = REPORT_PAGE,
         poll_interval: float = 1.0,
         poll_attempts: int = 60,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        storage: ServiceClient | None = None,
     ) -> None:
         self.graph = graph
+        # Blob storage is another service: its own breaker, no Graph budget, no bearer token.
+        self.storage = storage or ServiceClient(
+            base_url="",
+            service="storage",
+            credentials=None,
+            client=graph.client,
+            retry=graph.retry,
+            sleep=graph.sleep,
+        )
         self.page_size = page_size
+        self.report_page = report_page
         self.poll_interval = poll_interval
         self.poll_attempts = poll_attempts
-        self._sleep = sleep
 
     # --- reads -----------------------------------------------------------------
 
     async def snapshot(self, ring_groups: Sequence[str]) -> TenantSnapshot:
         before = self.graph.requests
-        raw = await self._list_apps()
+        raw = await self.list_apps()
         assignments = await self._assignments([a["id"] for a in raw])
         managed = [a["id"] for a in raw if parse_marker(a.get("notes")) is not None]
         install: dict[str, dict[str, InstallCounts]] = {}
         if ring_groups and managed:
-            device_groups = await self._device_groups(ring_groups)
+            device_groups = await self.device_ring_groups(ring_groups)
             install = await self._install_counts(managed, device_groups)
         apps = tuple(
             self._observed(a, assignments.get(a["id"], ()), install.get(a["id"], {})) for a in raw
         )
         return TenantSnapshot(Platform.WINDOWS, apps, requests=self.graph.requests - before)
 
-    async def _paged(self, url: str, params: dict[str, Any] | None) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        next_url: str | None = url
-        while next_url:
-            body = (await self.graph.request("GET", next_url, params=params)).json()
-            items.extend(body.get("value", []))
-            next_url, params = body.get("@odata.nextLink"), None
-        return items
+    async def list_apps(self) -> list[dict[str, Any]]:
+        """Every win32LobApp of the tenant, all pages."""
+        return await self._paged(
+            APPS, {"$filter": "isof('microsoft.graph.win32LobApp')", "$top": self.page_size}
+        )
 
-    async def _device_groups(self, ring_groups: Sequence[str]) -> dict[str, str]:
-        """managedDevice id → ring group id (group members are Entra device objects)."""
+    async def get_app(self, app_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = (await self.graph.request("GET", f"{APPS}/{app_id}")).json()
+        return body
+
+    async def find_managed(self, intent: str) -> list[str]:
+        """Ids of the apps whose marker names ``intent``."""
+        return [
+            str(a["id"])
+            for a in await self.list_apps()
+            if (marker := parse_marker(a.get("notes"))) is not None and marker.intent == intent
+        ]
+
+    async def ring_members(self, group_id: str) -> list[dict[str, Any]]:
+        """The Entra device objects in a ring group (``id`` and ``deviceId``), all pages."""
+        return await self._paged(
+            f"/groups/{group_id}/members", {"$select": "id,deviceId", "$top": DIRECTORY_PAGE}
+        )
+
+    async def device_ring_groups(self, ring_groups: Sequence[str]) -> dict[str, str]:
+        """managedDevice id → ring group id.
+
+        Group members are Entra *device objects*; a managedDevice names its Entra device
+        by ``azureADDeviceId``, which is the device object's ``deviceId`` (not its id).
+        """
         by_entra_id: dict[str, str] = {}
         for group in ring_groups:
-            members = await self._paged(
-                f"/groups/{group}/members", {"$select": "id,deviceId", "$top": 999}
-            )
-            for member in members:
+            for member in await self.ring_members(group):
                 if member.get("deviceId"):
-                    by_entra_id[str(member["deviceId"])] = group
+                    by_entra_id.setdefault(str(member["deviceId"]), group)
         devices = await self._paged(
-            "/deviceManagement/managedDevices", {"$select": "id,azureADDeviceId", "$top": 999}
+            "/deviceManagement/managedDevices",
+            {"$select": "id,azureADDeviceId", "$top": DIRECTORY_PAGE},
         )
         return {
             str(d["id"]): by_entra_id[str(d.get("azureADDeviceId"))]
@@ -122,91 +176,145 @@ class IntuneConnector:
             if str(d.get("azureADDeviceId")) in by_entra_id
         }
 
-    async def _install_counts(
-        self, app_ids: Sequence[str], device_groups: dict[str, str]
-    ) -> dict[str, dict[str, InstallCounts]]:
-        """Per app and ring group, from the install-status report, 20 reports per $batch."""
-        counts: dict[str, dict[str, InstallCounts]] = {a: {} for a in app_ids}
-        pending = [(app_id, 0) for app_id in app_ids]
-        while pending:
-            chunk, pending = pending[:BATCH_SIZE], pending[BATCH_SIZE:]
-            requests = [
-                {
-                    "id": str(i),
-                    "method": "POST",
-                    "url": REPORT,
-                    "headers": {"Content-Type": "application/json"},
-                    "body": {
-                        "select": ["DeviceId", "AppInstallState", "AppInstallState_loc"],
-                        "filter": f"(ApplicationId eq '{app_id}')",
-                        "skip": skip,
-                        "top": REPORT_PAGE,
-                        "orderBy": [],
-                    },
-                }
-                for i, (app_id, skip) in enumerate(chunk)
-            ]
-            body = (await self.graph.request("POST", "/$batch", json={"requests": requests})).json()
-            answered = set()
-            for answer in body.get("responses", []):
-                app_id, skip = chunk[int(answer["id"])]
-                status = int(answer.get("status", 500))
-                if status in (429, 500, 502, 503, 504):
-                    continue
-                answered.add(int(answer["id"]))
-                if status != 200:
-                    continue
-                report = _report_body(answer.get("body"))
-                rows = _rows(report)
-                for row in rows:
-                    group = device_groups.get(str(row.get("DeviceId")))
-                    if group is not None:
-                        counts[app_id][group] = counts[app_id].get(group, InstallCounts()) + _count(
-                            row
-                        )
-                if skip + len(rows) < int(report.get("TotalRowCount", 0)) and rows:
-                    pending.append((app_id, skip + len(rows)))
-            retry = [item for i, item in enumerate(chunk) if i not in answered]
-            if retry and len(retry) == len(chunk):
-                raise TransientTenantError(
-                    "graph $batch throttled every report request", status=429
-                )
-            pending = retry + pending
-        return counts
+    async def _paged(self, url: str, params: dict[str, Any] | None) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        next_url: str | None = url
+        while next_url:
+            body = (await self.graph.request("GET", next_url, params=params)).json()
+            items.extend(body.get("value", []))
+            # nextLink is the whole URL, query included
+            next_url, params = body.get("@odata.nextLink"), None
+        return items
 
-    async def _list_apps(self) -> list[dict[str, Any]]:
-        return await self._paged(
-            APPS, {"$filter": "isof('microsoft.graph.win32LobApp')", "$top": self.page_size}
+    async def batch(self, requests: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Run read requests through ``$batch`` (20 a call); answers by request id.
+
+        Inner answers that are throttled or failed transiently are sent again in a later
+        call, after the largest ``Retry-After`` they carried (or the backoff), as many
+        times as the retry policy allows; then a TransientTenantError is raised.
+        """
+        answers: dict[str, dict[str, Any]] = {}
+        pending = list(requests)
+        for round_number in range(1, self.graph.retry.attempts + 1):
+            retry: list[dict[str, Any]] = []
+            wait = 0.0
+            for start in range(0, len(pending), BATCH_SIZE):
+                chunk = pending[start : start + BATCH_SIZE]
+                by_id = {r["id"]: r for r in chunk}
+                body = (
+                    await self.graph.request(
+                        "POST", "/$batch", json={"requests": chunk}, write=False
+                    )
+                ).json()
+                for answer in body.get("responses", []):
+                    request = by_id.pop(str(answer.get("id")), None)
+                    if request is None:
+                        continue
+                    status = int(answer.get("status", 500))
+                    if status in _TRANSIENT:
+                        retry.append(request)
+                        wait = max(wait, _inner_retry_after(answer))
+                    else:
+                        answers[request["id"]] = answer
+                retry.extend(by_id.values())  # requests the service did not answer
+            if not retry:
+                return answers
+            pending = retry
+            if round_number < self.graph.retry.attempts:
+                backoff = min(self.graph.retry.initial * 2**round_number, self.graph.retry.maximum)
+                await self.graph.sleep(
+                    min(wait, self.graph.retry.max_retry_after) if wait else backoff
+                )
+        raise TransientTenantError(
+            f"graph $batch: {len(pending)} requests still throttled or failing after "
+            f"{self.graph.retry.attempts} rounds",
+            status=429,
+            service=self.graph.service,
         )
 
     async def _assignments(self, app_ids: Sequence[str]) -> dict[str, tuple[Assignment, ...]]:
+        requests = [
+            {"id": str(i), "method": "GET", "url": f"{APPS}/{app_id}/assignments"}
+            for i, app_id in enumerate(app_ids)
+        ]
         result: dict[str, tuple[Assignment, ...]] = {}
-        pending = list(app_ids)
-        while pending:
-            chunk, pending = pending[:BATCH_SIZE], pending[BATCH_SIZE:]
-            requests = [
-                {"id": str(i), "method": "GET", "url": f"{APPS}/{app_id}/assignments"}
-                for i, app_id in enumerate(chunk)
-            ]
-            body = (await self.graph.request("POST", "/$batch", json={"requests": requests})).json()
-            retry: list[str] = []
-            for answer in body.get("responses", []):
-                app_id = chunk[int(answer["id"])]
-                status = int(answer.get("status", 500))
-                if status == 200:
-                    values = (answer.get("body") or {}).get("value", [])
-                    result[app_id] = tuple(_assignment(v) for v in values)
-                elif status in (429, 500, 502, 503, 504):
-                    retry.append(app_id)
-                elif status != 404:  # an app deleted meanwhile has no assignments
-                    raise PermanentTenantError(
-                        f"graph $batch assignments of {app_id} → {status}", status=status
-                    )
-            if retry:
-                if len(retry) == len(chunk):
-                    raise TransientTenantError("graph $batch throttled every request", status=429)
-                pending = retry + pending
+        for request_id, answer in (await self.batch(requests)).items():
+            app_id = app_ids[int(request_id)]
+            status = int(answer.get("status", 500))
+            if status == 200:
+                values = (answer.get("body") or {}).get("value", [])
+                result[app_id] = tuple(_assignment(v) for v in values)
+            elif status != 404:  # an app deleted meanwhile has no assignments
+                raise PermanentTenantError(
+                    f"graph $batch assignments of {app_id} → {status}",
+                    status=status,
+                    service=self.graph.service,
+                )
         return result
+
+    def _report_request(self, request_id: str, app_id: str, skip: int, top: int) -> dict[str, Any]:
+        return {
+            "id": request_id,
+            "method": "POST",
+            "url": REPORT,
+            "headers": {"Content-Type": "application/json"},
+            "body": {
+                "select": ["DeviceId", "AppInstallState", "AppInstallState_loc"],
+                "filter": f"(ApplicationId eq '{app_id}')",
+                "skip": skip,
+                "top": top,
+                "orderBy": [],
+            },
+        }
+
+    async def _install_counts(
+        self, app_ids: Sequence[str], device_groups: dict[str, str]
+    ) -> dict[str, dict[str, InstallCounts]]:
+        """Per app and ring group, from the install-status report pages, 20 a ``$batch``.
+
+        The first page of every app says ``TotalRowCount``; all further pages are then
+        asked for at once.
+        """
+        counts: dict[str, dict[str, InstallCounts]] = {a: {} for a in app_ids}
+
+        def add(app_id: str, report: dict[str, Any]) -> None:
+            for row in _rows(report):
+                group = device_groups.get(str(row.get("DeviceId")))
+                if group is not None:
+                    counts[app_id][group] = counts[app_id].get(group, InstallCounts()) + _count(row)
+
+        first = [
+            self._report_request(str(i), app_id, 0, self.report_page)
+            for i, app_id in enumerate(app_ids)
+        ]
+        more: list[dict[str, Any]] = []
+        for request_id, answer in (await self.batch(first)).items():
+            app_id = app_ids[int(request_id)]
+            report = self._report_answer(answer, app_id)
+            add(app_id, report)
+            stride = len(report.get("Values", []))
+            total = int(report.get("TotalRowCount", 0))
+            if stride and total > stride:
+                more.extend(
+                    self._report_request(f"{request_id}.{page}", app_id, page * stride, stride)
+                    for page in range(1, math.ceil(total / stride))
+                )
+        for request_id, answer in (await self.batch(more)).items():
+            app_id = app_ids[int(request_id.split(".")[0])]
+            add(app_id, self._report_answer(answer, app_id))
+        return counts
+
+    def _report_answer(self, answer: dict[str, Any], app_id: str) -> dict[str, Any]:
+        status = int(answer.get("status", 500))
+        if status == 404:
+            return {}
+        if status != 200:
+            raise PermanentTenantError(
+                f"graph install-status report of {app_id} → {status}",
+                status=status,
+                service=self.graph.service,
+            )
+        return _report_body(answer.get("body"))
 
     @staticmethod
     def _observed(
@@ -224,11 +332,18 @@ class IntuneConnector:
             assignments=assignments,
             content_ready=app.get("publishingState") == "published",
             install=MappingProxyType(install),
+            extra=MappingProxyType(
+                {
+                    "committedContentVersion": app.get("committedContentVersion"),
+                    "publishingState": app.get("publishingState"),
+                }
+            ),
         )
 
     # --- writes ----------------------------------------------------------------
 
-    def _payload(self, app: DesiredApp) -> dict[str, Any]:
+    def payload(self, app: DesiredApp) -> dict[str, Any]:
+        """The win32LobApp body for ``app``: its owned properties and the marker."""
         properties = {k: v for k, v in app.properties.items() if k in OWNED}
         return {
             "@odata.type": WIN32,
@@ -241,14 +356,25 @@ class IntuneConnector:
         }
 
     async def create_app(self, app: DesiredApp) -> str:
-        response = await self.graph.request("POST", APPS, json=self._payload(app))
-        return str(response.json()["id"])
+        """Create the app; a create retried after a lost answer finds the first one."""
+
+        async def existing() -> str | None:
+            found = await self.find_managed(app.intent)
+            return found[0] if found else None
+
+        return await self.graph.create(
+            APPS, json=self.payload(app), find=existing, parse=lambda r: str(r.json()["id"])
+        )
 
     async def update_app(self, app_id: str, app: DesiredApp) -> None:
-        await self.graph.request("PATCH", f"{APPS}/{app_id}", json=self._payload(app))
+        await self.graph.request("PATCH", f"{APPS}/{app_id}", json=self.payload(app))
 
     async def delete_app(self, app_id: str) -> None:
-        await self.graph.request("DELETE", f"{APPS}/{app_id}")
+        """Delete the app; one already gone counts as deleted (a retried delete)."""
+        try:
+            await self.graph.request("DELETE", f"{APPS}/{app_id}")
+        except NotFoundError:
+            return
 
     async def set_assignments(self, app_id: str, assignments: Sequence[Assignment]) -> None:
         body = {
@@ -266,6 +392,11 @@ class IntuneConnector:
         await self.graph.request("POST", f"{APPS}/{app_id}/assign", json=body)
 
     async def upload_content(self, app_id: str, app: DesiredApp, store: PackageStore) -> None:
+        """Content version → file → storage URI → blocks → commit → committedContentVersion.
+
+        A content version or file left behind by an interrupted upload is never
+        committed, so Intune ignores it; the next upload starts a new version.
+        """
         package = read_intunewin(store.read(app.package), app.package.file)
         versions = f"{APPS}/{app_id}/microsoft.graph.win32LobApp/contentVersions"
         version = (await self.graph.request("POST", versions, json={})).json()["id"]
@@ -294,7 +425,7 @@ class IntuneConnector:
         await self.graph.request(
             "PATCH",
             f"{APPS}/{app_id}",
-            json={"@odata.type": WIN32, "committedContentVersion": version},
+            json={"@odata.type": WIN32, "committedContentVersion": str(version)},
         )
 
     async def _poll(self, url: str, success: str, family: str) -> dict[str, Any]:
@@ -307,10 +438,13 @@ class IntuneConnector:
             if (
                 state.startswith(family) and state.endswith(("Failed", "TimedOut"))
             ) or state == "error":
-                raise PermanentTenantError(f"content upload failed: uploadState {state}")
-            await self._sleep(self.poll_interval)
+                raise PermanentTenantError(
+                    f"content upload failed: uploadState {state}", service=self.graph.service
+                )
+            await self.graph.sleep(self.poll_interval)
         raise TransientTenantError(
-            f"content upload still {state!r} after {self.poll_attempts} polls"
+            f"content upload still {state!r} after {self.poll_attempts} polls",
+            service=self.graph.service,
         )
 
     async def _upload_blocks(self, sas: str, payload: bytes) -> None:
@@ -318,7 +452,7 @@ class IntuneConnector:
         for number, start in enumerate(range(0, len(payload), BLOCK_SIZE)):
             block = base64.b64encode(f"block-{number:08d}".encode()).decode()
             ids.append(block)
-            await self.graph.request(
+            await self.storage.request(
                 "PUT",
                 f"{sas}&comp=block&blockid={block}",
                 content=payload[start : start + BLOCK_SIZE],
@@ -327,7 +461,7 @@ class IntuneConnector:
             )
         blocks = "".join(f"<Latest>{block}</Latest>" for block in ids)
         block_list = f'<?xml version="1.0" encoding="utf-8"?><BlockList>{blocks}</BlockList>'
-        await self.graph.request(
+        await self.storage.request(
             "PUT",
             f"{sas}&comp=blocklist",
             content=block_list.encode(),
@@ -339,11 +473,19 @@ class IntuneConnector:
         await self.graph.aclose()
 
 
+def _inner_retry_after(answer: dict[str, Any]) -> float:
+    headers = {str(k).lower(): v for k, v in (answer.get("headers") or {}).items()}
+    try:
+        return max(float(headers.get("retry-after", 0)), 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def _report_body(body: Any) -> dict[str, Any]:
     """Reports answer as application/octet-stream; in a $batch that body may arrive base64."""
     if isinstance(body, str):
         try:
-            body = json.loads(base64.b64decode(body))
+            body = json.loads(base64.b64decode(body, validate=True))
         except ValueError:
             body = json.loads(body)
     return body if isinstance(body, dict) else {}
@@ -356,15 +498,10 @@ def _rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _count(row: dict[str, Any]) -> InstallCounts:
-    text = str(row.get("AppInstallState_loc") or row.get("AppInstallState") or "").lower()
-    if "fail" in text:
-        return InstallCounts(failed=1)
-    if "pending" in text:
-        return InstallCounts(pending=1)
-    if "not applicable" in text or text == "notapplicable":
-        return InstallCounts(not_applicable=1)
-    if text == "installed":
-        return InstallCounts(installed=1)
+    for column in ("AppInstallState_loc", "AppInstallState"):
+        kind = _STATES.get(str(row.get(column) or "").strip().lower())
+        if kind is not None:
+            return InstallCounts(**{kind: 1})
     return InstallCounts()
 
 

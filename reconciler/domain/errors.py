@@ -13,6 +13,7 @@ to kopf errors in exactly one place; the CLI maps it to exit codes in exactly on
     ├── InvalidPolicyError          a policy set that must not be used (e.g. overrides a built-in)
     ├── StateStoreError             local state or audit log unusable
     ├── PackageError                an installer is missing, altered or malformed
+    ├── ConfigurationError          settings (e.g. tenant credentials) missing or malformed
     └── TenantError                 Intune / Jamf Pro API failures
         ├── TransientTenantError    429, 5xx, timeouts, resets: retry later
         │   └── CircuitOpenError    breaker open for a tenant/service
@@ -84,6 +85,12 @@ class PackageError(EucoraError):
     """An installer file that must not be uploaded: missing, wrong hash or size, malformed."""
 
     reason = "PackageInvalid"
+
+
+class ConfigurationError(EucoraError):
+    """Settings the process was started with are missing or malformed (names the setting)."""
+
+    reason = "InvalidConfiguration"
 
 
 class StateStoreError(EucoraError):

@@ -31,6 +31,9 @@ def connector_for(
     breaker: CircuitBreaker | None = None,
     page_size: int = 5,
 ) -> IntuneConnector:
+    async def no_wait(_: float) -> None:
+        return None
+
     http = new_http_client(max_connections=10)
     graph = ServiceClient(
         base_url=sandbox.graph_v1_url,
@@ -41,12 +44,9 @@ def connector_for(
         client=http,
         retry=RetryPolicy(attempts=attempts, initial=0.001, maximum=0.01),
         breaker=breaker or CircuitBreaker("graph", failure_threshold=1000),
+        sleep=no_wait,
     )
-
-    async def no_wait(_: float) -> None:
-        return None
-
-    return IntuneConnector(graph, page_size=page_size, sleep=no_wait)
+    return IntuneConnector(graph, page_size=page_size, poll_interval=0)
 
 
 def windows_app(intent: str) -> DesiredApp:

@@ -51,7 +51,7 @@ async def test_snapshot_pages_and_batches(intune: tuple[Sandbox, IntuneConnector
     await connector.graph.request(
         "POST",
         "/deviceAppManagement/mobileApps",
-        json={**connector._payload(app), "notes": "made by hand"},
+        json={**connector.payload(app), "notes": "made by hand"},
     )
     before = connector.graph.requests
     snapshot = await connector.snapshot([])
