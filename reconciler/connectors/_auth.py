@@ -37,8 +37,11 @@ class _CachedToken:
         #: tokens fetched so far (tests and benchmarks count refreshes)
         self.issued = 0
 
-    def invalidate(self) -> None:
-        self._token = None
+    def invalidate(self, rejected: str | None = None) -> None:
+        """Forget the token, unless the one rejected was already replaced meanwhile (by
+        a concurrent request that saw the same 401): one 401 costs one refresh."""
+        if rejected is None or rejected == self._token:
+            self._token = None
 
     async def token(self) -> str:
         async with self._lock:

@@ -55,7 +55,7 @@ class TokenSource(Protocol):
 
     async def token(self) -> str: ...
 
-    def invalidate(self) -> None: ...
+    def invalidate(self, rejected: str | None = None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,9 @@ class RetryPolicy:
     initial: float = 0.5
     maximum: float = 30.0
     max_retry_after: float = 120.0
+    #: before looking for the object of a create whose answer was lost, give a request
+    #: that may still be in flight this long to land
+    settle: float = 2.0
 
 
 def _retryable(error: BaseException) -> bool:
@@ -181,6 +184,7 @@ class ServiceClient:
         async for attempt in self._retrying():
             with attempt:
                 if uncertain:
+                    await self.sleep(self.retry.settle)
                     found = await find()
                     if found is not None:
                         log.info("http.create_recovered", service=self.service, path=path)
@@ -219,13 +223,15 @@ class ServiceClient:
         request_id = correlation_id.get() or str(uuid.uuid4())
         headers["client-request-id"] = request_id
         refreshed = False
+        token: str | None = None
         while True:
             if authenticated and self.credentials is not None:
                 try:
-                    headers["Authorization"] = f"Bearer {await self.credentials.token()}"
+                    token = await self.credentials.token()
                 except TransientTenantError:
                     self.breaker.failure()
                     raise
+                headers["Authorization"] = f"Bearer {token}"
             started = time.perf_counter()
             self.requests += 1
             self.writes += int(write)
@@ -248,7 +254,7 @@ class ServiceClient:
                 request_id_service=response.headers.get("request-id"),
             )
             if response.status_code == 401 and authenticated and self.credentials and not refreshed:
-                self.credentials.invalidate()
+                self.credentials.invalidate(token)
                 refreshed = True
                 continue
             if response.is_success:

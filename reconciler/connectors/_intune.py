@@ -96,6 +96,7 @@ class IntuneConnector:
         *,
         page_size: int = 100,
         report_page: int = REPORT_PAGE,
+        directory_page: int = DIRECTORY_PAGE,
         poll_interval: float = 1.0,
         poll_attempts: int = 60,
         storage: ServiceClient | None = None,
@@ -112,6 +113,7 @@ class IntuneConnector:
         )
         self.page_size = page_size
         self.report_page = report_page
+        self.directory_page = directory_page
         self.poll_interval = poll_interval
         self.poll_attempts = poll_attempts
 
@@ -152,7 +154,7 @@ class IntuneConnector:
     async def ring_members(self, group_id: str) -> list[dict[str, Any]]:
         """The Entra device objects in a ring group (``id`` and ``deviceId``), all pages."""
         return await self._paged(
-            f"/groups/{group_id}/members", {"$select": "id,deviceId", "$top": DIRECTORY_PAGE}
+            f"/groups/{group_id}/members", {"$select": "id,deviceId", "$top": self.directory_page}
         )
 
     async def device_ring_groups(self, ring_groups: Sequence[str]) -> dict[str, str]:
@@ -168,7 +170,7 @@ class IntuneConnector:
                     by_entra_id.setdefault(str(member["deviceId"]), group)
         devices = await self._paged(
             "/deviceManagement/managedDevices",
-            {"$select": "id,azureADDeviceId", "$top": DIRECTORY_PAGE},
+            {"$select": "id,azureADDeviceId", "$top": self.directory_page},
         )
         return {
             str(d["id"]): by_entra_id[str(d.get("azureADDeviceId"))]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+import httpx
+
 from reconciler.connectors import (
     CircuitBreaker,
     ClientCredentials,
@@ -30,11 +34,16 @@ def connector_for(
     attempts: int = 10,
     breaker: CircuitBreaker | None = None,
     page_size: int = 5,
+    report_page: int = 1000,
+    directory_page: int = 999,
+    timeout: float = 30.0,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> IntuneConnector:
     async def no_wait(_: float) -> None:
         return None
 
-    http = new_http_client(max_connections=10)
+    http = new_http_client(max_connections=10, timeout=timeout, transport=transport)
     graph = ServiceClient(
         base_url=sandbox.graph_v1_url,
         service="graph",
@@ -42,11 +51,17 @@ def connector_for(
             http, [sandbox.token_url], sandbox.client_id, sandbox.client_secret, scope=GRAPH_SCOPE
         ),
         client=http,
-        retry=RetryPolicy(attempts=attempts, initial=0.001, maximum=0.01),
+        retry=RetryPolicy(attempts=attempts, initial=0.001, maximum=0.01, settle=0.5),
         breaker=breaker or CircuitBreaker("graph", failure_threshold=1000),
-        sleep=no_wait,
+        sleep=sleep or no_wait,
     )
-    return IntuneConnector(graph, page_size=page_size, poll_interval=0)
+    return IntuneConnector(
+        graph,
+        page_size=page_size,
+        report_page=report_page,
+        directory_page=directory_page,
+        poll_interval=0,
+    )
 
 
 def windows_app(intent: str) -> DesiredApp:
