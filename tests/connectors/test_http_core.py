@@ -12,13 +12,15 @@ import httpx
 import pytest
 import structlog
 
-from reconciler.connectors._auth import ClientCredentials
+from reconciler.connectors import IntuneSettings, JamfSettings, jamf_connector
+from reconciler.connectors._auth import ClientCredentials, JamfUserToken
 from reconciler.connectors._breaker import CircuitBreaker, CircuitState
 from reconciler.connectors._budget import WriteBudget
 from reconciler.connectors._http import RetryPolicy, ServiceClient, correlation_id
 from reconciler.domain.errors import (
     AuthenticationError,
     CircuitOpenError,
+    ConfigurationError,
     ConflictError,
     NotFoundError,
     RequestRejectedError,
@@ -326,3 +328,201 @@ async def test_no_secret_reaches_the_logs() -> None:
     assert "http.request" in output and "client_request_id" in output
     for secret in (SECRET, "tok-1", "tok-2", "hunter2", "abcdef"):
         assert secret not in output, secret
+
+
+async def test_retry_after_as_an_http_date_and_capped() -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    tenant = Tenant(
+        [
+            graph_error(503, "ServiceUnavailable", "busy", **{"Retry-After": later}),
+            graph_error(429, "TooManyRequests", "slow", **{"Retry-After": "86400"}),
+            httpx.Response(200),
+        ]
+    )
+    sleeps: list[float] = []
+    await make_client(tenant, sleeps=sleeps).request("GET", "/x")
+    assert 25 <= sleeps[0] <= 30 and sleeps[1] == 120.0
+
+
+async def test_a_create_whose_answer_is_lost_looks_before_sending_again() -> None:
+    created: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 3599})
+        created.append("app-1")
+        raise httpx.ReadTimeout("lost", request=request)  # the service made it, no answer
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    looked: list[int] = []
+
+    async def find() -> str | None:
+        looked.append(1)
+        return created[0] if created else None
+
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    client = ServiceClient(
+        base_url="https://graph.example/v1.0",
+        service="graph",
+        credentials=ClientCredentials(http, ["https://login.example/token"], "c", SECRET),
+        client=http,
+        retry=RetryPolicy(settle=2.0),
+        sleep=sleep,
+    )
+    found = await client.create("/apps", json={}, find=find, parse=lambda r: r.json()["id"])
+    assert found == "app-1" and created == ["app-1"] and looked == [1]
+    assert 2.0 in sleeps  # it let the lost request land before looking
+
+
+async def test_a_throttled_create_is_sent_again_without_looking() -> None:
+    tenant = Tenant(
+        [
+            graph_error(429, "TooManyRequests", "slow", **{"Retry-After": "1"}),
+            httpx.ConnectError("refused"),
+            httpx.Response(201, json={"id": "new"}),
+        ]
+    )
+    looked: list[int] = []
+
+    async def find() -> str | None:
+        looked.append(1)
+        return None
+
+    client = make_client(tenant)
+    assert await client.create("/apps", json={}, find=find, parse=lambda r: r.json()["id"]) == "new"
+    assert looked == [] and len(tenant.api_calls) == 3  # neither failure can have created it
+
+
+async def test_concurrent_401s_cost_one_refresh() -> None:
+    import asyncio
+
+    first_token_rejected = {"tok-1"}
+
+    tenant = Tenant([httpx.Response(200)])
+    original = tenant.handler
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("Authorization", "").removeprefix("Bearer ") in first_token_rejected:
+            tenant.api_calls.append(request)
+            return httpx.Response(401)
+        return original(request)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    creds = ClientCredentials(http, ["https://login.example/t/token"], "client", SECRET)
+    client = ServiceClient(
+        base_url="https://graph.example", service="graph", credentials=creds, client=http
+    )
+    await creds.token()
+    await asyncio.gather(*(client.request("GET", f"/x/{n}") for n in range(5)))
+    assert creds.issued == 2  # tok-1, then one refresh for all five 401s
+
+
+async def test_reads_posted_as_batches_and_storage_puts_spend_no_write_budget() -> None:
+    now = [0.0]
+    budget = WriteBudget(1, 20, clock=lambda: now[0])
+    requests = WriteBudget(3, 20, clock=lambda: now[0])
+    tenant = Tenant([httpx.Response(200, json={"responses": []})])
+    client = make_client(tenant, budget=budget)
+    client.request_budget = requests
+    await client.request("POST", "/$batch", json={"requests": []}, write=False)
+    await client.request("PUT", "https://blob.example/x?sig=1", content=b"", write=False)
+    await client.request("PATCH", "/x", json={})
+    assert client.writes == 1 and client.requests == 3
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    requests._sleep = sleep
+    await client.request("GET", "/x")  # the 4th request in 20 s waits for the window
+    assert waits == [20.0]
+
+
+async def test_classic_409_other_than_duplicate_is_a_rejected_request() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            409,
+            text="<html><body><p>Error: Unable to match computer group 7</p></body></html>",
+            headers={"Content-Type": "text/html;charset=UTF-8"},
+        )
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    client = ServiceClient(
+        base_url="https://jamf.example", service="jamf", credentials=None, client=http
+    )
+    with pytest.raises(RequestRejectedError, match="Unable to match computer group 7"):
+        await client.request("PUT", "/JSSResource/policies/id/1", content=b"<policy/>")
+
+
+async def test_intune_message_with_a_prefix_before_its_json() -> None:
+    inner = json.dumps({"_version": 3, "Message": "App is not published"})
+    with pytest.raises(RequestRejectedError) as raised:
+        await make_client(
+            Tenant([graph_error(400, "BadRequest", f"Operation failed: {inner}")]), attempts=1
+        ).request("POST", "/x", json={})
+    assert "Operation failed: App is not published" in str(raised.value)
+    assert raised.value.code == "BadRequest" and raised.value.request_id == "r-1"
+
+
+async def test_jamf_user_token_from_basic_credentials() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["Authorization"])
+        return httpx.Response(200, json={"token": "user-tok", "expires": "2099-01-01T00:00:00Z"})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    token = JamfUserToken(http, "https://jamf.example", "admin", "hunter2")
+    assert await token.token() == "user-tok" and await token.token() == "user-tok"
+    assert len(seen) == 1 and seen[0].startswith("Basic ")
+
+
+def test_settings_from_a_secret_and_never_in_repr() -> None:
+    secret = {
+        "INTUNE_TENANT_ID": "t",
+        "INTUNE_CLIENT_ID": "c",
+        "INTUNE_CLIENT_SECRET": SECRET,
+        "JAMF_URL": "https://jamf.example",
+        "JAMF_CLIENT_ID": "j",
+        "JAMF_CLIENT_SECRET": SECRET,
+    }
+    intune, jamf = IntuneSettings.from_mapping(secret), JamfSettings.from_mapping(secret)
+    assert intune.token_url == "https://login.microsoftonline.com/t/oauth2/v2.0/token"
+    assert SECRET not in repr(intune) and SECRET not in repr(jamf)
+    with pytest.raises(ConfigurationError, match="INTUNE_CLIENT_SECRET"):
+        IntuneSettings.from_mapping({**secret, "INTUNE_CLIENT_SECRET": " "})
+    with pytest.raises(ConfigurationError, match="JAMF_URL"):
+        JamfSettings.from_mapping({**secret, "JAMF_URL": "jamf.example"})
+    with pytest.raises(ConfigurationError, match="JAMF_USERNAME"):
+        JamfSettings.from_mapping({"JAMF_URL": "https://jamf.example"})
+
+
+async def test_jamf_connector_keeps_to_five_connections() -> None:
+    in_flight, peak = [0], [0]
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        import asyncio
+
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 599})
+        in_flight[0] += 1
+        peak[0] = max(peak[0], in_flight[0])
+        await asyncio.sleep(0.01)
+        in_flight[0] -= 1
+        return httpx.Response(200, json={"computer_history": {"policy_logs": []}})
+
+    connector = jamf_connector(
+        JamfSettings(url="https://jamf.example", client_id="c", client_secret=SECRET),
+        transport=httpx.MockTransport(handler),
+    )
+    await connector._gather(connector._latest_policy_runs(str(n)) for n in range(40))
+    assert peak[0] == 5
+    await connector.aclose()
