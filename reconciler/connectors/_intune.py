@@ -21,6 +21,7 @@ from typing import Any
 from reconciler.connectors._http import ServiceClient
 from reconciler.connectors._packages import read_intunewin
 from reconciler.domain.errors import (
+    ConflictError,
     NotFoundError,
     PermanentTenantError,
     TransientTenantError,
@@ -369,14 +370,28 @@ class IntuneConnector:
         )
 
     async def update_app(self, app_id: str, app: DesiredApp) -> None:
+        """PATCH the owned properties and the marker of an app that carries the marker."""
+        await self._require_managed(app_id)
         await self.graph.request("PATCH", f"{APPS}/{app_id}", json=self.payload(app))
 
     async def delete_app(self, app_id: str) -> None:
-        """Delete the app; one already gone counts as deleted (a retried delete)."""
+        """Delete a marked app; one already gone counts as deleted (a retried delete)."""
         try:
+            await self._require_managed(app_id)
             await self.graph.request("DELETE", f"{APPS}/{app_id}")
         except NotFoundError:
             return
+
+    async def _require_managed(self, app_id: str) -> None:
+        """Refuses apps without the ownership marker: they are someone else's."""
+        app = (
+            await self.graph.request("GET", f"{APPS}/{app_id}", params={"$select": "id,notes"})
+        ).json()
+        if parse_marker(app.get("notes")) is None:
+            raise ConflictError(
+                f"intune app {app_id} carries no ownership marker; EUCORA leaves it alone",
+                service=self.graph.service,
+            )
 
     async def set_assignments(self, app_id: str, assignments: Sequence[Assignment]) -> None:
         body = {

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from reconciler.connectors import IntuneConnector
+from reconciler.domain.errors import ConflictError
 from reconciler.sandbox import Sandbox
 from tests.connectors._intune import CANARY, LAB, STORE, connector_for, required, windows_app
 
@@ -102,3 +103,21 @@ async def test_install_status_per_ring_group_evolves_with_the_fleet() -> None:
         rate = (chrome[LAB] + chrome[CANARY]).success_rate
         assert 0.85 < rate < 0.97  # about 8 % of installs of the bad build fail
         await connector.aclose()
+
+
+async def test_an_app_without_the_marker_is_never_edited_or_deleted(
+    intune: tuple[Sandbox, IntuneConnector],
+) -> None:
+    sandbox, connector = intune
+    app = windows_app("7zip-24.08")
+    made_by_hand = await connector.graph.request(
+        "POST",
+        "/deviceAppManagement/mobileApps",
+        json={**connector.payload(app), "notes": "packaged by the desktop team"},
+    )
+    app_id = made_by_hand.json()["id"]
+    for write in (connector.update_app(app_id, app), connector.delete_app(app_id)):
+        with pytest.raises(ConflictError, match="no ownership marker"):
+            await write
+    assert sandbox.graph.apps[app_id].data["notes"] == "packaged by the desktop team"
+    await connector.delete_app("00000000-0000-4000-8000-000000000000")  # gone: fine
