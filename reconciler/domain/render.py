@@ -10,6 +10,8 @@ they are and compare what they read back key by key for drift:
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Mapping
 from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any
@@ -37,11 +39,21 @@ _OPERATORS = {
 }
 
 
-def desired_apps(intent: DeploymentIntent) -> tuple[DesiredApp, ...]:
-    """One desired app per platform the intent ships on."""
+class MissingScriptError(LookupError):
+    """A detection script the intent names was not supplied to :func:`desired_apps`."""
+
+
+def desired_apps(
+    intent: DeploymentIntent, scripts: Mapping[str, bytes] | None = None
+) -> tuple[DesiredApp, ...]:
+    """One desired app per platform the intent ships on.
+
+    ``scripts`` maps repo-relative paths of PowerShell detection scripts to their bytes
+    (see :func:`detection_scripts`); Graph wants the script itself, base64-encoded.
+    """
     apps = []
     if intent.windows is not None:
-        apps.append(_windows(intent, intent.windows))
+        apps.append(_windows(intent, intent.windows, scripts or {}))
     if intent.macos is not None:
         apps.append(_macos(intent, intent.macos))
     return tuple(apps)
@@ -51,7 +63,16 @@ def display_name(intent: DeploymentIntent) -> str:
     return f"{intent.app.name} {intent.app.version}"
 
 
-def _windows(intent: DeploymentIntent, package: WindowsPackage) -> DesiredApp:
+def detection_scripts(intent: DeploymentIntent) -> tuple[str, ...]:
+    """Repo-relative paths of the scripts an intent's detection rules run."""
+    if intent.windows is None or intent.windows.detection.get("type") != "script":
+        return ()
+    return (str(intent.windows.detection["script"]),)
+
+
+def _windows(
+    intent: DeploymentIntent, package: WindowsPackage, scripts: Mapping[str, bytes]
+) -> DesiredApp:
     file_name = PurePosixPath(package.file).name
     setup = package.setup_file or file_name.removesuffix(".intunewin")
     properties: dict[str, Any] = {
@@ -68,7 +89,7 @@ def _windows(intent: DeploymentIntent, package: WindowsPackage) -> DesiredApp:
             {"returnCode": code, "type": kind}
             for code, kind in (package.return_codes or DEFAULT_RETURN_CODES)
         ],
-        "rules": [detection_rule(package.detection)],
+        "rules": [detection_rule(package.detection, scripts)],
     }
     if package.minimum_windows_release:
         properties["minimumSupportedWindowsRelease"] = package.minimum_windows_release
@@ -85,7 +106,7 @@ def _windows(intent: DeploymentIntent, package: WindowsPackage) -> DesiredApp:
     )
 
 
-def detection_rule(detection: Any) -> dict[str, Any]:
+def detection_rule(detection: Any, scripts: Mapping[str, bytes] | None = None) -> dict[str, Any]:
     """Graph win32LobAppRule for an intent's detection block."""
     kind = detection["type"]
     if kind == "msiProductCode":
@@ -130,15 +151,18 @@ def detection_rule(detection: Any) -> dict[str, Any]:
             else "notConfigured",
             "comparisonValue": detection.get("value"),
         }
+    script_path = str(detection["script"])
+    content = (scripts or {}).get(script_path)
+    if content is None:
+        raise MissingScriptError(f"detection script {script_path!r} was not read")
     return {
         "@odata.type": _GRAPH + "win32LobAppPowerShellScriptRule",
         "ruleType": "detection",
-        "displayName": PurePosixPath(detection["script"]).name,
+        "displayName": PurePosixPath(script_path).name,
         "enforceSignatureCheck": False,
         "runAs32Bit": False,
         "runAsAccount": None,
-        # the script body is read from the fleet repo by the connector at upload time
-        "scriptPath": detection["script"],
+        "scriptContent": base64.b64encode(content).decode("ascii"),
         "operationType": "notConfigured",
         "operator": "notConfigured",
         "comparisonValue": None,
@@ -156,7 +180,7 @@ def _macos(intent: DeploymentIntent, package: MacosPackage) -> DesiredApp:
         "bundleId": package.bundle_id,
         "bundleVersion": package.bundle_version or intent.app.version,
         "policyEnabled": True,
-        "policyFrequency": "Ongoing",
+        "policyFrequency": "Once per computer",
     }
     return DesiredApp(
         intent=intent.name,

@@ -8,6 +8,8 @@ status codes and error bodies follow Graph v1.0 (and beta where the reconciler u
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import re
 from collections.abc import Callable
@@ -915,6 +917,18 @@ def _validate_app(body: dict[str, Any], *, creating: bool) -> None:
                     f"Requested value '{rule.get('ruleType')}' "
                     "was not found in enum 'win32LobAppRuleType'."
                 )
+            if rule["@odata.type"] == "#microsoft.graph.win32LobAppPowerShellScriptRule":
+                _validate_script_content(rule.get("scriptContent"), bad)
+
+
+def _validate_script_content(content: Any, bad: Callable[[str], GraphError]) -> None:
+    """Graph stores the detection script itself, base64-encoded, in ``scriptContent``."""
+    if not isinstance(content, str) or not content:
+        raise bad("Property 'scriptContent' is required for a PowerShell script rule.")
+    try:
+        base64.b64decode(content, validate=True)
+    except binascii.Error:
+        raise bad("Property 'scriptContent' must be base64-encoded.") from None
 
 
 def _validate_assignment(entry: Any, groups: dict[str, Group]) -> dict[str, Any]:

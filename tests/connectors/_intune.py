@@ -16,7 +16,7 @@ from reconciler.connectors import (
     new_http_client,
 )
 from reconciler.domain.loader import load_repo
-from reconciler.domain.render import desired_apps
+from reconciler.domain.render import desired_apps, detection_scripts
 from reconciler.domain.tenant import Assignment, AssignmentIntent, DesiredApp, Platform, TargetKind
 from reconciler.sandbox import Sandbox
 from tests.conftest import EXAMPLE_REPO
@@ -65,7 +65,9 @@ def connector_for(
 
 
 def windows_app(intent: str) -> DesiredApp:
-    return next(a for a in desired_apps(REPO.intents[intent]) if a.platform is Platform.WINDOWS)
+    document = REPO.intents[intent]
+    scripts = {path: (EXAMPLE_REPO / path).read_bytes() for path in detection_scripts(document)}
+    return next(a for a in desired_apps(document, scripts) if a.platform is Platform.WINDOWS)
 
 
 def required(*groups: str) -> list[Assignment]:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
 
 from reconciler.connectors import IntuneConnector
-from reconciler.domain.errors import ConflictError
+from reconciler.domain.errors import ConflictError, RequestRejectedError
+from reconciler.domain.render import MissingScriptError, desired_apps
 from reconciler.sandbox import Sandbox
-from tests.connectors._intune import CANARY, LAB, STORE, connector_for, required, windows_app
+from tests.conftest import EXAMPLE_REPO
+from tests.connectors._intune import (
+    CANARY,
+    LAB,
+    REPO,
+    STORE,
+    connector_for,
+    required,
+    windows_app,
+)
 
 
 @pytest.fixture
@@ -121,3 +132,32 @@ async def test_an_app_without_the_marker_is_never_edited_or_deleted(
             await write
     assert sandbox.graph.apps[app_id].data["notes"] == "packaged by the desktop team"
     await connector.delete_app("00000000-0000-4000-8000-000000000000")  # gone: fine
+
+
+async def test_a_powershell_detection_rule_carries_the_script_itself(
+    intune: tuple[Sandbox, IntuneConnector],
+) -> None:
+    _sandbox, connector = intune
+    app = windows_app("teams-24295")
+    (rule,) = app.properties["rules"]
+    script = (EXAMPLE_REPO / "detection/teams-new.ps1").read_bytes()
+    assert base64.b64decode(rule["scriptContent"]) == script and "scriptPath" not in rule
+    app_id = await connector.create_app(app)
+    stored = await connector.get_app(app_id)
+    assert stored["rules"][0]["scriptContent"] == rule["scriptContent"]
+
+
+async def test_the_sandbox_refuses_a_script_rule_without_base64_content(
+    intune: tuple[Sandbox, IntuneConnector],
+) -> None:
+    _sandbox, connector = intune
+    app = windows_app("teams-24295")
+    (rule,) = app.properties["rules"]
+    broken = {**rule, "scriptContent": "not base64 !"}
+    with pytest.raises(RequestRejectedError, match="base64"):
+        await connector.create_app(replace(app, properties={**app.properties, "rules": [broken]}))
+
+
+def test_rendering_without_the_script_fails_rather_than_sending_a_path() -> None:
+    with pytest.raises(MissingScriptError, match=r"teams-new\.ps1"):
+        desired_apps(REPO.intents["teams-24295"])
