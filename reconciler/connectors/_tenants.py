@@ -117,6 +117,7 @@ def intune_connector(
     transport: httpx.AsyncBaseTransport | None = None,
     sleep: Callable[[float], Awaitable[None]] | None = None,
     page_size: int = 100,
+    poll_interval: float = 1.0,
 ) -> IntuneConnector:
     """An Intune connector with its own client, token cache, breaker and budgets."""
     http = new_http_client(
@@ -141,7 +142,7 @@ def intune_connector(
         request_budget=WriteBudget(GRAPH_REQUESTS_PER_WINDOW, GRAPH_WINDOW_SECONDS),
         sleep=sleep,
     )
-    return IntuneConnector(graph, page_size=page_size)
+    return IntuneConnector(graph, page_size=page_size, poll_interval=poll_interval)
 
 
 def jamf_connector(

@@ -1,0 +1,234 @@
+"""Ring progress: where each intent stands after this pass's gates.
+
+The ``gate`` step of a reconcile pass. For every intent the engine knows the ring it
+reached (from the state store), its governance (risk, CAB, exceptions) and the install
+telemetry of that ring; :func:`decide_progress` asks the policy engine — admission before
+the first ring, health in the current ring, promotion into the next one — and says where
+the intent stands now. Rules (DESIGN §3):
+
+* the current ring advances by at most one ring per pass, and only when the promotion gate
+  allows it; a deny holds it and says why;
+* a failed health gate in the current ring blocks the intent (``Blocked``); with
+  ``rollout.onFailure: rollback`` it is rolled back instead, which sticks for that digest
+  until Git changes the intent;
+* a suspended intent keeps its ring and is never written;
+* lowering ``rollout.until`` below the current ring takes the intent back to ``until``.
+
+Pure: the policy engine comes in through the :class:`~reconciler.domain.ports.PolicyEngine`
+port and ``now`` is explicit.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from reconciler.domain.governance import IntentGovernance
+from reconciler.domain.models import DeploymentIntent, FleetConfig, Incident, OnFailure
+from reconciler.domain.policy_input import (
+    RingState,
+    admission_input,
+    health_input,
+    promotion_input,
+)
+from reconciler.domain.ports import PolicyDecision, PolicyEngine
+from reconciler.domain.tenant import InstallCounts
+
+
+class Progress(enum.StrEnum):
+    """Where an intent stands after a pass."""
+
+    NOT_STARTED = "NotStarted"  # no ring yet: admission or the first ring's gate denied
+    PROGRESSING = "Progressing"  # entered a new ring in this pass
+    HOLDING = "Holding"  # the next ring's gate denied; stays where it is
+    COMPLETE = "Complete"  # at rollout.until
+    BLOCKED = "Blocked"  # the health gate of the current ring failed (halt)
+    ROLLED_BACK = "RolledBack"  # failed with onFailure: rollback
+    SUSPENDED = "Suspended"  # rollout.suspend: observed, never written
+
+
+#: states in which the intent changes nothing on its own any more
+SETTLED = frozenset({Progress.COMPLETE, Progress.BLOCKED, Progress.ROLLED_BACK})
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRing:
+    """What the state store remembers of an intent between passes."""
+
+    ring: str | None
+    entered_at: datetime | None = None
+    rolled_back_digest: str | None = None
+    reached: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GateOutcome:
+    """One policy decision taken for an intent in this pass."""
+
+    decision: str  # admission | promotion | health
+    ring: str | None
+    result: PolicyDecision
+
+    def to_dict(self) -> dict[str, object]:
+        return {"decision": self.decision, "ring": self.ring, **self.result.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class IntentProgress:
+    """The outcome of the gate step for one intent."""
+
+    intent: str
+    state: Progress
+    ring: str | None
+    previous_ring: str | None
+    entered_at: datetime | None
+    reason: str = ""
+    gates: tuple[GateOutcome, ...] = ()
+    #: rings the intent reached, for a rollback's uninstall assignments
+    reached: tuple[str, ...] = field(default=())
+
+    @property
+    def moved(self) -> bool:
+        return self.ring != self.previous_ring
+
+    @property
+    def last_gate(self) -> GateOutcome | None:
+        return self.gates[-1] if self.gates else None
+
+
+def rings_up_to(fleet: FleetConfig, ring: str | None) -> tuple[str, ...]:
+    """The fleet's rings from the first through ``ring`` (none for ``None``)."""
+    names = fleet.ring_names
+    if ring is None or ring not in names:
+        return ()
+    return names[: names.index(ring) + 1]
+
+
+def _messages(decision: PolicyDecision) -> str:
+    return "; ".join(v.msg for v in decision.deny) or "denied"
+
+
+def decide_progress(
+    *,
+    intent: DeploymentIntent,
+    fleet: FleetConfig,
+    stored: StoredRing,
+    governance: IntentGovernance,
+    telemetry: InstallCounts,
+    incidents: tuple[Incident, ...],
+    policy: PolicyEngine,
+    now: datetime,
+) -> IntentProgress:
+    """Decide whether the intent enters a ring, holds, completes or fails in this pass."""
+    names = fleet.ring_names
+    current = stored.ring
+    base = IntentProgress(
+        intent.name,
+        Progress.HOLDING,
+        current,
+        current,
+        stored.entered_at,
+        reached=stored.reached or rings_up_to(fleet, current),
+    )
+
+    def outcome(
+        state: Progress, reason: str, *gates: GateOutcome, **changes: Any
+    ) -> IntentProgress:
+        return replace(base, state=state, reason=reason, gates=gates, **changes)
+
+    if intent.rollout.suspend:
+        return outcome(Progress.SUSPENDED, "rollout.suspend is true; observed, not written")
+    if stored.rolled_back_digest == intent.digest:
+        return outcome(
+            Progress.ROLLED_BACK,
+            "rolled back after a failed health gate; change the intent in Git to retry",
+        )
+    if current is not None and current not in names:
+        return outcome(Progress.BLOCKED, f"ring {current!r} is no longer in the fleet")
+    until = intent.rollout.until if intent.rollout.until in names else names[-1]
+    state = RingState(current, stored.entered_at, telemetry)
+
+    if current is None:
+        admission = policy.decide(
+            "admission",
+            admission_input(intent=intent, fleet=fleet, risk=governance.risk_summary, now=now),
+        )
+        admitted = GateOutcome("admission", None, admission)
+        if not admission.allow:
+            return outcome(Progress.NOT_STARTED, _messages(admission), admitted)
+        first = names[0]
+        gate = _promotion(intent, fleet, first, state, incidents, governance, policy, now)
+        if not gate.result.allow:
+            return outcome(Progress.NOT_STARTED, _messages(gate.result), admitted, gate)
+        return outcome(
+            Progress.PROGRESSING,
+            f"entered {first}",
+            admitted,
+            gate,
+            ring=first,
+            entered_at=now,
+            reached=(first,),
+        )
+
+    health = policy.decide(
+        "health",
+        health_input(intent=intent, fleet=fleet, state=state, incidents=incidents, now=now),
+    )
+    checked = GateOutcome("health", current, health)
+    if not health.allow:
+        if intent.rollout.on_failure is OnFailure.ROLLBACK:
+            return outcome(Progress.ROLLED_BACK, f"rolled back: {_messages(health)}", checked)
+        return outcome(Progress.BLOCKED, f"halted in {current}: {_messages(health)}", checked)
+    position, last = names.index(current), names.index(until)
+    if position > last:
+        return outcome(
+            Progress.COMPLETE,
+            f"rollout.until lowered to {until}; leaving rings beyond it",
+            checked,
+            ring=until,
+            entered_at=stored.entered_at,
+        )
+    if position == last:
+        return outcome(Progress.COMPLETE, f"reached {until}", checked)
+    target = names[position + 1]
+    gate = _promotion(intent, fleet, target, state, incidents, governance, policy, now)
+    if not gate.result.allow:
+        return outcome(
+            Progress.HOLDING, f"held at {current}: {_messages(gate.result)}", checked, gate
+        )
+    reached = tuple(dict.fromkeys((*stored.reached, *rings_up_to(fleet, target))))
+    return outcome(
+        Progress.PROGRESSING,
+        f"promoted {current} → {target}",
+        checked,
+        gate,
+        ring=target,
+        entered_at=now,
+        reached=reached,
+    )
+
+
+def _promotion(
+    intent: DeploymentIntent,
+    fleet: FleetConfig,
+    target: str,
+    state: RingState,
+    incidents: tuple[Incident, ...],
+    governance: IntentGovernance,
+    policy: PolicyEngine,
+    now: datetime,
+) -> GateOutcome:
+    document = promotion_input(
+        intent=intent,
+        fleet=fleet,
+        target=target,
+        state=state,
+        incidents=incidents,
+        risk=governance.risk_summary,
+        cab=governance.cab_summary,
+        exceptions=governance.valid_exceptions,
+        now=now,
+    )
+    return GateOutcome("promotion", target, policy.decide("promotion", document))

@@ -1,0 +1,200 @@
+"""What a pass tells its callers: per-intent reports and the pass summary.
+
+Built at the end of :meth:`Reconciler.reconcile`; rendered by ``eucora reconcile`` and
+``eucora plan`` as tables, Markdown or JSON, and copied by the operator into the custom
+resources' status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from reconciler.domain.conditions import Condition, intent_conditions
+from reconciler.domain.plan import Action, DriftItem, IntentPlan, Plan
+from reconciler.domain.progress import GateOutcome, IntentProgress, Progress
+from reconciler.domain.tenant import InstallCounts
+
+if TYPE_CHECKING:
+    from reconciler.engine._service import _Evaluated
+
+
+@dataclass(frozen=True, slots=True)
+class IntentReport:
+    name: str
+    app: str
+    version: str
+    platforms: tuple[str, ...]
+    until: str
+    ring: str | None
+    state: Progress
+    reason: str
+    risk_score: float
+    risk_factors: tuple[tuple[str, float, str], ...]
+    blast_radius: str
+    cab_decision: str
+    cab_rings: tuple[str, ...]
+    approvals_valid: int
+    approvals_required: int
+    approved_rings: tuple[str, ...]
+    gates: tuple[GateOutcome, ...]
+    drift: tuple[DriftItem, ...]
+    actions: tuple[Action, ...]
+    telemetry: InstallCounts
+    errors: tuple[str, ...]
+    conditions: tuple[Condition, ...]
+    digest: str
+    dry_run: bool = False
+
+    @classmethod
+    def build(
+        cls,
+        evaluated: _Evaluated,
+        progress: IntentProgress,
+        plan: IntentPlan | None,
+        telemetry: InstallCounts,
+        errors: list[str],
+        *,
+        dry_run: bool,
+    ) -> IntentReport:
+        intent, governance = evaluated.intent, evaluated.governance
+        drift = plan.drift if plan else ()
+        valid = sum(1 for a in governance.approvals if a.valid)
+        return cls(
+            name=intent.name,
+            app=intent.app.name,
+            version=intent.app.version,
+            platforms=tuple(a.platform.value for a in evaluated.desired),
+            until=intent.rollout.until,
+            ring=progress.ring,
+            state=progress.state,
+            reason=progress.reason,
+            risk_score=governance.risk.score,
+            risk_factors=tuple((f.name, f.contribution, f.reason) for f in governance.risk.top(3)),
+            blast_radius=governance.risk.classification.effective.value,
+            cab_decision=governance.need.decision.value,
+            cab_rings=governance.need.rings,
+            approvals_valid=valid,
+            approvals_required=governance.need.quorum if governance.need.rings else 0,
+            approved_rings=governance.approved_rings,
+            gates=progress.gates,
+            drift=drift,
+            actions=plan.actions if plan else (),
+            telemetry=telemetry,
+            errors=tuple(errors),
+            conditions=tuple(intent_conditions(progress, drift, errors)),
+            digest=intent.digest,
+            dry_run=dry_run,
+        )
+
+    @property
+    def last_gate(self) -> GateOutcome | None:
+        return self.gates[-1] if self.gates else None
+
+    @property
+    def writes(self) -> tuple[Action, ...]:
+        return tuple(a for a in self.actions if a.writes)
+
+    def condition(self, kind: str) -> Condition | None:
+        return next((c for c in self.conditions if c.type == kind), None)
+
+    def gate_summary(self) -> str:
+        gate = self.last_gate
+        if gate is None:
+            return "—"
+        if gate.result.allow:
+            return f"{gate.decision} {gate.ring or ''} allowed".replace("  ", " ")
+        ids = sorted({v.id for v in gate.result.deny})
+        return f"{gate.ring or gate.decision}: " + ", ".join(ids)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "app": self.app,
+            "version": self.version,
+            "digest": self.digest,
+            "platforms": list(self.platforms),
+            "until": self.until,
+            "ring": self.ring,
+            "state": self.state.value,
+            "reason": self.reason,
+            "risk": {
+                "score": self.risk_score,
+                "blastRadius": self.blast_radius,
+                "decision": self.cab_decision,
+                "topFactors": [
+                    {"factor": n, "contribution": c, "reason": r} for n, c, r in self.risk_factors
+                ],
+            },
+            "approvals": {
+                "valid": self.approvals_valid,
+                "required": self.approvals_required,
+                "rings": list(self.cab_rings),
+                "approvedRings": list(self.approved_rings),
+            },
+            "gates": [g.to_dict() for g in self.gates],
+            "lastGate": self.last_gate.to_dict() if self.last_gate else None,
+            "drift": [
+                {
+                    "platform": d.platform.value,
+                    "field": d.field,
+                    "observed": d.observed,
+                    "desired": d.desired,
+                    "policy": d.policy.value,
+                    "corrected": d.corrected,
+                }
+                for d in self.drift
+            ],
+            "actions": [a.to_dict() for a in self.actions],
+            "telemetry": {
+                "ring": self.ring,
+                "installed": self.telemetry.installed,
+                "failed": self.telemetry.failed,
+                "pending": self.telemetry.pending,
+                "successRate": self.telemetry.success_rate,
+            },
+            "errors": list(self.errors),
+            "conditions": [c.to_dict() for c in self.conditions],
+        }
+
+
+@dataclass(slots=True)
+class PassResult:
+    revision: str
+    at: datetime
+    dry_run: bool
+    intents: list[IntentReport]
+    orphans: list[Action]
+    observed_requests: int
+    writes: int
+    planned_writes: int
+    seconds: float
+    platforms: list[str]
+    plan: Plan = field(repr=False)
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{r.name}: {e}" for r in self.intents for e in r.errors]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def report(self, name: str) -> IntentReport:
+        return next(r for r in self.intents if r.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "at": self.at.isoformat(),
+            "dryRun": self.dry_run,
+            "platforms": self.platforms,
+            "seconds": round(self.seconds, 3),
+            "observedRequests": self.observed_requests,
+            "writes": self.writes,
+            "plannedWrites": self.planned_writes,
+            "errors": self.errors,
+            "intents": [r.to_dict() for r in self.intents],
+            "orphans": [a.to_dict() for a in self.orphans],
+        }

@@ -1,0 +1,514 @@
+"""The reconcile service: one pass of fetch → load → evaluate → observe → gate → plan →
+apply → record.
+
+:class:`Reconciler` is built once (connectors, policy engine, state store, audit log,
+clock) and called once per pass with a :class:`~reconciler.domain.ports.Revision`; the
+standalone loop (``eucora reconcile``), ``eucora plan`` (a dry run) and the operator all go
+through :meth:`Reconciler.reconcile`. Each step is a method; the pure work (governance,
+gates, planning) lives in ``reconciler.domain`` and this module only moves data between
+the ports and the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import structlog
+
+from reconciler.connectors import LocalPackageStore, correlation_id
+from reconciler.domain.cab import DocumentProvenance
+from reconciler.domain.errors import EucoraError, InvalidRepositoryError, PackageError
+from reconciler.domain.governance import (
+    IntentGovernance,
+    NoProvenance,
+    Provenance,
+    evaluate_governance,
+)
+from reconciler.domain.loader import LoadResult, load_repo
+from reconciler.domain.models import DeploymentIntent, FleetConfig, FleetRepo
+from reconciler.domain.plan import (
+    Action,
+    ActionKind,
+    Applied,
+    IntentPlan,
+    Plan,
+    all_ring_groups,
+    build_plan,
+    ring_groups,
+)
+from reconciler.domain.ports import PolicyEngine, Revision, TenantConnector
+from reconciler.domain.progress import IntentProgress, Progress, StoredRing, decide_progress
+from reconciler.domain.render import MissingScriptError, desired_apps, detection_scripts
+from reconciler.domain.tenant import (
+    DesiredApp,
+    InstallCounts,
+    ObservedApp,
+    Platform,
+    TenantSnapshot,
+)
+from reconciler.engine._audit import AuditLog
+from reconciler.engine._report import IntentReport, PassResult
+from reconciler.engine._state import StateStore
+from reconciler.gitops import GitProvenance
+
+log = structlog.get_logger("eucora.engine")
+_T = TypeVar("_T")
+
+#: (step, done, total) — drives progress bars
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _CachedProvenance:
+    """Git facts do not change within a commit: ask git once per file."""
+
+    def __init__(self, inner: Provenance) -> None:
+        self._inner = inner
+
+    @functools.cache  # noqa: B019 (one instance per commit, dropped with it)
+    def document(self, file: str) -> DocumentProvenance:
+        return self._inner.document(file)
+
+    @functools.cache  # noqa: B019
+    def last_author(self, file: str) -> str | None:
+        return self._inner.last_author(file)
+
+
+@dataclass(slots=True)
+class _Evaluated:
+    """What the evaluate step knows of one intent."""
+
+    intent: DeploymentIntent
+    governance: IntentGovernance
+    desired: tuple[DesiredApp, ...]
+
+
+@dataclass(slots=True)
+class _ApplyOutcome:
+    writes: int = 0
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Reconciler:
+    """Makes the tenants match Git, one gated ring at a time."""
+
+    def __init__(
+        self,
+        *,
+        connectors: Mapping[Platform, TenantConnector],
+        policy: PolicyEngine,
+        store: StateStore,
+        audit: AuditLog | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        signers: Path | None = None,
+        concurrency: int = 8,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        self.connectors = dict(connectors)
+        self.policy = policy
+        self.store = store
+        self.audit = audit
+        self.clock = clock
+        self.signers = signers
+        self.concurrency = concurrency
+        self.on_progress = on_progress
+        self._provenance: tuple[str, Provenance] | None = None
+
+    # ---------------------------------------------------------------- the pass
+    async def reconcile(
+        self, revision: Revision, *, dry_run: bool = False, only: Sequence[str] | None = None
+    ) -> PassResult:
+        """One pass. ``dry_run`` computes the plan and writes nothing (tenant, store, log);
+        ``only`` limits the report to these intents (the plan still covers all)."""
+        started, now = time.perf_counter(), self.clock()
+        loaded = self._load(revision)
+        repo, fleet = loaded.repo, loaded.repo.fleet
+        fleet = _needed(fleet)  # _load refuses a repo without one
+        self._tick("evaluate", 0, len(repo.intents))
+        evaluated = self._evaluate(revision, repo, now)
+        snapshots = await self._observe(fleet)
+        managed = _managed(snapshots)
+        progress = self._gate(repo, fleet, evaluated, managed, now)
+        plan = build_plan(
+            fleet=fleet,
+            intents=repo.intents,
+            desired={name: e.desired for name, e in evaluated.items()},
+            progress=progress,
+            snapshots=snapshots,
+            applied=self.store.applied(),
+        )
+        outcome = _ApplyOutcome()
+        if not dry_run:
+            self._record_decisions(revision, repo, progress, now)
+            outcome = await self._apply(revision, plan, progress, managed, evaluated, now)
+            self._record_pass(revision, repo, plan, outcome, now)
+        reports = [
+            IntentReport.build(
+                evaluated[name],
+                progress[name],
+                plan.for_intent(name),
+                _telemetry(fleet, evaluated[name].intent, progress[name].ring, managed),
+                outcome.errors.get(name, []),
+                dry_run=dry_run,
+            )
+            for name in sorted(evaluated)
+            if only is None or name in only
+        ]
+        return PassResult(
+            revision=revision.commit,
+            at=now,
+            dry_run=dry_run,
+            intents=reports,
+            orphans=list(plan.orphans),
+            observed_requests=sum(s.requests for s in snapshots.values()),
+            writes=outcome.writes,
+            planned_writes=len(plan.writes),
+            seconds=time.perf_counter() - started,
+            platforms=sorted(p.value for p in snapshots),
+            plan=plan,
+        )
+
+    # ---------------------------------------------------------------- steps
+    def _tick(self, step: str, done: int, total: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(step, done, total)
+
+    def _load(self, revision: Revision) -> LoadResult:
+        result = load_repo(revision.path)
+        if not result.ok:
+            first = result.errors[0]
+            where = revision.commit[:12] or revision.path
+            raise InvalidRepositoryError(
+                f"{len(result.errors)} error(s) in the fleet repo at {where}; "
+                f"first: {first.location}: {first.message}",
+                result.findings,
+            )
+        if result.repo.fleet is None or result.repo.risk_model is None:
+            raise InvalidRepositoryError(
+                "the fleet repo has no FleetConfig or its active risk model", result.findings
+            )
+        return result
+
+    def _provenance_for(self, revision: Revision) -> Provenance:
+        key = revision.commit or revision.path
+        if self._provenance is None or self._provenance[0] != key:
+            root = Path(revision.path)
+            inner: Provenance
+            try:
+                inner = GitProvenance(root, self.signers)
+            except EucoraError:
+                inner = NoProvenance()
+            self._provenance = (key, _CachedProvenance(inner))
+        return self._provenance[1]
+
+    def _evaluate(
+        self, revision: Revision, repo: FleetRepo, now: datetime
+    ) -> dict[str, _Evaluated]:
+        provenance = self._provenance_for(revision)
+        root = Path(revision.path)
+        result = {}
+        for done, (name, intent) in enumerate(sorted(repo.intents.items()), start=1):
+            governance = evaluate_governance(repo, name, provenance, now)
+            scripts = {}
+            for script in detection_scripts(intent):
+                try:
+                    scripts[script] = (root / script).read_bytes()
+                except OSError as exc:
+                    raise PackageError(
+                        f"{intent.source.file}: detection script {script!r} cannot be read: "
+                        f"{exc.strerror}"
+                    ) from exc
+            try:
+                desired = desired_apps(intent, scripts)
+            except MissingScriptError as exc:  # pragma: no cover - read above
+                raise PackageError(str(exc)) from exc
+            result[name] = _Evaluated(intent, governance, desired)
+            self._tick("evaluate", done, len(repo.intents))
+        return result
+
+    async def _observe(self, fleet: FleetConfig) -> dict[Platform, TenantSnapshot]:
+        self._tick("observe", 0, len(self.connectors))
+        platforms = sorted(self.connectors)
+        snapshots = await asyncio.gather(
+            *(self.connectors[p].snapshot(list(all_ring_groups(fleet, p))) for p in platforms)
+        )
+        self._tick("observe", len(platforms), len(platforms))
+        return dict(zip(platforms, snapshots, strict=True))
+
+    def _gate(
+        self,
+        repo: FleetRepo,
+        fleet: FleetConfig,
+        evaluated: Mapping[str, _Evaluated],
+        managed: Managed,
+        now: datetime,
+    ) -> dict[str, IntentProgress]:
+        result = {}
+        for done, (name, item) in enumerate(sorted(evaluated.items()), start=1):
+            stored = self.store.ring(name)
+            result[name] = decide_progress(
+                intent=item.intent,
+                fleet=fleet,
+                stored=stored,
+                governance=item.governance,
+                telemetry=_telemetry(fleet, item.intent, stored.ring, managed),
+                incidents=repo.incidents_for(name),
+                policy=self.policy,
+                now=now,
+            )
+            self._tick("gate", done, len(evaluated))
+        return result
+
+    def _record_decisions(
+        self,
+        revision: Revision,
+        repo: FleetRepo,
+        progress: Mapping[str, IntentProgress],
+        now: datetime,
+    ) -> None:
+        """Store where every intent stands, and log each decision that changed."""
+        for name, state in sorted(progress.items()):
+            previous = self.store.ring(name)
+            rolled_back = (
+                repo.intents[name].digest
+                if state.state is Progress.ROLLED_BACK
+                else previous.rolled_back_digest
+            )
+            stored = StoredRing(state.ring, state.entered_at, rolled_back, state.reached)
+            gate = state.last_gate
+            entered = gate.to_dict() if state.moved and gate is not None else None
+            self.store.save_ring(
+                name, stored, state=state.state.value, reason=state.reason, now=now,
+                entered=entered,
+            )  # fmt: skip
+            for outcome in state.gates:
+                detail: dict[str, Any] = outcome.to_dict()
+                changed = self.store.save_decision(
+                    name, outcome.ring or "-", outcome.decision, detail, now
+                )
+                if changed and self.audit is not None:
+                    self.audit.append(
+                        "decision", revision=revision.commit, intent=name, now=now, **detail
+                    )
+            if state.moved and self.audit is not None:
+                self.audit.append(
+                    "ring-entered" if state.ring else "ring-left",
+                    revision=revision.commit,
+                    intent=name,
+                    now=now,
+                    ring=state.ring,
+                    previous=state.previous_ring,
+                    reason=state.reason,
+                )
+            if (
+                state.state is Progress.ROLLED_BACK
+                and previous.rolled_back_digest != rolled_back
+                and self.audit is not None
+            ):
+                self.audit.append(
+                    "rollback", revision=revision.commit, intent=name, now=now,
+                    rings=list(state.reached), reason=state.reason,
+                )  # fmt: skip
+
+    async def _apply(
+        self,
+        revision: Revision,
+        plan: Plan,
+        progress: Mapping[str, IntentProgress],
+        managed: Managed,
+        evaluated: Mapping[str, _Evaluated],
+        now: datetime,
+    ) -> _ApplyOutcome:
+        outcome = _ApplyOutcome()
+        store = LocalPackageStore(Path(revision.path))
+        gate = asyncio.Semaphore(self.concurrency)
+        chains = plan.chains()
+        total, done = sum(len(c) for c in chains), 0
+        self._tick("apply", 0, total + len(plan.orphans))
+
+        async def run_chain(chain: list[IntentPlan]) -> None:
+            nonlocal done
+            async with gate:
+                for intent_plan in chain:
+                    await self._apply_intent(revision, intent_plan, store, outcome, now)
+                    done += 1
+                    self._tick("apply", done, total)
+
+        await asyncio.gather(*(run_chain(c) for c in chains))
+        for action in plan.orphans:
+            if action.writes:
+                await self._write(revision, action, {}, store, outcome, now)
+        self._save_applied(plan, progress, managed, evaluated, outcome, now)
+        return outcome
+
+    async def _apply_intent(
+        self,
+        revision: Revision,
+        intent_plan: IntentPlan,
+        store: LocalPackageStore,
+        outcome: _ApplyOutcome,
+        now: datetime,
+    ) -> None:
+        created: dict[Platform, str] = {}
+        for action in intent_plan.writes:
+            if not await self._write(revision, action, created, store, outcome, now):
+                return  # the rest of this intent waits for the next pass
+
+    async def _write(
+        self,
+        revision: Revision,
+        action: Action,
+        created: dict[Platform, str],
+        store: LocalPackageStore,
+        outcome: _ApplyOutcome,
+        now: datetime,
+    ) -> bool:
+        platform = _needed(action.platform)
+        connector = self.connectors[platform]
+        request_id = str(uuid.uuid4())
+        token = correlation_id.set(request_id)
+        app_id = action.app_id or created.get(platform)
+        try:
+            match action.kind:
+                case ActionKind.CREATE_APP:
+                    app_id = await connector.create_app(_needed(action.app))
+                    created[platform] = app_id
+                case ActionKind.UPLOAD_CONTENT:
+                    await connector.upload_content(_needed(app_id), _needed(action.app), store)
+                case ActionKind.UPDATE_APP:
+                    await connector.update_app(_needed(app_id), _needed(action.app))
+                case ActionKind.SET_ASSIGNMENTS:
+                    await connector.set_assignments(_needed(app_id), action.assignments)
+                case ActionKind.DELETE_APP:
+                    await connector.delete_app(_needed(app_id))
+                case _:  # pragma: no cover - only writes reach here
+                    return True
+        except EucoraError as exc:
+            outcome.errors.setdefault(action.intent, []).append(
+                f"{action.describe()}: {exc.reason}: {exc.message}"
+            )
+            log.warning(
+                "write failed", intent=action.intent, action=action.kind.value,
+                platform=platform.value, reason=exc.reason, error=exc.message,
+                correlation_id=request_id,
+            )  # fmt: skip
+            self._log_write(revision, action, app_id, request_id, now, error=exc)
+            return False
+        finally:
+            correlation_id.reset(token)
+        outcome.writes += 1
+        self._log_write(revision, action, app_id, request_id, now)
+        return True
+
+    def _log_write(
+        self,
+        revision: Revision,
+        action: Action,
+        app_id: str | None,
+        request_id: str,
+        now: datetime,
+        error: EucoraError | None = None,
+    ) -> None:
+        if self.audit is None:
+            return
+        data: dict[str, Any] = action.to_dict()
+        data.pop("intent")
+        data["appId"] = app_id
+        data["result"] = "ok" if error is None else f"{error.reason}: {error.message}"
+        self.audit.append(
+            "write", revision=revision.commit, correlation_id=request_id,
+            intent=action.intent, now=now, **data,
+        )  # fmt: skip
+
+    def _save_applied(
+        self,
+        plan: Plan,
+        progress: Mapping[str, IntentProgress],
+        managed: Managed,
+        evaluated: Mapping[str, _Evaluated],
+        outcome: _ApplyOutcome,
+        now: datetime,
+    ) -> None:
+        """Remember what Git wanted for each app that now exists, once all its writes
+        went through; later differences from it are drift."""
+        previous = self.store.applied()
+        for intent_plan in plan.intents:
+            name = intent_plan.intent
+            if name in outcome.errors or progress[name].state is Progress.SUSPENDED:
+                continue
+            written = {a.platform for a in intent_plan.writes}
+            for app in evaluated[name].desired:
+                platform = app.platform
+                if platform not in managed:
+                    continue
+                exists = bool(managed[platform].get(name)) or platform in written
+                if not exists:
+                    continue
+                applied = Applied(app.digest, intent_plan.assignments.get(platform, ()))
+                if previous.get((name, platform)) != applied:
+                    self.store.save_applied(name, platform, applied, now)
+
+    def _record_pass(
+        self, revision: Revision, repo: FleetRepo, plan: Plan, outcome: _ApplyOutcome,
+        now: datetime,
+    ) -> None:  # fmt: skip
+        for gone in sorted(self.store.intents() - set(repo.intents)):
+            self.store.forget(gone)
+            if self.audit is not None:
+                self.audit.append("intent-removed", revision=revision.commit, intent=gone, now=now)
+        if not outcome.errors:
+            self.store.set_meta("last_applied_revision", revision.commit)
+        if self.audit is not None:
+            if outcome.writes or plan.drift:
+                self.audit.append(
+                    "pass", revision=revision.commit, now=now, writes=outcome.writes,
+                    errors=sum(len(e) for e in outcome.errors.values()),
+                    drift=len(plan.drift),
+                )  # fmt: skip
+            self.store.set_meta("audit_head", self.audit.head)
+
+
+def _needed(value: _T | None) -> _T:
+    """A value the plan always provides for this action (a bug if it is missing)."""
+    if value is None:
+        raise RuntimeError("plan action lacks a value its kind requires")
+    return value
+
+
+Managed = Mapping[Platform, Mapping[str, list[ObservedApp]]]
+
+
+def _managed(
+    snapshots: Mapping[Platform, TenantSnapshot],
+) -> dict[Platform, dict[str, list[ObservedApp]]]:
+    """Managed apps by platform and intent, computed once per pass."""
+    return {platform: snapshot.managed() for platform, snapshot in snapshots.items()}
+
+
+def _telemetry(
+    fleet: FleetConfig,
+    intent: DeploymentIntent,
+    ring: str | None,
+    managed: Managed,
+) -> InstallCounts:
+    """Install results of the intent's apps in the groups of ``ring``, both platforms."""
+    total = InstallCounts()
+    if ring is None:
+        return total
+    for platform, apps in managed.items():
+        groups = ring_groups(fleet, platform, [ring])
+        for app in apps.get(intent.name, []):
+            for group in groups:
+                total = total + app.install.get(group, InstallCounts())
+    return total
