@@ -12,6 +12,7 @@ from reconciler.cli import docs as _docs  # noqa: F401  (registers commands)
 from reconciler.cli import governance as _governance  # noqa: F401
 from reconciler.cli import operator as _operator  # noqa: F401
 from reconciler.cli import policy as _policy  # noqa: F401
+from reconciler.cli import reconcile as _reconcile  # noqa: F401
 from reconciler.cli import sandbox as _sandbox  # noqa: F401
 from reconciler.cli import validate as _validate  # noqa: F401
 from reconciler.cli._common import app

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.domain.models import DeploymentIntent, DriftPolicy, FleetConfig
+from reconciler.domain.models import DeploymentIntent, DriftPolicy, FleetConfig, FleetRepo
 from reconciler.domain.progress import GateOutcome, IntentProgress, Progress, rings_up_to
 from reconciler.domain.tenant import (
     Assignment,
@@ -122,6 +122,8 @@ class Action:
     ring: str | None = None
     gate: GateOutcome | None = None
     drift: bool = False
+    #: for set-assignments: the assignments in ring terms, e.g. ``required: lab, canary``
+    targets: str = ""
 
     @property
     def writes(self) -> bool:
@@ -134,8 +136,8 @@ class Action:
             else self.kind.value
         )
         if self.kind is ActionKind.SET_ASSIGNMENTS:
-            targets = ", ".join(a.describe() for a in self.assignments) or "none"
-            what = f"{what} [{targets}]"
+            targets = self.targets or ", ".join(a.describe() for a in self.assignments)
+            what = f"{what}: {targets or 'none'}"
         if self.ring:
             what = f"{what} ({self.ring})"
         return what
@@ -226,6 +228,31 @@ def ring_groups(fleet: FleetConfig, platform: Platform, rings: Iterable[str]) ->
         else:
             groups.extend(str(g) for g in ring.jamf_group_ids)
     return groups
+
+
+def describe_targets(
+    fleet: FleetConfig, platform: Platform, assignments: Iterable[Assignment]
+) -> str:
+    """Assignments in ring terms: ``required: lab, canary; uninstall: pilot``."""
+    ring_of = {g: name for name in fleet.ring_names for g in ring_groups(fleet, platform, [name])}
+    by_intent: dict[str, list[str]] = {}
+    for assignment in assignments:
+        where = ring_of.get(
+            assignment.group_id or "", assignment.group_id or assignment.target.value
+        )
+        if assignment.target is TargetKind.EXCLUSION:
+            where = f"not {where}"
+        names = by_intent.setdefault(assignment.intent.value, [])
+        if where not in names:
+            names.append(where)
+    order = {name: i for i, name in enumerate(fleet.ring_names)}
+    return (
+        "; ".join(
+            f"{intent}: {', '.join(sorted(names, key=lambda n: order.get(n, len(order))))}"
+            for intent, names in sorted(by_intent.items())
+        )
+        or "none"
+    )
 
 
 def all_ring_groups(fleet: FleetConfig, platform: Platform) -> tuple[str, ...]:
@@ -361,6 +388,7 @@ def build_plan(
                 continue
             found = [a for a in managed[platform].get(name, []) if a.platform is platform]
             _plan_app(
+                fleet=fleet,
                 app=app,
                 observed=found,
                 want=wanted[name][platform],
@@ -380,6 +408,7 @@ def build_plan(
 
 def _plan_app(
     *,
+    fleet: FleetConfig,
     app: DesiredApp,
     observed: list[ObservedApp],
     want: tuple[Assignment, ...],
@@ -413,7 +442,7 @@ def _plan_app(
             Action(ActionKind.UPLOAD_CONTENT, name, reason, platform, app=app, drift=deleted),
             Action(
                 ActionKind.SET_ASSIGNMENTS, name, reason, platform, app=app, assignments=want,
-                drift=deleted,
+                drift=deleted, targets=describe_targets(fleet, platform, want),
             ),
         ]  # fmt: skip
         return
@@ -476,6 +505,7 @@ def _plan_app(
                 app=app,
                 assignments=tuple(sorted(target)),
                 drift=not planned,
+                targets=describe_targets(fleet, platform, target),
             )
         )
 
@@ -531,3 +561,42 @@ def _orphans(
                     )
                 )  # fmt: skip
     return tuple(reports)
+
+
+def intents_touched(repo: FleetRepo, files: Iterable[str]) -> set[str]:
+    """Intents a change to ``files`` (repo-relative) can affect: the intent documents
+    themselves, the intents named by changed approvals, exceptions and incidents, and every
+    intent when the fleet config or a risk model changed."""
+    changed = set(files)
+    by_file: dict[str, set[str]] = {}
+    for intent in repo.intents.values():
+        by_file.setdefault(intent.source.file, set()).add(intent.name)
+    for approval in repo.approvals.values():
+        by_file.setdefault(approval.source.file, set()).add(approval.intent)
+    for exception in repo.exceptions.values():
+        by_file.setdefault(exception.source.file, set()).add(exception.intent)
+    for incident in repo.incidents.values():
+        by_file.setdefault(incident.source.file, set()).add(incident.intent)
+    shared = [repo.fleet.source.file] if repo.fleet else []
+    shared += [m.source.file for m in repo.risk_models.values()]
+    if changed & set(shared):
+        return set(repo.intents)
+    touched: set[str] = set()
+    for file in changed:
+        touched |= by_file.get(file, set())
+    for intent in repo.intents.values():
+        for script in _referenced_files(intent):
+            if script in changed:
+                touched.add(intent.name)
+    return touched & set(repo.intents)
+
+
+def _referenced_files(intent: DeploymentIntent) -> list[str]:
+    files = []
+    if intent.windows is not None:
+        files.append(intent.windows.file)
+        if intent.windows.detection.get("type") == "script":
+            files.append(str(intent.windows.detection["script"]))
+    if intent.macos is not None:
+        files.append(intent.macos.file)
+    return files

@@ -171,6 +171,7 @@ class PassResult:
     planned_writes: int
     seconds: float
     platforms: list[str]
+    rings: list[str]
     plan: Plan = field(repr=False)
 
     @property
@@ -190,6 +191,7 @@ class PassResult:
             "at": self.at.isoformat(),
             "dryRun": self.dry_run,
             "platforms": self.platforms,
+            "rings": self.rings,
             "seconds": round(self.seconds, 3),
             "observedRequests": self.observed_requests,
             "writes": self.writes,

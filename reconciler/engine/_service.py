@@ -176,6 +176,7 @@ class Reconciler:
             planned_writes=len(plan.writes),
             seconds=time.perf_counter() - started,
             platforms=sorted(p.value for p in snapshots),
+            rings=list(fleet.ring_names),
             plan=plan,
         )
 

@@ -104,8 +104,7 @@ def tenant_file_connectors(
             JAMF_CLIENT_ID=str(jamf.get("clientId", "")),
             JAMF_USERNAME=str(jamf.get("username", "")),
         )
-    connectors = _from_env(merged, intune=bool(intune), jamf=bool(jamf), where=str(path))
-    return connectors
+    return _from_env(merged, intune=bool(intune), jamf=bool(jamf), where=str(path))
 
 
 def _from_env(

@@ -7,7 +7,14 @@ Public API: :func:`fetch` / :func:`open_local` (a :class:`~reconciler.domain.por
 
 from reconciler.gitops._example import build_example_repo
 from reconciler.gitops._provenance import GitProvenance
-from reconciler.gitops._source import UnsafeSourceError, check_ref, check_url, fetch, open_local
+from reconciler.gitops._source import (
+    UnsafeSourceError,
+    changed_files,
+    check_ref,
+    check_url,
+    fetch,
+    open_local,
+)
 from reconciler.gitops._write import SigningNotConfiguredError, commit_signed
 
 __all__ = [
@@ -15,6 +22,7 @@ __all__ = [
     "SigningNotConfiguredError",
     "UnsafeSourceError",
     "build_example_repo",
+    "changed_files",
     "check_ref",
     "check_url",
     "commit_signed",

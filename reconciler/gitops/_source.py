@@ -81,3 +81,30 @@ def _resolve(repo: git.Repo, ref: str) -> str:
         except git.GitCommandError:
             continue
     raise SourceError(f"ref {ref!r} not found")
+
+
+def changed_files(path: Path, base: str) -> list[str]:
+    """Files under ``path`` changed between ``base`` and the working tree (a PR's diff),
+    relative to ``path``."""
+    check_ref(base)
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+        root = Path(repo.working_dir).resolve()
+        merge_base = repo.git.merge_base(base, "HEAD")
+        names = repo.git.diff("--name-only", merge_base, "--", str(Path(path).resolve()))
+        untracked = repo.git.ls_files(
+            "--others", "--exclude-standard", "--", str(Path(path).resolve())
+        )
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+        raise SourceError(f"{path} is not a git repository: {exc}") from exc
+    except git.GitCommandError as exc:
+        raise SourceError(f"git cannot compare with {base!r}: {exc.stderr.strip()[:300]}") from exc
+    fleet = Path(path).resolve()
+    result = []
+    for name in [*names.splitlines(), *untracked.splitlines()]:
+        full = root / name if not Path(name).is_absolute() else Path(name)
+        try:
+            result.append(full.resolve().relative_to(fleet).as_posix())
+        except ValueError:
+            continue
+    return sorted(set(result))

@@ -1,0 +1,497 @@
+"""``eucora reconcile``, ``eucora plan`` and ``eucora audit verify``: the standalone engine.
+
+Thin: resolve the source and the tenant, build a :class:`~reconciler.engine.Reconciler`
+once, run passes, render. ``plan`` is a dry run for pull requests (against a tenant or an
+empty one); ``reconcile`` applies, once or on an interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import json
+import os
+import re
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn
+
+from reconciler import logs
+from reconciler.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    OutputFormat,
+    app,
+    command,
+    console,
+    err_console,
+    fail,
+    handle_errors,
+    print_json,
+)
+from reconciler.cli._render import markdown_plan, ring_line, summary_table
+from reconciler.domain.errors import EucoraError, SourceError
+from reconciler.domain.loader import load_repo
+from reconciler.domain.plan import intents_touched
+from reconciler.domain.ports import PolicyEngine, Revision, TenantConnector
+from reconciler.domain.tenant import Platform
+from reconciler.engine import (
+    AuditLog,
+    IntentReport,
+    PassResult,
+    Reconciler,
+    StateStore,
+    utc_now,
+    verify_audit_log,
+)
+from reconciler.engine._wiring import (
+    EmptyTenant,
+    close_all,
+    sandbox_connectors,
+    tenant_file_connectors,
+    url_connectors,
+)
+from reconciler.gitops import changed_files, check_url, fetch, open_local
+from reconciler.policy import EmbeddedEngine, OpaServerEngine, load_policy_set
+from reconciler.sandbox import Sandbox
+
+DEFAULT_STATE = Path(".eucora/state.db")
+_DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h|d)?$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+class PlanFormat(enum.StrEnum):
+    TEXT = "text"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+def parse_duration(text: str, option: str) -> float:
+    match = _DURATION.match(text.strip())
+    if match is None:
+        fail(f"{option}: {text!r} is not a duration like 60s, 5m or 6h")
+    return float(match["n"]) * _UNIT_SECONDS[match["unit"]]
+
+
+def _source(repo: str, ref: str | None, cache: Path) -> Callable[[], Revision]:
+    """How to get the revision of each pass: a local tree as it is, or a git fetch."""
+    path = Path(repo)
+    if path.exists():
+        if ref:
+            fail("--ref applies to git URLs; a local repo is used as it is checked out")
+        if not path.is_dir():
+            fail(f"{repo}: not a directory")
+
+        def local() -> Revision:
+            try:
+                return open_local(path)
+            except SourceError:
+                return Revision(str(path), "", "")
+
+        return local
+    try:
+        check_url(repo)
+    except EucoraError as exc:
+        fail(exc.message)
+    return lambda: fetch(repo, ref or "main", cache)
+
+
+class _Policies:
+    """The policy engine for a revision: built-ins plus the repo's ``policies/``, rebuilt
+    only when those files change."""
+
+    def __init__(self, opa_url: str) -> None:
+        self.opa_url = opa_url
+        self._fingerprint = ""
+        self._engine: PolicyEngine | None = None
+
+    def for_revision(self, revision: Revision) -> PolicyEngine:
+        extra = Path(revision.path) / "policies"
+        policies = load_policy_set([extra] if extra.is_dir() else [])
+        if self._engine is None or policies.fingerprint != self._fingerprint:
+            self._fingerprint = policies.fingerprint
+            self._engine = (
+                OpaServerEngine(self.opa_url, policies=policies, push=True)
+                if self.opa_url
+                else EmbeddedEngine(policies)
+            )
+        return self._engine
+
+
+@dataclass(slots=True)
+class _Tenant:
+    connectors: Mapping[Platform, TenantConnector]
+    description: str
+    sandbox: Sandbox | None = None
+
+
+@contextlib.asynccontextmanager
+async def _tenant(
+    *, sandbox: bool, sandbox_url: str, tenant: Path | None, fleet_file: Path, empty_ok: bool
+) -> AsyncIterator[_Tenant]:
+    chosen = sum(bool(x) for x in (sandbox, sandbox_url, tenant))
+    if chosen > 1:
+        fail("choose one of --sandbox and --tenant")
+    if sandbox:
+        async with Sandbox(fleet=fleet_file if fleet_file.is_file() else None) as instance:
+            wired = sandbox_connectors(instance)
+            try:
+                yield _Tenant(wired, f"the in-process sandbox {instance.base_url}", instance)
+            finally:
+                await close_all(wired)
+        return
+    connectors: Mapping[Platform, TenantConnector]
+    if sandbox_url:
+        connectors, description = url_connectors(sandbox_url), f"the sandbox at {sandbox_url}"
+    elif tenant is not None:
+        connectors, description = tenant_file_connectors(tenant), f"the tenant in {tenant}"
+    elif empty_ok:
+        connectors = {p: EmptyTenant(p) for p in Platform}
+        description = "an empty tenant"
+    else:
+        fail("choose --sandbox (in-process tenant) or --tenant FILE")
+    try:
+        yield _Tenant(connectors, description)
+    finally:
+        await close_all(connectors)
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        console=err_console,
+        transient=True,
+    )
+    tasks: dict[str, int] = {}
+
+    def update(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = int(bar.add_task(step, total=max(total, 1)))
+        bar.update(tasks[step], completed=done, total=max(total, 1))  # type: ignore[arg-type]
+
+    with bar:
+        yield update
+
+
+def _log_level(level: str | None) -> None:
+    logs.configure(level=level or os.environ.get("EUCORA_LOG_LEVEL", "warning"))
+
+
+def _print_pass(result: PassResult, *, title: str) -> None:
+    console.print(summary_table(result, title=title))
+    console.print(
+        f"{len(result.intents)} intents · {result.writes} write(s)"
+        f"{' planned: ' + str(result.planned_writes) if result.dry_run else ''} · "
+        f"{result.observed_requests} read request(s) · {result.seconds:.1f}s"
+    )
+    for orphan in result.orphans:
+        console.print(f"[yellow]orphan[/yellow] {escape(orphan.reason)}")
+    for error in result.errors:
+        console.print(f"[red]error[/red] {escape(error)}")
+
+
+@command("reconcile")
+def reconcile(
+    repo: Annotated[str, typer.Argument(help="Fleet repo: a local directory or a git URL.")] = ".",
+    ref: Annotated[
+        str | None, typer.Option("--ref", help="Branch, tag or commit (git URL).")
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass, then exit (the default).")
+    ] = False,
+    interval: Annotated[
+        str | None, typer.Option("--interval", help="Run a pass every interval, e.g. 60s.")
+    ] = None,
+    passes: Annotated[
+        int, typer.Option("--passes", help="With --interval: stop after N passes (0 = never).")
+    ] = 0,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Reconcile against an in-process sandbox tenant.")
+    ] = False,
+    sandbox_step: Annotated[
+        str, typer.Option("--sandbox-step", help="Simulated time between sandbox passes.")
+    ] = "6h",
+    tenant: Annotated[
+        Path | None, typer.Option("--tenant", help="Tenant file (ids, URLs; secrets from env).")
+    ] = None,
+    signers: Annotated[
+        Path | None, typer.Option("--signers", help="allowed_signers file of the CAB.")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
+    state: Annotated[Path, typer.Option("--state", help="SQLite state store.")] = DEFAULT_STATE,
+    audit: Annotated[
+        Path | None, typer.Option("--audit", help="Audit log (default: next to the state).")
+    ] = None,
+    opa_url: Annotated[str, typer.Option("--opa-url", help="Decide with an OPA server.")] = "",
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = OutputFormat.TEXT,
+    log_level: Annotated[
+        str | None, typer.Option("--log-level", help="debug, info, warning.")
+    ] = None,
+) -> None:
+    """Make Intune and Jamf Pro match the fleet repo, one gated ring at a time."""
+    _log_level(log_level)
+    if once and interval:
+        fail("--once and --interval exclude each other")
+    if signers is not None and not signers.is_file():
+        fail(f"--signers {signers}: no such file")
+    every = parse_duration(interval, "--interval") if interval else None
+    step = parse_duration(sandbox_step, "--sandbox-step") / 3600
+    source = _source(repo, ref, state.parent / "cache")
+    with handle_errors():
+        code = asyncio.run(
+            _reconcile_loop(
+                source, sandbox=sandbox, step_hours=step, tenant=tenant, signers=signers,
+                dry_run=dry_run, state=state, audit=audit or state.parent / "audit.jsonl",
+                opa_url=opa_url, every=every, passes=passes, output=output,
+            )
+        )  # fmt: skip
+    raise typer.Exit(code)
+
+
+async def _reconcile_loop(
+    source: Callable[[], Revision],
+    *,
+    sandbox: bool,
+    step_hours: float,
+    tenant: Path | None,
+    signers: Path | None,
+    dry_run: bool,
+    state: Path,
+    audit: Path,
+    opa_url: str,
+    every: float | None,
+    passes: int,
+    output: OutputFormat,
+) -> int:
+    revision = source()
+    policies = _Policies(opa_url)
+    fleet_file = Path(revision.path) / "fleet.yaml"
+    async with _tenant(
+        sandbox=sandbox, sandbox_url="", tenant=tenant, fleet_file=fleet_file, empty_ok=False
+    ) as where:
+        store = StateStore(state)
+        reconciler = Reconciler(
+            connectors=where.connectors,
+            policy=policies.for_revision(revision),
+            store=store,
+            audit=None if dry_run else AuditLog(audit, actor=_actor()),
+            clock=where.sandbox.now if where.sandbox else utc_now,
+            signers=signers,
+        )
+        count, code = 0, EXIT_OK
+        try:
+            while True:
+                if count:
+                    revision = source()
+                reconciler.policy = policies.for_revision(revision)
+                try:
+                    with _progress(output is OutputFormat.TEXT and err_console.is_terminal) as tick:
+                        reconciler.on_progress = tick
+                        result = await reconciler.reconcile(revision, dry_run=dry_run)
+                except EucoraError as exc:
+                    if every is None:
+                        raise
+                    err_console.print(f"[red]pass failed[/red] {exc.reason}: {exc.message}")
+                    result = None
+                count += 1
+                if result is not None:
+                    code = EXIT_OK if result.ok else EXIT_FINDINGS
+                    if output is OutputFormat.JSON:
+                        if every is None:
+                            print_json(result.to_dict())
+                        else:
+                            sys.stdout.write(json.dumps(result.to_dict(), default=str) + "\n")
+                            sys.stdout.flush()
+                    else:
+                        when = result.at.strftime("%Y-%m-%d %H:%M UTC")
+                        title = f"pass {count} at {revision.commit[:12] or revision.path} ({when})"
+                        _print_pass(result, title=title)
+                if every is None or (passes and count >= passes):
+                    return code
+                await asyncio.sleep(every)
+                if where.sandbox is not None:
+                    where.sandbox.advance(hours=step_hours)
+        finally:
+            store.close()
+
+
+def _actor() -> str:
+    return os.environ.get("EUCORA_ACTOR") or f"eucora@{os.uname().nodename}"
+
+
+@command("plan")
+def plan(
+    repo: Annotated[Path, typer.Argument(help="Fleet repo (a local checkout).")] = Path(),
+    base: Annotated[
+        str | None, typer.Option("--base", help="Only intents changed since this ref (PR base).")
+    ] = None,
+    sandbox: Annotated[
+        str, typer.Option("--sandbox", help="Plan against a sandbox served at this URL.")
+    ] = "",
+    tenant: Annotated[Path | None, typer.Option("--tenant", help="Tenant file.")] = None,
+    signers: Annotated[
+        Path | None, typer.Option("--signers", help="allowed_signers file of the CAB.")
+    ] = None,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="Read ring progress from this state store.")
+    ] = None,
+    output: Annotated[
+        PlanFormat, typer.Option("--format", "-f", help="text, markdown or json.")
+    ] = PlanFormat.TEXT,
+    log_level: Annotated[
+        str | None, typer.Option("--log-level", help="debug, info, warning.")
+    ] = None,
+) -> None:
+    """What a reconcile would do, per intent: risk, CAB, gates per ring, actions."""
+    _log_level(log_level)
+    if state is not None and not state.is_file():
+        fail(f"--state {state}: no such state store")
+    if signers is not None and not signers.is_file():
+        fail(f"--signers {signers}: no such file")
+    with handle_errors():
+        if not repo.is_dir():
+            raise NotADirectoryError(f"fleet repo {str(repo)!r} is not a directory")
+        only = None
+        if base:
+            loaded = load_repo(repo)
+            only = sorted(intents_touched(loaded.repo, changed_files(repo, base)))
+        result, tenant_name = asyncio.run(
+            _plan(repo, only, sandbox=sandbox, tenant=tenant, signers=signers, state=state)
+        )
+    blocking = {r.name: _blocking(r) for r in result.intents}
+    if output is PlanFormat.JSON:
+        document = result.to_dict()
+        document["tenant"] = tenant_name
+        document["changedOnly"] = base is not None
+        for item in document["intents"]:
+            item["blocking"] = blocking[item["name"]]
+        print_json(document)
+    elif output is PlanFormat.MARKDOWN:
+        sys.stdout.write(
+            markdown_plan(result, blocking=blocking, changed=base is not None, tenant=tenant_name)
+        )
+    else:
+        _print_plan(result, blocking, tenant_name, base)
+    raise typer.Exit(EXIT_FINDINGS if any(blocking.values()) else EXIT_OK)
+
+
+async def _plan(
+    repo: Path,
+    only: list[str] | None,
+    *,
+    sandbox: str,
+    tenant: Path | None,
+    signers: Path | None,
+    state: Path | None,
+) -> tuple[PassResult, str]:
+    revision = _source(str(repo), None, Path())()
+    async with _tenant(
+        sandbox=False, sandbox_url=sandbox, tenant=tenant, fleet_file=repo / "fleet.yaml",
+        empty_ok=True,
+    ) as where:  # fmt: skip
+        store = StateStore(state if state is not None else ":memory:")
+        try:
+            reconciler = Reconciler(
+                connectors=where.connectors,
+                policy=_Policies("").for_revision(revision),
+                store=store,
+                signers=signers,
+            )
+            result = await reconciler.reconcile(revision, dry_run=True, only=only)
+        finally:
+            store.close()
+        return result, where.description
+
+
+def _blocking(report: IntentReport) -> list[str]:
+    """Findings that stop a PR: admission denies, policy errors, failed applies."""
+    problems = []
+    for gate in report.gates:
+        for violation in gate.result.deny:
+            if gate.decision == "admission" or violation.id == "policy-error":
+                problems.append(f"{violation.id}: {violation.msg}")
+    return problems + list(report.errors)
+
+
+def _print_plan(
+    result: PassResult, blocking: dict[str, list[str]], tenant: str, base: str | None
+) -> None:
+    scope = f"changed since {base}" if base else "all intents"
+    if not result.intents:
+        console.print(f"no intents {scope}; nothing to plan")
+        return
+    console.print(summary_table(result, title=f"plan against {tenant} ({scope})"))
+    for report in result.intents:
+        console.print(f"\n[bold]{report.name}[/bold]  {ring_line(report, result.rings)}")
+        factors = ", ".join(f"{n} +{c:.1f}" for n, c, _ in report.risk_factors)
+        console.print(f"  risk {report.risk_score:.1f} ({report.blast_radius}): {factors}")
+        if report.cab_rings:
+            console.print(
+                f"  CAB {report.cab_decision.replace('_', ' ')} for {', '.join(report.cab_rings)}: "
+                f"{report.approvals_valid}/{report.approvals_required} valid approval(s)"
+            )
+        else:
+            console.print(f"  CAB {report.cab_decision.replace('_', ' ')}")
+        console.print(f"  {report.state.value}: {escape(report.reason)}")
+        for problem in blocking[report.name]:
+            console.print(f"  [red]blocking[/red] {escape(problem)}")
+        for action in report.writes:
+            where = action.platform.value if action.platform else ""
+            console.print(f"  → {where} {escape(action.describe())} ({escape(action.reason)})")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    path: Annotated[Path, typer.Argument(help="Audit log file.")] = DEFAULT_STATE.parent
+    / "audit.jsonl",
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state", help="State store holding the last record's hash (catches truncation)."
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = OutputFormat.TEXT,
+) -> None:
+    """Check the audit log's hash chain; exit 1 and name the line if it is broken."""
+    with handle_errors():
+        head = None
+        if state is not None:
+            if not state.is_file():
+                fail(f"--state {state}: no such state store")
+            store = StateStore(state)
+            head = store.meta("audit_head")
+            store.close()
+        result = verify_audit_log(path, expected_head=head)
+    if output is OutputFormat.JSON:
+        print_json(result.to_dict())
+    elif result.ok:
+        console.print(
+            f"audit log {path}: {result.records} record(s), chain intact (head {result.head[:12]})"
+        )
+    else:
+        where = f" line {result.line}" if result.line else ""
+        console.print(
+            f"[red]audit log {path}{where}: {result.problem}[/red] "
+            f"({result.records} record(s) verified before it)"
+        )
+    raise typer.Exit(EXIT_OK if result.ok else EXIT_FINDINGS)
