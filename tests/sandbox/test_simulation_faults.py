@@ -127,9 +127,9 @@ async def test_install_status_evolves_with_clock_and_bad_build(
     assert states(good).get("installed", 0) >= 270
     bad_states = states(bad)
     assert 0.15 < bad_states["failed"] / 280 < 0.45
-    # Retries over later check-ins fix some failures, as Intune's retry would.
+    # A broken build fails on the same devices at every retry: the rate does not heal.
     sandbox.advance(hours=8)
-    assert states(bad)["failed"] < bad_states["failed"]
+    assert states(bad)["failed"] == bad_states["failed"]
     # Uninstall intent removes the app.
     await graph.post(
         f"{APPS}/{good}/assign", json={"mobileAppAssignments": [required(LAB_GROUP, "uninstall")]}

@@ -1,0 +1,220 @@
+"""The reconcile engine end to end: a git fleet repo, the sandbox over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.domain.progress import Progress
+from reconciler.engine import PassResult, verify_audit_log
+from tests.engine._harness import edit, harness, keep_only
+
+LAB = "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b01"
+CANARY = "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b02"
+RINGS = [f"3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b0{i}" for i in range(1, 6)]
+
+
+async def test_an_intent_rolls_through_every_ring_one_per_pass_then_stays_quiet(
+    fleet: Path, tmp_path: Path
+) -> None:
+    keep_only(fleet, ["7zip-24.08", "7zip-23.01"])
+    async with harness(fleet, tmp_path) as h:
+        seen: list[str | None] = []
+
+        def complete(result: PassResult) -> bool:
+            seen.append(result.report("7zip-24.08").ring)
+            return result.report("7zip-24.08").state is Progress.COMPLETE
+
+        await h.until(complete, hours=24)
+        rings = [r for i, r in enumerate(seen) if i == 0 or r != seen[i - 1]]
+        assert rings == ["lab", "canary", "pilot", "broad", "global"]  # never a jump
+        assert h.assignments("7zip-24.08") == [("required", g) for g in RINGS]
+        history = [e.ring for e in h.store.history("7zip-24.08")]
+        assert history == ["lab", "canary", "pilot", "broad", "global"]
+
+        h.sandbox.reset_counters()
+        for _ in range(2):
+            quiet = await h.run()
+            assert quiet.writes == 0 and quiet.planned_writes == 0
+        assert h.writes() == 0  # two passes, no change in Git or tenant: zero writes
+        assert verify_audit_log(h.audit.path, expected_head=h.store.meta("audit_head")).ok
+
+
+async def test_the_superseded_version_gives_way_ring_by_ring(fleet: Path, tmp_path: Path) -> None:
+    keep_only(fleet, ["7zip-24.08", "7zip-23.01"])
+    edit(
+        fleet,
+        "intents/7zip-24.08.yaml",
+        "supersedes: 7zip-23.01",
+        "supersedes: 7zip-23.01\n    suspend: true",
+    )
+    async with harness(fleet, tmp_path) as h:
+        await h.until(lambda r: r.report("7zip-23.01").state is Progress.COMPLETE, hours=24)
+        assert h.assignments("7zip-23.01") == [("required", g) for g in RINGS]
+        edit(fleet, "intents/7zip-24.08.yaml", "\n    suspend: true", "")
+        result = await h.run()
+        assert result.report("7zip-24.08").ring == "lab"
+        # the same pass moved lab from the old version to the new one: no device gets both
+        assert h.assignments("7zip-24.08") == [("required", LAB)]
+        assert h.assignments("7zip-23.01") == [("required", g) for g in RINGS[1:]]
+        h.sandbox.advance(hours=24)
+        await h.run()
+        assert h.assignments("7zip-24.08") == [("required", LAB), ("required", CANARY)]
+        assert h.assignments("7zip-23.01") == [("required", g) for g in RINGS[2:]]
+
+
+async def test_a_bad_build_is_held_at_canary_by_the_success_rate_gate(
+    fleet: Path, tmp_path: Path
+) -> None:
+    keep_only(fleet, ["chrome-131.0.6778"])
+    async with harness(fleet, tmp_path) as h:
+        await h.until(lambda r: r.report("chrome-131.0.6778").ring == "canary", hours=24)
+        # canary's varied hardware exposes what the lab did not: 8 % of installs fail
+        h.sandbox.set_failure_rate("chrome-131.0.6778", 0.08)
+        result = await h.until(
+            lambda r: "min-success-rate" in r.report("chrome-131.0.6778").gate_summary(),
+            hours=24,
+        )
+        for _ in range(3):
+            h.sandbox.advance(hours=48)
+            result = await h.run()
+        report = result.report("chrome-131.0.6778")
+        assert report.ring == "canary" and report.state is Progress.HOLDING
+        assert report.telemetry.success_rate is not None and report.telemetry.success_rate < 0.97
+        blocked = report.condition("Blocked")
+        assert blocked is not None and blocked.status and blocked.reason == "MinSuccessRate"
+
+
+async def test_a_collapsed_success_rate_halts_or_rolls_back(fleet: Path, tmp_path: Path) -> None:
+    keep_only(fleet, ["7zip-24.08", "7zip-23.01"])
+    edit(
+        fleet,
+        "intents/7zip-24.08.yaml",
+        "driftPolicy: correct",
+        "driftPolicy: correct\n    onFailure: rollback\n    suspend: true",
+    )
+    edit(fleet, "intents/7zip-23.01.yaml", "until: global", "until: canary")
+    async with harness(fleet, tmp_path) as h:
+        await h.until(lambda r: r.report("7zip-23.01").state is Progress.COMPLETE, hours=24)
+        edit(fleet, "intents/7zip-24.08.yaml", "\n    suspend: true", "")
+        h.sandbox.set_failure_rate("7zip-24.08", 0.5)
+        result = await h.until(
+            lambda r: r.report("7zip-24.08").state is Progress.ROLLED_BACK, hours=24
+        )
+        report = result.report("7zip-24.08")
+        reached = report.ring
+        assert reached in {"lab", "canary"}
+        # the bad version uninstalls where it reached; the old one is back everywhere it was
+        assert all(intent == "uninstall" for intent, _ in h.assignments("7zip-24.08"))
+        assert h.assignments("7zip-23.01") == [("required", LAB), ("required", CANARY)]
+        assert report.condition("Blocked").status  # type: ignore[union-attr]
+        h.sandbox.set_failure_rate("7zip-24.08", 0.0)
+        h.sandbox.advance(hours=48)
+        again = await h.run()  # sticks until Git changes the intent
+        assert again.report("7zip-24.08").state is Progress.ROLLED_BACK and again.writes == 0
+
+
+async def test_halt_keeps_the_rings_and_blocks(fleet: Path, tmp_path: Path) -> None:
+    keep_only(fleet, ["chrome-131.0.6778"])
+    async with harness(fleet, tmp_path) as h:
+        h.sandbox.set_failure_rate("chrome-131.0.6778", 0.6)
+        result = await h.until(lambda r: r.report("chrome-131.0.6778").state is Progress.BLOCKED)
+        report = result.report("chrome-131.0.6778")
+        assert report.ring == "lab" and "halted in lab" in report.reason
+        assert h.assignments("chrome-131.0.6778") == [("required", LAB)]
+
+
+async def test_portal_drift_is_corrected_warned_or_ignored_per_intent(
+    fleet: Path, tmp_path: Path
+) -> None:
+    keep_only(fleet, ["7zip-24.08", "7zip-23.01", "zoom-6.2.10", "notepadplusplus-8.7.1"])
+    async with harness(fleet, tmp_path) as h:
+        await h.run()
+        ids = {
+            name: h.apps(name)["windows"][0]["id"]
+            for name in ("7zip-24.08", "zoom-6.2.10", "notepadplusplus-8.7.1")
+        }
+        for app_id in ids.values():
+            h.sandbox.add_all_devices_assignment(app_id)
+        h.sandbox.edit_install_command(ids["7zip-24.08"], "7z.exe /S /D=C:\\evil")
+        h.sandbox.reset_counters()
+        result = await h.run()
+        fixed = result.report("7zip-24.08")
+        assert {d.field for d in fixed.drift} == {"assignment", "installCommandLine"}
+        assert all(d.corrected for d in fixed.drift)
+        assert h.assignments("7zip-24.08") == [("required", LAB)]
+        assert h.apps("7zip-24.08")["windows"][0]["installCommandLine"] != "7z.exe /S /D=C:\\evil"
+        warned = result.report("zoom-6.2.10")
+        assert [d.field for d in warned.drift] == ["assignment"] and not warned.drift[0].corrected
+        assert ("required", "allDevicesAssignmentTarget") in h.assignments("zoom-6.2.10")
+        assert warned.condition("Drifted").status  # type: ignore[union-attr]
+        ignored = result.report("notepadplusplus-8.7.1")
+        assert ignored.drift == () and not ignored.writes
+        assert result.writes == 2  # 7-Zip only: properties and assignments
+        after = await h.run()
+        assert after.report("7zip-24.08").drift == ()
+        assert after.report("7zip-24.08").condition("Drifted").status is False  # type: ignore[union-attr]
+        assert after.report("zoom-6.2.10").drift  # still reported, still not written
+        assert after.writes == 0
+
+
+async def test_a_deleted_app_is_recreated_and_a_disabled_jamf_policy_re_enabled(
+    fleet: Path, tmp_path: Path
+) -> None:
+    keep_only(fleet, ["7zip-24.08", "7zip-23.01"])
+    async with harness(fleet, tmp_path) as h:
+        await h.run()
+        windows = h.apps("7zip-24.08")["windows"][0]["id"]
+        policy_id = next(p.id for p in h.sandbox.jamf.policies.values() if "7zip-24.08" in p.name)
+        h.sandbox.delete_app(windows)
+        h.sandbox.disable_jamf_policy(policy_id)
+        result = await h.run()
+        fields = {(d.platform.value, d.field) for d in result.report("7zip-24.08").drift}
+        assert fields == {("windows", "app"), ("macos", "policyEnabled")}
+        assert len(h.apps("7zip-24.08")["windows"]) == 1
+        assert h.sandbox.jamf.policy(policy_id).text("general/enabled") == "true"
+
+
+async def test_suspended_intents_and_dry_runs_write_nothing(fleet: Path, tmp_path: Path) -> None:
+    keep_only(fleet, ["vlc-3.0.21", "chrome-131.0.6778"])
+    async with harness(fleet, tmp_path) as h:
+        planned = await h.run(dry_run=True)
+        assert planned.planned_writes == 3 and planned.writes == 0
+        assert h.writes() == 0 and h.store.records() == []
+        result = await h.run()
+        assert result.report("vlc-3.0.21").state is Progress.SUSPENDED
+        assert h.apps("vlc-3.0.21") == {"windows": [], "macos": []}
+        assert result.writes == 3
+
+
+async def test_an_intent_removed_from_git_is_reported_and_pruned_only_when_asked(
+    fleet: Path, tmp_path: Path
+) -> None:
+    keep_only(fleet, ["chrome-131.0.6778", "sap-gui-8.00"])
+    async with harness(fleet, tmp_path) as h:
+        await h.run()
+        keep_only(fleet, ["chrome-131.0.6778"])
+        result = await h.run()
+        (orphan,) = result.orphans
+        assert orphan.intent == "sap-gui-8.00" and "prune" in orphan.reason
+        assert len(h.apps("sap-gui-8.00")["windows"]) == 1
+        edit(fleet, "fleet.yaml", "prune: false", "prune: true")
+        await h.run()
+        assert h.apps("sap-gui-8.00")["windows"] == []
+        assert "sap-gui-8.00" not in h.store.intents()
+
+
+async def test_unmanaged_look_alikes_are_reported_never_touched(
+    fleet: Path, tmp_path: Path
+) -> None:
+    keep_only(fleet, ["chrome-131.0.6778"])
+    async with harness(fleet, tmp_path) as h:
+        await h.run()
+        (app,) = h.apps("chrome-131.0.6778")["windows"]
+        app["notes"] = "made by hand"  # the marker is gone: no longer ours
+        h.sandbox.reset_counters()
+        result = await h.run()
+        kinds = [(o.kind.value, o.app_id) for o in result.orphans]
+        assert ("report-orphan", app["id"]) in kinds
+        assert app["notes"] == "made by hand"
+        # the intent gets its own, marked app instead of adopting the unmarked one
+        assert len(h.apps("chrome-131.0.6778")["windows"]) == 1
