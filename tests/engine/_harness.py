@@ -89,7 +89,7 @@ class CrashAfter:
         self.writes = 0
 
     def wrap(self, connector: TenantConnector) -> TenantConnector:
-        return _Crashing(connector, self)  # type: ignore[return-value]
+        return _Crashing(connector, self)
 
     def count(self) -> None:
         if self.writes >= self.limit:

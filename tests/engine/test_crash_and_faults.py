@@ -1,0 +1,81 @@
+"""Idempotency under crashes and faults: any interrupted pass converges, with no duplicates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.engine import PassResult
+from tests.engine._harness import CrashAfter, Harness, SimulatedCrash, harness, keep_only
+
+INTENTS = ["7zip-24.08", "7zip-23.01", "chrome-131.0.6778"]
+
+
+def tenant_state(h: Harness) -> dict[str, object]:
+    """What the tenant holds per intent: object counts and assignments (ids aside)."""
+    state: dict[str, object] = {}
+    for name in INTENTS:
+        apps = h.apps(name)
+        state[name] = {
+            "windows": len(apps["windows"]),
+            "macos": len(apps["macos"]),
+            "assignments": h.assignments(name) if apps["windows"] else [],
+            "published": [a.get("publishingState") for a in apps["windows"]],
+        }
+    state["policies"] = sorted(p.name for p in h.sandbox.jamf.policies.values())
+    return state
+
+
+async def _reference(fleet: Path, tmp: Path) -> tuple[int, dict[str, object]]:
+    async with harness(fleet, tmp, devices=(300, 100)) as h:
+        result = await h.run()
+        return result.writes, tenant_state(h)
+
+
+async def test_a_crash_after_any_write_converges_without_duplicates(
+    fleet: Path, tmp_path: Path
+) -> None:
+    keep_only(fleet, INTENTS)
+    writes, expected = await _reference(fleet, tmp_path / "reference")
+    assert writes >= 9
+    for k in range(writes):
+        async with harness(fleet, tmp_path / f"crash-{k}", devices=(300, 100)) as h:
+            crash = CrashAfter(k)
+            h.use(crash)
+            with pytest.raises(SimulatedCrash):
+                await h.run()
+            assert crash.writes == k
+            h.use(None)
+            result: PassResult = await h.run()
+            assert result.errors == [], f"k={k}: {result.errors}"
+            assert tenant_state(h) == expected, f"crash after write {k}"
+            again = await h.run()
+            assert again.writes == 0, f"k={k}: {[a.describe() for a in again.plan.writes]}"
+
+
+async def test_with_a_fifth_of_requests_failing_it_converges_in_bounded_passes(
+    fleet: Path, tmp_path: Path
+) -> None:
+    keep_only(fleet, INTENTS)
+    _, expected = await _reference(fleet, tmp_path / "reference")
+    faults = "429@*:0.08,503@*:0.06,500@*:0.03,reset@*:0.03"
+    async with harness(fleet, tmp_path / "faulty", faults=faults, devices=(300, 100)) as h:
+        passes = 0
+        for passes in range(1, 6):
+            try:
+                result = await h.run()
+            except Exception:  # an observe that exhausted its retries: the next pass retries
+                continue
+            if result.ok and tenant_state(h) == expected:
+                break
+        assert tenant_state(h) == expected, f"not converged after {passes} passes"
+        counters = h.sandbox.counters()
+        injected = sum(counters["faultsInjected"].values())
+        assert 0.1 < injected / counters["total"] < 0.3, counters["faultsInjected"]
+        for _ in range(2):  # and stays converged: no duplicate from a lost answer
+            try:
+                await h.run()
+            except Exception:
+                continue
+        assert tenant_state(h) == expected
