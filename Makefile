@@ -17,12 +17,9 @@ SIGNERS  := examples/keys/allowed_signers
 
 demo: $(STAMP)
 	$(BIN)/eucora validate examples/fleet-repo
-	rm -rf $(DEMO_DIR) && $(BIN)/eucora example init $(DEMO_DIR)
-	$(BIN)/eucora risk oracle-jre-8u431 --repo $(DEMO_DIR)
-	$(BIN)/eucora cab status globalprotect-6.3.2 --repo $(DEMO_DIR) --signers $(SIGNERS)
-	$(BIN)/eucora cab status zoom-6.2.10 --repo $(DEMO_DIR) --signers $(SIGNERS)
 	$(BIN)/eucora policy test > /dev/null && echo "policy cases: all passed"
-	$(BIN)/eucora gate --input policies/promotion/tests/base.json
+	rm -rf $(DEMO_DIR) && $(BIN)/eucora demo --dir $(DEMO_DIR)
+	$(BIN)/eucora audit verify $(DEMO_DIR)/.eucora/audit.jsonl --state $(DEMO_DIR)/.eucora/state.db
 
 lint: $(STAMP)
 	$(BIN)/ruff check reconciler tests benchmarks

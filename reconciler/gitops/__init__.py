@@ -5,7 +5,7 @@ Public API: :func:`fetch` / :func:`open_local` (a :class:`~reconciler.domain.por
 :func:`commit_signed` for ``eucora approve`` and :func:`build_example_repo`.
 """
 
-from reconciler.gitops._example import build_example_repo
+from reconciler.gitops._example import build_example_repo, commit_as, remove_as
 from reconciler.gitops._provenance import GitProvenance
 from reconciler.gitops._source import (
     UnsafeSourceError,
@@ -25,7 +25,9 @@ __all__ = [
     "changed_files",
     "check_ref",
     "check_url",
+    "commit_as",
     "commit_signed",
     "fetch",
     "open_local",
+    "remove_as",
 ]

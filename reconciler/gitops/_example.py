@@ -200,3 +200,37 @@ def _history(b: _Builder, source: Path) -> None:
         "2026-11-22T23:10:00+00:00",
         sign_as="mallory.attacker@contoso.example",
     )
+
+
+def commit_as(
+    target: Path,
+    files: dict[str, str | bytes],
+    message: str,
+    author: tuple[str, str],
+    keys: Path,
+    *,
+    date: str,
+    sign: bool = False,
+) -> None:
+    """One more commit in an example repo, signed with the author's demo key if asked
+    (``eucora demo`` uses it for the CAB approval that arrives mid-rollout)."""
+    with tempfile.TemporaryDirectory() as key_dir:
+        builder = _Builder(target, target, keys, Path(key_dir))
+        contents: dict[str, str | bytes | None] = dict(files)
+        builder.commit(contents, message, author, date, sign_as=author[1] if sign else None)
+
+
+def remove_as(target: Path, file: str, message: str, author: tuple[str, str], *, date: str) -> None:
+    """Remove a file from an example repo in a commit by ``author``."""
+    repo = git.Repo(target)
+    env = {
+        "GIT_AUTHOR_NAME": author[0],
+        "GIT_AUTHOR_EMAIL": author[1],
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_NAME": author[0],
+        "GIT_COMMITTER_EMAIL": author[1],
+        "GIT_COMMITTER_DATE": date,
+    }
+    with repo.git.custom_environment(**env):
+        repo.git.rm("-q", "--", file)
+        repo.git.commit("--no-gpg-sign", "-q", "-m", message)

@@ -1,0 +1,84 @@
+"""``eucora demo``: the example fleet reconciled against the in-process sandbox, narrated."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from reconciler import logs
+from reconciler.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    OutputFormat,
+    command,
+    console,
+    handle_errors,
+    print_json,
+)
+from reconciler.cli._render import summary_table
+from reconciler.engine._demo import run_demo
+
+_STYLE = {
+    "setup": "dim",
+    "promote": "green",
+    "hold": "yellow",
+    "fleet": "magenta",
+    "cab": "cyan",
+    "portal": "magenta",
+    "drift": "yellow",
+    "complete": "green",
+    "steady": "green",
+}
+
+
+@command("demo")
+def demo(
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Keep the fleet repo, state and audit log here."),
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = OutputFormat.TEXT,
+) -> None:
+    """Reconcile the example fleet against the in-process sandbox in simulated time."""
+    logs.configure(level="error")
+    if directory is not None and directory.exists() and any(directory.iterdir()):
+        raise typer.BadParameter(f"{directory} exists and is not empty", param_hint="--dir")
+    events: list[dict[str, str]] = []
+
+    def narrate(kind: str, text: str) -> None:
+        events.append({"kind": kind, "text": text})
+        if output is OutputFormat.TEXT:
+            style = _STYLE.get(kind, "")
+            console.print(f"[{style}]{kind:>8}[/{style}]  {escape(text)}")
+
+    started = time.perf_counter()
+    with handle_errors():
+        result = asyncio.run(run_demo(directory, narrate))
+    seconds = time.perf_counter() - started
+    ok = result.audit.ok and result.quiet_writes == 0
+    if output is OutputFormat.JSON:
+        print_json(
+            {
+                "passes": result.passes,
+                "seconds": round(seconds, 1),
+                "events": events,
+                "quietWrites": result.quiet_writes,
+                "audit": result.audit.to_dict(),
+                "final": result.last.to_dict(),
+            }
+        )
+    else:
+        console.print(summary_table(result.last, title=f"after {result.passes} passes"))
+        verdict = "intact" if result.audit.ok else f"BROKEN: {result.audit.problem}"
+        console.print(
+            f"audit log: {result.audit.records} records, chain {verdict} · "
+            f"{seconds:.0f}s wall clock"
+        )
+    raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
