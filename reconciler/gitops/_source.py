@@ -83,10 +83,15 @@ def _resolve(repo: git.Repo, ref: str) -> str:
     raise SourceError(f"ref {ref!r} not found")
 
 
+#: a base for a diff may use revision syntax (``HEAD~1``, ``origin/main^``) but never an option
+_BASE_REF = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/~^@{}-]*$")
+
+
 def changed_files(path: Path, base: str) -> list[str]:
     """Files under ``path`` changed between ``base`` and the working tree (a PR's diff),
     relative to ``path``."""
-    check_ref(base)
+    if not _BASE_REF.match(base):
+        raise UnsafeSourceError(f"refusing base revision {base!r}")
     try:
         repo = git.Repo(path, search_parent_directories=True)
         root = Path(repo.working_dir).resolve()

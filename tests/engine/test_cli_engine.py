@@ -1,0 +1,66 @@
+"""``eucora plan``, ``eucora reconcile``, ``eucora audit verify`` from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from reconciler.cli import app
+from tests.engine._harness import SIGNERS, edit
+
+runner = CliRunner()
+
+
+def test_plan_markdown_for_a_pr_lists_changed_intents_with_ring_progress(fleet: Path) -> None:
+    edit(fleet, "intents/vlc-3.0.21.yaml", "suspend: true", "suspend: false")
+    result = runner.invoke(
+        app,
+        ["plan", str(fleet), "--base", "HEAD~1", "--format", "markdown", "--signers", str(SIGNERS)],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("**EUCORA plan** — 1 changed intent(s)")
+    assert "<summary>✅ <b>vlc-3.0.21</b>" in result.output
+    assert "lab ✅ canary ⏳ pilot · broad ·" in result.output
+    assert "create Intune win32LobApp" in result.output
+
+
+def test_plan_exits_1_when_admission_denies(fleet: Path) -> None:
+    edit(fleet, "intents/rdm-admin-2024.3.yaml", "signed: true", "signed: false")
+    result = runner.invoke(app, ["plan", str(fleet), "--format", "json"])
+    assert result.exit_code == 1
+    document = json.loads(result.output)
+    rdm = next(i for i in document["intents"] if i["name"] == "rdm-admin-2024.3")
+    assert any("privileged-unsigned" in b for b in rdm["blocking"])
+
+
+def test_reconcile_then_audit_verify_catches_tampering(fleet: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state" / "state.db"
+    result = runner.invoke(
+        app, ["reconcile", str(fleet), "--sandbox", "--state", str(state), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["writes"] > 0
+    log = state.parent / "audit.jsonl"
+    ok = runner.invoke(app, ["audit", "verify", str(log), "--state", str(state)])
+    assert ok.exit_code == 0 and "chain intact" in ok.output
+    lines = log.read_text().splitlines()
+    lines[3] = lines[3].replace('"test"', '"x"').replace('"seq":4', '"seq":4,"forged":true')
+    log.write_text("\n".join(lines) + "\n")
+    broken = runner.invoke(app, ["audit", "verify", str(log), "--format", "json"])
+    assert broken.exit_code == 1 and json.loads(broken.output)["line"] == 5
+    log.write_text("\n".join(log.read_text().splitlines()[:2]) + "\n")
+    cut = runner.invoke(app, ["audit", "verify", str(log), "--state", str(state)])
+    assert cut.exit_code == 1 and "records removed" in " ".join(cut.output.split())
+
+
+def test_a_tenant_file_with_a_secret_is_refused_naming_the_line(
+    fleet: Path, tmp_path: Path
+) -> None:
+    tenant = tmp_path / "tenant.yaml"
+    tenant.write_text("intune:\n  tenantId: t\n  clientId: c\n  clientSecret: hunter2\n")
+    result = runner.invoke(app, ["reconcile", str(fleet), "--tenant", str(tenant)])
+    assert result.exit_code == 1
+    assert "tenant.yaml:4: intune.clientSecret" in result.output
+    assert "hunter2" not in result.output
