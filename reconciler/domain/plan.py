@@ -33,6 +33,7 @@ from typing import Any
 
 from reconciler.domain.models import DeploymentIntent, DriftPolicy, FleetConfig, FleetRepo
 from reconciler.domain.progress import GateOutcome, IntentProgress, Progress, rings_up_to
+from reconciler.domain.render import detection_scripts
 from reconciler.domain.tenant import (
     Assignment,
     AssignmentIntent,
@@ -592,11 +593,5 @@ def intents_touched(repo: FleetRepo, files: Iterable[str]) -> set[str]:
 
 
 def _referenced_files(intent: DeploymentIntent) -> list[str]:
-    files = []
-    if intent.windows is not None:
-        files.append(intent.windows.file)
-        if intent.windows.detection.get("type") == "script":
-            files.append(str(intent.windows.detection["script"]))
-    if intent.macos is not None:
-        files.append(intent.macos.file)
-    return files
+    packages = [p.file for p in (intent.windows, intent.macos) if p is not None]
+    return [*packages, *detection_scripts(intent)]

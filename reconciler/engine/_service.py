@@ -139,19 +139,22 @@ class Reconciler:
         evaluated = self._evaluate(revision, repo, now)
         snapshots = await self._observe(fleet)
         managed = _managed(snapshots)
-        progress = self._gate(repo, fleet, evaluated, managed, now)
+        stored = {name: self.store.ring(name) for name in evaluated}
+        applied = self.store.applied()
+        progress = self._gate(repo, fleet, evaluated, stored, managed, now)
         plan = build_plan(
             fleet=fleet,
             intents=repo.intents,
             desired={name: e.desired for name, e in evaluated.items()},
             progress=progress,
             snapshots=snapshots,
-            applied=self.store.applied(),
+            applied=applied,
         )
         outcome = _ApplyOutcome()
         if not dry_run:
-            self._record_decisions(revision, repo, progress, now)
-            outcome = await self._apply(revision, plan, progress, managed, evaluated, now)
+            self._record_decisions(revision, repo, progress, stored, now)
+            outcome = await self._apply(revision, plan, now)
+            self._save_applied(plan, progress, managed, evaluated, outcome, applied, now)
             self._record_pass(revision, repo, plan, outcome, now)
         reports = [
             IntentReport.build(
@@ -252,18 +255,18 @@ class Reconciler:
         repo: FleetRepo,
         fleet: FleetConfig,
         evaluated: Mapping[str, _Evaluated],
+        stored: Mapping[str, StoredRing],
         managed: Managed,
         now: datetime,
     ) -> dict[str, IntentProgress]:
         result = {}
         for done, (name, item) in enumerate(sorted(evaluated.items()), start=1):
-            stored = self.store.ring(name)
             result[name] = decide_progress(
                 intent=item.intent,
                 fleet=fleet,
-                stored=stored,
+                stored=stored[name],
                 governance=item.governance,
-                telemetry=_telemetry(fleet, item.intent, stored.ring, managed),
+                telemetry=_telemetry(fleet, item.intent, stored[name].ring, managed),
                 incidents=repo.incidents_for(name),
                 policy=self.policy,
                 now=now,
@@ -276,11 +279,12 @@ class Reconciler:
         revision: Revision,
         repo: FleetRepo,
         progress: Mapping[str, IntentProgress],
+        before: Mapping[str, StoredRing],
         now: datetime,
     ) -> None:
         """Store where every intent stands, and log each decision that changed."""
         for name, state in sorted(progress.items()):
-            previous = self.store.ring(name)
+            previous = before[name]
             rolled_back = (
                 repo.intents[name].digest
                 if state.state is Progress.ROLLED_BACK
@@ -322,15 +326,7 @@ class Reconciler:
                     rings=list(state.reached), reason=state.reason,
                 )  # fmt: skip
 
-    async def _apply(
-        self,
-        revision: Revision,
-        plan: Plan,
-        progress: Mapping[str, IntentProgress],
-        managed: Managed,
-        evaluated: Mapping[str, _Evaluated],
-        now: datetime,
-    ) -> _ApplyOutcome:
+    async def _apply(self, revision: Revision, plan: Plan, now: datetime) -> _ApplyOutcome:
         outcome = _ApplyOutcome()
         store = LocalPackageStore(Path(revision.path))
         gate = asyncio.Semaphore(self.concurrency)
@@ -350,7 +346,6 @@ class Reconciler:
         for action in plan.orphans:
             if action.writes:
                 await self._write(revision, action, {}, store, outcome, now)
-        self._save_applied(plan, progress, managed, evaluated, outcome, now)
         return outcome
 
     async def _apply_intent(
@@ -439,11 +434,12 @@ class Reconciler:
         managed: Managed,
         evaluated: Mapping[str, _Evaluated],
         outcome: _ApplyOutcome,
+        previous: Mapping[tuple[str, Platform], Applied],
         now: datetime,
     ) -> None:
         """Remember what Git wanted for each app that now exists, once all its writes
-        went through; later differences from it are drift."""
-        previous = self.store.applied()
+        went through; later differences from it are drift. ``previous`` is what the store
+        held when the pass began (only this method changes it)."""
         for intent_plan in plan.intents:
             name = intent_plan.intent
             if name in outcome.errors or progress[name].state is Progress.SUSPENDED:

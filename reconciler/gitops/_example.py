@@ -26,6 +26,18 @@ OPERATIONS = ("Grace Kim", "grace.kim@contoso.example")
 SETUP_DATE = "2026-05-04T09:00:00+00:00"
 
 
+def _identity(author: tuple[str, str], date: str) -> dict[str, str]:
+    """Author and committer (the same person) and date of an example commit."""
+    return {
+        "GIT_AUTHOR_NAME": author[0],
+        "GIT_AUTHOR_EMAIL": author[1],
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_NAME": author[0],
+        "GIT_COMMITTER_EMAIL": author[1],
+        "GIT_COMMITTER_DATE": date,
+    }
+
+
 class _Builder:
     def __init__(self, source: Path, target: Path, keys: Path, key_dir: Path) -> None:
         self.source = source
@@ -61,12 +73,7 @@ class _Builder:
             else:
                 path.write_text(content, encoding="utf-8")
         env = {
-            "GIT_AUTHOR_NAME": author[0],
-            "GIT_AUTHOR_EMAIL": author[1],
-            "GIT_AUTHOR_DATE": date,
-            "GIT_COMMITTER_NAME": author[0],
-            "GIT_COMMITTER_EMAIL": author[1],
-            "GIT_COMMITTER_DATE": date,
+            **_identity(author, date),
             "GIT_CONFIG_COUNT": "2",
             "GIT_CONFIG_KEY_0": "gpg.format",
             "GIT_CONFIG_VALUE_0": "ssh",
@@ -223,14 +230,6 @@ def commit_as(
 def remove_as(target: Path, file: str, message: str, author: tuple[str, str], *, date: str) -> None:
     """Remove a file from an example repo in a commit by ``author``."""
     repo = git.Repo(target)
-    env = {
-        "GIT_AUTHOR_NAME": author[0],
-        "GIT_AUTHOR_EMAIL": author[1],
-        "GIT_AUTHOR_DATE": date,
-        "GIT_COMMITTER_NAME": author[0],
-        "GIT_COMMITTER_EMAIL": author[1],
-        "GIT_COMMITTER_DATE": date,
-    }
-    with repo.git.custom_environment(**env):
+    with repo.git.custom_environment(**_identity(author, date)):
         repo.git.rm("-q", "--", file)
         repo.git.commit("--no-gpg-sign", "-q", "-m", message)
