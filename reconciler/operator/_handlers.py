@@ -18,6 +18,7 @@ from reconciler.operator import _materialize as m
 from reconciler.operator._errors import kopf_errors
 from reconciler.operator._kube import IntentClient
 from reconciler.operator._metrics import INTENTS, RECONCILE_SECONDS, serve
+from reconciler.operator._runtime import Runtime
 
 TICK = float(os.environ.get("EUCORA_SOURCE_TICK", "10"))
 
@@ -25,7 +26,7 @@ TICK = float(os.environ.get("EUCORA_SOURCE_TICK", "10"))
 @kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     settings.persistence.finalizer = "eucora.io/finalizer"
-    settings.peering.name = os.environ.get("EUCORA_PEERING", settings.peering.name)
+    Runtime.from_env(os.environ).apply(settings)
     memo.cache = Path(os.environ.get("EUCORA_CACHE_DIR", "/var/cache/eucora"))
     memo.last_fetch = {}
     if port := os.environ.get("EUCORA_METRICS_PORT"):
@@ -65,16 +66,17 @@ async def source_tick(
     if not due and requested == status.get("lastHandledReconcileAt"):
         return
     with RECONCILE_SECONDS.labels("GitSource").time(), kopf_errors():
-        await materialize(spec, name, namespace or "default", uid, memo, patch, status)
+        await materialize(spec, meta, namespace or "default", uid, memo, patch, status)
     memo.last_fetch[uid] = time.monotonic()
     if requested:
         patch.status["lastHandledReconcileAt"] = requested
 
 
 async def materialize(
-    spec: Any, name: str, namespace: str, uid: str, memo: kopf.Memo, patch: kopf.Patch,
+    spec: Any, meta: Any, namespace: str, uid: str, memo: kopf.Memo, patch: kopf.Patch,
     status: Any,
 ) -> None:  # fmt: skip
+    name = meta["name"]
     revision = await asyncio.to_thread(fetch, spec["url"], m.ref_of(spec), memo.cache)
     patch.status["lastFetchedRevision"] = revision.commit
     result = await asyncio.to_thread(load_repo, Path(revision.path) / spec.get("path", "."))
@@ -83,8 +85,9 @@ async def materialize(
         _condition(patch, status, "Ready", "False", "InvalidRepository", str(first))
         raise InvalidRepositoryError(f"{len(result.errors)} findings, first: {first}")
     desired = m.desired_objects(
-        result.repo, source=name, namespace=namespace, uid=uid, revision=revision.commit
-    )
+        result.repo, source=name, namespace=namespace, uid=uid, revision=revision.commit,
+        source_labels=meta.get("labels") or {},
+    )  # fmt: skip
     existing = await memo.intents.owned_by(namespace, name)
     plan = m.plan(desired, existing)
     for obj in plan.create:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,44 +13,14 @@ import pytest
 
 import reconciler.operator  # noqa: F401  (registers handlers)
 from reconciler.operator._kube import IntentClient
+from tests.operator.conftest import GIT_ENV
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples/fleet-repo"
 GS = "eucora.io/v1alpha1/gitsources"
 DI = "eucora.io/v1alpha1/deploymentintents"
 
 
-@pytest.fixture()
-def fleet_git(tmp_path: Path) -> Path:
-    target = tmp_path / "fleet"
-    shutil.copytree(EXAMPLE, target)
-    repo = git.Repo.init(target, initial_branch="main")
-    repo.git.add("-A")
-    repo.git.commit("-m", "fleet", "--no-gpg-sign", env={
-        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})  # fmt: skip
-    return target
-
-
-@pytest.fixture()
-def cluster(kmock: Any) -> Any:
-    kmock.resources["v1/namespaces"] = {
-        "namespaced": False,
-        "kind": "Namespace",
-        "verbs": ["list", "watch", "get"],
-    }
-    for plural, kind in (("gitsources", "GitSource"), ("deploymentintents", "DeploymentIntent")):
-        kmock.resources[f"eucora.io/v1alpha1/{plural}"] = {
-            "namespaced": True, "kind": kind, "subresources": ["status"],
-            "verbs": ["list", "watch", "get", "patch", "create", "delete"],
-        }  # fmt: skip
-    return kmock
-
-
 async def _run(cluster: Any, tmp_path: Path) -> asyncio.Task[None]:
-    @kopf.on.login()
-    def login(**_: Any) -> kopf.ConnectionInfo:
-        return kopf.ConnectionInfo(server=str(cluster.url).rstrip("/"), insecure=True)
-
     memo = kopf.Memo(intents=IntentClient(str(cluster.url).rstrip("/")))
     return asyncio.create_task(kopf.operator(clusterwide=True, standalone=True, memo=memo))
 
@@ -144,9 +113,7 @@ async def test_intent_removed_from_git_is_deleted_on_requested_reconcile(
         assert "vlc-3.0.21" in live()
         repo = git.Repo(fleet_git)
         repo.git.rm("intents/vlc-3.0.21.yaml")
-        repo.git.commit("-m", "drop vlc", "--no-gpg-sign", env={
-            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})  # fmt: skip
+        repo.git.commit("-m", "drop vlc", "--no-gpg-sign", env=GIT_ENV)
         async with httpx.AsyncClient(base_url=str(cluster.url).rstrip("/")) as http:
             await http.patch(
                 "/apis/eucora.io/v1alpha1/namespaces/fleet/gitsources/src",

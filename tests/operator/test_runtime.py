@@ -1,0 +1,44 @@
+"""Peering and sharding settings from the environment."""
+
+from __future__ import annotations
+
+import kopf
+
+from reconciler.operator._runtime import DEFAULT_PEERING, Runtime
+
+
+def test_defaults_peer_in_the_eucora_group_with_a_random_priority() -> None:
+    runtime = Runtime.from_env({})
+    assert runtime == Runtime(DEFAULT_PEERING, None, (), None)
+    first, second = kopf.OperatorSettings(), kopf.OperatorSettings()
+    runtime.apply(first)
+    runtime.apply(second)
+    assert first.peering.name == "eucora"
+    assert first.peering.mandatory and first.peering.clusterwide
+    assert first.peering.priority > 0
+    assert first.peering.priority != second.peering.priority
+
+
+def test_environment_sets_group_priority_namespaces_and_selector() -> None:
+    runtime = Runtime.from_env({
+        "EUCORA_PEERING": "eucora-emea", "EUCORA_PEERING_PRIORITY": "7",
+        "EUCORA_NAMESPACES": "fleet-a, fleet-b", "EUCORA_LABEL_SELECTOR": "eucora.io/shard=emea",
+    })  # fmt: skip
+    assert runtime.namespaces == ("fleet-a", "fleet-b")
+    settings = kopf.OperatorSettings()
+    runtime.apply(settings)
+    assert (settings.peering.name, settings.peering.priority) == ("eucora-emea", 7)
+    assert settings.watching.label_selectors["eucora.io", "gitsources"] == "eucora.io/shard=emea"
+    assert (
+        settings.watching.label_selectors["eucora.io", "deploymentintents"]
+        == "eucora.io/shard=emea"
+    )
+
+
+def test_command_line_choices_win_and_standalone_stays_unpeered() -> None:
+    settings = kopf.OperatorSettings()
+    settings.peering.name, settings.peering.priority = "from-cli", 3
+    settings.peering.standalone = True
+    Runtime.from_env({"EUCORA_PEERING": "env", "EUCORA_PEERING_PRIORITY": "9"}).apply(settings)
+    assert (settings.peering.name, settings.peering.priority) == ("from-cli", 3)
+    assert not settings.peering.mandatory
