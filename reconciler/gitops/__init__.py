@@ -1,16 +1,25 @@
 """Git access: fetching fleet repos, commit signatures and approval provenance.
 
 Public API: :func:`fetch` / :func:`open_local` (a :class:`~reconciler.domain.ports.Revision`),
-:func:`check_url` / :func:`check_ref`, :class:`GitProvenance` (the domain's ``Provenance``),
+:func:`check_url` / :func:`check_ref`, :class:`GitCredentials` (passed to git through
+the environment only), :class:`GitProvenance` (the domain's ``Provenance``),
 :func:`commit_signed` for ``eucora approve`` and :func:`build_example_repo`.
 """
 
 from reconciler.gitops._example import build_example_repo
 from reconciler.gitops._provenance import GitProvenance
-from reconciler.gitops._source import UnsafeSourceError, check_ref, check_url, fetch, open_local
+from reconciler.gitops._source import (
+    GitCredentials,
+    UnsafeSourceError,
+    check_ref,
+    check_url,
+    fetch,
+    open_local,
+)
 from reconciler.gitops._write import SigningNotConfiguredError, commit_signed
 
 __all__ = [
+    "GitCredentials",
     "GitProvenance",
     "SigningNotConfiguredError",
     "UnsafeSourceError",

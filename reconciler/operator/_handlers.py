@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,10 @@ from reconciler.domain.loader import load_repo
 from reconciler.gitops import fetch
 from reconciler.operator import _materialize as m
 from reconciler.operator._errors import kopf_errors
-from reconciler.operator._kube import IntentClient
+from reconciler.operator._kube import KubeClient
 from reconciler.operator._metrics import INTENTS, RECONCILE_SECONDS, serve
 from reconciler.operator._runtime import Runtime
+from reconciler.operator._secrets import resolve as resolve_secrets
 
 TICK = float(os.environ.get("EUCORA_SOURCE_TICK", "10"))
 
@@ -29,13 +32,17 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     Runtime.from_env(os.environ).apply(settings)
     memo.cache = Path(os.environ.get("EUCORA_CACHE_DIR", "/var/cache/eucora"))
     memo.last_fetch = {}
+    # Key files from Secrets live outside the cache, in a private directory per process.
+    memo.secrets_dir = Path(tempfile.mkdtemp(prefix="eucora-secrets-"))
+    memo.signers = {}  # source uid → allowed_signers file, for provenance checks
+    memo.tenants = {}  # source uid → TenantSettings for the connectors
     if port := os.environ.get("EUCORA_METRICS_PORT"):
         serve(int(port))
-    if "intents" not in memo:
-        memo.intents = _in_cluster_client()
+    if "kube" not in memo:
+        memo.kube = _in_cluster_client()
 
 
-def _in_cluster_client() -> IntentClient:
+def _in_cluster_client() -> KubeClient:
     host, port = (
         os.environ.get("KUBERNETES_SERVICE_HOST"),
         os.environ.get("KUBERNETES_SERVICE_PORT"),
@@ -43,12 +50,13 @@ def _in_cluster_client() -> IntentClient:
     sa = Path("/var/run/secrets/kubernetes.io/serviceaccount")
     token = (sa / "token").read_text() if (sa / "token").exists() else None
     ca = str(sa / "ca.crt") if (sa / "ca.crt").exists() else True
-    return IntentClient(f"https://{host}:{port}", token=token, verify=ca)
+    return KubeClient(f"https://{host}:{port}", token=token, verify=ca)
 
 
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
-    await memo.intents.close()
+    await memo.kube.close()
+    shutil.rmtree(memo.secrets_dir, ignore_errors=True)
 
 
 @kopf.timer(m.GROUP, m.VERSION, "gitsources", interval=TICK, initial_delay=0)
@@ -77,7 +85,9 @@ async def materialize(
     status: Any,
 ) -> None:  # fmt: skip
     name = meta["name"]
-    revision = await asyncio.to_thread(fetch, spec["url"], m.ref_of(spec), memo.cache)
+    secrets = await resolve_secrets(spec, namespace, memo.kube, memo.secrets_dir / uid)
+    memo.signers[uid], memo.tenants[uid] = secrets.signers_file, secrets.tenants
+    revision = await asyncio.to_thread(fetch, spec["url"], m.ref_of(spec), memo.cache, secrets.git)
     patch.status["lastFetchedRevision"] = revision.commit
     result = await asyncio.to_thread(load_repo, Path(revision.path) / spec.get("path", "."))
     if not result.ok:
@@ -88,14 +98,14 @@ async def materialize(
         result.repo, source=name, namespace=namespace, uid=uid, revision=revision.commit,
         source_labels=meta.get("labels") or {},
     )  # fmt: skip
-    existing = await memo.intents.owned_by(namespace, name)
+    existing = await memo.kube.owned_by(namespace, name)
     plan = m.plan(desired, existing)
     for obj in plan.create:
-        await memo.intents.create(obj)
+        await memo.kube.create(obj)
     for obj in plan.update:
-        await memo.intents.replace_spec(obj)
+        await memo.kube.replace_spec(obj)
     for gone in plan.delete:
-        await memo.intents.delete(namespace, gone)
+        await memo.kube.delete(namespace, gone)
     INTENTS.labels(namespace, name).set(len(desired))
     patch.status["lastAppliedRevision"] = revision.commit
     patch.status["intents"] = {"total": len(desired)}

@@ -12,7 +12,7 @@ import kopf
 import pytest
 
 import reconciler.operator  # noqa: F401  (registers handlers)
-from reconciler.operator._kube import IntentClient
+from reconciler.operator._kube import KubeClient
 from tests.operator.conftest import GIT_ENV
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples/fleet-repo"
@@ -21,7 +21,7 @@ DI = "eucora.io/v1alpha1/deploymentintents"
 
 
 async def _run(cluster: Any, tmp_path: Path) -> asyncio.Task[None]:
-    memo = kopf.Memo(intents=IntentClient(str(cluster.url).rstrip("/")))
+    memo = kopf.Memo(kube=KubeClient(str(cluster.url).rstrip("/")))
     return asyncio.create_task(kopf.operator(clusterwide=True, standalone=True, memo=memo))
 
 

@@ -18,7 +18,7 @@ import kopf
 import pytest
 
 import reconciler.operator  # noqa: F401  (registers handlers)
-from reconciler.operator._kube import IntentClient
+from reconciler.operator._kube import KubeClient
 
 GS = "eucora.io/v1alpha1/gitsources"
 PEERING = "kopf.dev/v1/clusterkopfpeerings"
@@ -38,7 +38,7 @@ class Replica(threading.Thread):
 
     async def _main(self) -> None:
         self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
-        self.memo.intents = IntentClient(self.server)
+        self.memo.kube = KubeClient(self.server)
         self._running.set()
         with contextlib.suppress(asyncio.CancelledError):
             await kopf.operator(
