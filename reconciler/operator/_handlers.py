@@ -13,13 +13,14 @@ from typing import Any
 
 import kopf
 
+from reconciler.connectors import observe_http
 from reconciler.domain.errors import InvalidRepositoryError
 from reconciler.domain.loader import load_repo
 from reconciler.gitops import fetch
 from reconciler.operator import _materialize as m
 from reconciler.operator._errors import kopf_errors
 from reconciler.operator._kube import KubeClient
-from reconciler.operator._metrics import INTENTS, RECONCILE_SECONDS, serve
+from reconciler.operator._metrics import INTENTS, RECONCILE_SECONDS, record_http, serve
 from reconciler.operator._runtime import Runtime
 from reconciler.operator._secrets import resolve as resolve_secrets
 
@@ -38,6 +39,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     memo.tenants = {}  # source uid → TenantSettings for the connectors
     if port := os.environ.get("EUCORA_METRICS_PORT"):
         serve(int(port))
+    memo.forget_http_observer = observe_http(record_http)
     if "kube" not in memo:
         memo.kube = _in_cluster_client()
 
@@ -56,7 +58,22 @@ def _in_cluster_client() -> KubeClient:
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
     await memo.kube.close()
+    memo.forget_http_observer()
     shutil.rmtree(memo.secrets_dir, ignore_errors=True)
+
+
+@kopf.on.probe(id="peering")
+def peering_probe(settings: kopf.OperatorSettings, **_: Any) -> dict[str, Any]:
+    """Shown on /healthz: which group this replica is in and with what priority."""
+    if settings.peering.standalone:
+        return {"standalone": True}
+    return {"name": settings.peering.name, "priority": settings.peering.priority}
+
+
+@kopf.on.probe(id="sources")
+def sources_probe(memo: kopf.Memo, **_: Any) -> int:
+    """Sources fetched by this replica since it started (0 on a standby)."""
+    return len(memo.last_fetch)
 
 
 @kopf.timer(m.GROUP, m.VERSION, "gitsources", interval=TICK, initial_delay=0)

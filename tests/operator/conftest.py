@@ -1,8 +1,10 @@
 """Operator tests: a fast GitSource timer tick (read when the handlers are imported), and
 the pieces of kmock's emulated cluster the operator needs."""
 
+import asyncio
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +55,21 @@ def cluster(kmock: Any) -> Any:
             "verbs": ["list", "watch", "get", "patch", "create", "delete"],
         }  # fmt: skip
     return kmock
+
+
+def git_source(name: str, namespace: str, fleet_git: Path, **spec: Any) -> dict[str, Any]:
+    """A GitSource object as the emulator stores it (resourceVersion set, see kmock notes)."""
+    return {
+        "apiVersion": "eucora.io/v1alpha1", "kind": "GitSource",
+        "metadata": {"name": name, "namespace": namespace, "uid": f"uid-{name}",
+                     "resourceVersion": "1"},
+        "spec": {"url": f"file://{fleet_git}", "interval": "1h", **spec},
+    }  # fmt: skip
+
+
+async def until(condition: Callable[[], Any], seconds: float = 10) -> bool:
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return True
+        await asyncio.sleep(0.1)
+    return False

@@ -19,6 +19,7 @@ import pytest
 
 import reconciler.operator  # noqa: F401  (registers handlers)
 from reconciler.operator._kube import KubeClient
+from tests.operator.conftest import git_source, until
 
 GS = "eucora.io/v1alpha1/gitsources"
 PEERING = "kopf.dev/v1/clusterkopfpeerings"
@@ -67,30 +68,12 @@ def peered_cluster(cluster: Any, fleet_git: Path) -> Any:
         "apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering",
         "metadata": {"name": "eucora", "resourceVersion": "1"},
     }  # fmt: skip
-    cluster.objects[GS, "src", "src"] = _source("src", fleet_git)
+    cluster.objects[GS, "src", "src"] = git_source("src", "src", fleet_git)
     return cluster
-
-
-async def _until(condition: Any, seconds: float = 15) -> bool:
-    for _ in range(int(seconds * 10)):
-        if condition():
-            return True
-        await asyncio.sleep(0.1)
-    return False
 
 
 def _peers(cluster: Any) -> dict[str, Any]:
     return dict(cluster.objects[PEERING, None, "eucora"].get("status") or {})
-
-
-def _source(name: str, fleet_git: Path) -> dict[str, Any]:
-    """A source in its own namespace, so two sources never materialize the same intents."""
-    return {
-        "apiVersion": "eucora.io/v1alpha1", "kind": "GitSource",
-        "metadata": {"name": name, "namespace": name, "uid": f"uid-{name}",
-                     "resourceVersion": "1"},
-        "spec": {"url": f"file://{fleet_git}", "interval": "1h"},
-    }  # fmt: skip
 
 
 @pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
@@ -102,15 +85,15 @@ async def test_a_lower_priority_replica_stands_by_and_takes_over(
     active, standby = Replica(server, 20), Replica(server, 10)
     active.start()
     try:
-        assert await _until(active.acted)
+        assert await until(active.acted)
         standby.start()
-        assert await _until(lambda: set(_peers(peered_cluster)) == {"replica-10", "replica-20"})
+        assert await until(lambda: set(_peers(peered_cluster)) == {"replica-10", "replica-20"})
         await asyncio.sleep(1.0)  # several timer ticks: the standby stays paused
         assert not standby.acted()
 
         await asyncio.to_thread(active.stop)  # a clean exit removes it from the peering
-        assert await _until(lambda: "replica-20" not in _peers(peered_cluster))
-        assert await _until(standby.acted)
+        assert await until(lambda: "replica-20" not in _peers(peered_cluster))
+        assert await until(standby.acted)
     finally:
         await asyncio.gather(*(asyncio.to_thread(r.stop) for r in (standby, active)))
 
@@ -126,16 +109,16 @@ async def test_replicas_of_equal_priority_both_pause(
     second.name = "replica-5b"
     first.start()
     try:
-        assert await _until(first.acted)
+        assert await until(first.acted)
         second.start()
-        assert await _until(lambda: len(_peers(peered_cluster)) == 2)
+        assert await until(lambda: len(_peers(peered_cluster)) == 2)
         await asyncio.sleep(1.0)
-        peered_cluster.objects[GS, "late", "late"] = _source("late", fleet_git)
+        peered_cluster.objects[GS, "late", "late"] = git_source("late", "late", fleet_git)
         await asyncio.sleep(1.5)
         assert not first.acted("uid-late")
         assert not second.acted("uid-late")
 
         await asyncio.to_thread(second.stop)  # alone again: the first resumes
-        assert await _until(lambda: first.acted("uid-late"))
+        assert await until(lambda: first.acted("uid-late"))
     finally:
         await asyncio.gather(*(asyncio.to_thread(r.stop) for r in (first, second)))

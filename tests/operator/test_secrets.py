@@ -19,6 +19,7 @@ from reconciler.domain.errors import ConfigurationError, SourceError
 from reconciler.gitops import GitCredentials, fetch
 from reconciler.operator._kube import KubeClient
 from reconciler.operator._secrets import TOKEN_USERNAME, resolve
+from tests.operator.conftest import git_source, until
 
 GS = "eucora.io/v1alpha1/gitsources"
 SIGNERS = "cab@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample\n"
@@ -187,19 +188,14 @@ async def test_operator_keeps_signers_file_and_tenant_settings_per_source(
     with_secrets: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
-    with_secrets.objects[GS, "fleet", "src"] = {
-        "apiVersion": "eucora.io/v1alpha1", "kind": "GitSource",
-        "metadata": {"name": "src", "namespace": "fleet", "uid": "uid-src", "resourceVersion": "1"},
-        "spec": {"url": f"file://{fleet_git}", "interval": "1h", "secretRef": {"name": "git"},
-                 "signersSecretRef": {"name": "signers"}, "tenantSecretRef": {"name": "tenant"}},
-    }  # fmt: skip
+    with_secrets.objects[GS, "fleet", "src"] = git_source(
+        "src", "fleet", fleet_git, secretRef={"name": "git"},
+        signersSecretRef={"name": "signers"}, tenantSecretRef={"name": "tenant"},
+    )  # fmt: skip
     memo = kopf.Memo(kube=KubeClient(str(with_secrets.url).rstrip("/")))
     task = asyncio.create_task(kopf.operator(clusterwide=True, standalone=True, memo=memo))
     try:
-        for _ in range(100):
-            if "uid-src" in memo.get("last_fetch", {}):
-                break
-            await asyncio.sleep(0.1)
+        assert await until(lambda: "uid-src" in memo.get("last_fetch", {}))
         assert memo.signers["uid-src"].read_text() == SIGNERS
         assert memo.tenants["uid-src"].intune.client_secret == "s3cret"
         assert memo.tenants["uid-src"].jamf.client_id == "jc"
