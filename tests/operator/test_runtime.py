@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import kopf
+from typing import Any
 
+import kopf
+import pytest
+from typer.testing import CliRunner
+
+from reconciler.cli import app
 from reconciler.operator._runtime import DEFAULT_PEERING, Runtime
 
 
@@ -42,3 +47,36 @@ def test_command_line_choices_win_and_standalone_stays_unpeered() -> None:
     Runtime.from_env({"EUCORA_PEERING": "env", "EUCORA_PEERING_PRIORITY": "9"}).apply(settings)
     assert (settings.peering.name, settings.peering.priority) == ("from-cli", 3)
     assert not settings.peering.mandatory
+
+
+def _run_cli(monkeypatch: pytest.MonkeyPatch, *args: str, **env: str) -> dict[str, Any]:
+    captured: dict[str, Any] = {}
+
+    async def fake_operator(**kwargs: Any) -> None:
+        captured.update(kwargs)
+
+    monkeypatch.setattr(kopf, "operator", fake_operator)
+    for key in ("EUCORA_NAMESPACES", "EUCORA_PEERING"):
+        monkeypatch.delenv(key, raising=False)
+    result = CliRunner().invoke(app, ["operator", "run", *args], env=env)
+    assert result.exit_code == 0, result.output
+    return captured
+
+
+def test_cli_run_defaults_to_all_namespaces_in_the_eucora_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kwargs = _run_cli(monkeypatch)
+    assert kwargs["clusterwide"] is True and kwargs["namespaces"] == []
+    assert (kwargs["peering_name"], kwargs["standalone"]) == ("eucora", False)
+    assert kwargs["liveness_endpoint"] == "http://0.0.0.0:8080/healthz"
+
+
+def test_cli_run_shards_by_environment_or_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    kwargs = _run_cli(monkeypatch, EUCORA_NAMESPACES="a,b", EUCORA_PEERING="shard-1")
+    assert (kwargs["namespaces"], kwargs["clusterwide"]) == (["a", "b"], False)
+    assert kwargs["peering_name"] == "shard-1"
+    kwargs = _run_cli(monkeypatch, "-n", "c", "--priority", "4", EUCORA_NAMESPACES="a")
+    assert (kwargs["namespaces"], kwargs["priority"]) == (["c"], 4)
+    kwargs = _run_cli(monkeypatch, "--standalone")
+    assert (kwargs["peering_name"], kwargs["standalone"]) == (None, True)
