@@ -14,7 +14,7 @@ from typing import Any
 import kopf
 
 from reconciler.connectors import observe_http
-from reconciler.domain.errors import InvalidRepositoryError
+from reconciler.domain.errors import EucoraError, InvalidRepositoryError
 from reconciler.domain.loader import load_repo
 from reconciler.gitops import fetch
 from reconciler.operator import _materialize as m
@@ -62,6 +62,15 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
     shutil.rmtree(memo.secrets_dir, ignore_errors=True)
 
 
+@kopf.on.delete(m.GROUP, m.VERSION, "gitsources", optional=True)
+def source_deleted(uid: str, memo: kopf.Memo, **_: Any) -> None:
+    """Forget a deleted source's key files and settings (optional: adds no finalizer)."""
+    memo.last_fetch.pop(uid, None)
+    memo.signers.pop(uid, None)
+    memo.tenants.pop(uid, None)
+    shutil.rmtree(memo.secrets_dir / uid, ignore_errors=True)
+
+
 @kopf.on.probe(id="peering")
 def peering_probe(settings: kopf.OperatorSettings, **_: Any) -> dict[str, Any]:
     """Shown on /healthz: which group this replica is in and with what priority."""
@@ -78,7 +87,7 @@ def sources_probe(memo: kopf.Memo, **_: Any) -> int:
 
 @kopf.timer(m.GROUP, m.VERSION, "gitsources", interval=TICK, initial_delay=0)
 async def source_tick(
-    spec: kopf.Spec, status: kopf.Status, meta: kopf.Meta, name: str, namespace: str | None,
+    spec: kopf.Spec, status: kopf.Status, meta: kopf.Meta, namespace: str | None,
     uid: str, memo: kopf.Memo, patch: kopf.Patch, logger: Any, **_: Any,
 ) -> None:  # fmt: skip
     if spec.get("suspend"):
@@ -90,7 +99,11 @@ async def source_tick(
     )
     if not due and requested == status.get("lastHandledReconcileAt"):
         return
-    with RECONCILE_SECONDS.labels("GitSource").time(), kopf_errors():
+
+    def not_ready(error: EucoraError) -> None:
+        _condition(patch, status, "Ready", "False", error.reason, str(error))
+
+    with RECONCILE_SECONDS.labels("GitSource").time(), kopf_errors(on_error=not_ready):
         await materialize(spec, meta, namespace or "default", uid, memo, patch, status)
     memo.last_fetch[uid] = time.monotonic()
     if requested:
@@ -109,7 +122,6 @@ async def materialize(
     result = await asyncio.to_thread(load_repo, Path(revision.path) / spec.get("path", "."))
     if not result.ok:
         first = result.errors[0]
-        _condition(patch, status, "Ready", "False", "InvalidRepository", str(first))
         raise InvalidRepositoryError(f"{len(result.errors)} findings, first: {first}")
     desired = m.desired_objects(
         result.repo, source=name, namespace=namespace, uid=uid, revision=revision.commit,

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import kmock as kmock_lib
 import kopf
 import pytest
@@ -204,3 +205,35 @@ async def test_operator_keeps_signers_file_and_tenant_settings_per_source(
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert not secrets_dir.exists()  # removed on cleanup
+
+
+@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+async def test_missing_secret_sets_ready_false_and_deletion_forgets_the_source(
+    with_secrets: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
+    with_secrets.objects[GS, "fleet", "broken"] = git_source(
+        "broken", "fleet", fleet_git, tenantSecretRef={"name": "absent"}
+    )
+    with_secrets.objects[GS, "fleet", "src"] = git_source(
+        "src", "fleet", fleet_git, signersSecretRef={"name": "signers"}
+    )
+
+    def ready(name: str) -> dict[str, Any]:
+        conditions = with_secrets.objects[GS, "fleet", name].get("status", {}).get("conditions")
+        return next((c for c in conditions or [] if c["type"] == "Ready"), {})
+
+    memo = kopf.Memo(kube=KubeClient(str(with_secrets.url).rstrip("/")))
+    task = asyncio.create_task(kopf.operator(clusterwide=True, standalone=True, memo=memo))
+    try:
+        assert await until(lambda: ready("broken").get("reason") == "SourceUnavailable")
+        assert ready("broken")["message"] == "Secret fleet/absent not found"
+        assert await until(lambda: "uid-src" in memo.get("signers", {}))
+        signers_dir = memo.signers["uid-src"].parent
+        async with httpx.AsyncClient(base_url=str(with_secrets.url).rstrip("/")) as http:
+            await http.delete("/apis/eucora.io/v1alpha1/namespaces/fleet/gitsources/src")
+        assert await until(lambda: "uid-src" not in memo.signers)
+        assert not signers_dir.exists()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
