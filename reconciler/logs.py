@@ -60,6 +60,10 @@ def redact_secrets(
     return event_dict
 
 
+def _current_stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    return structlog.PrintLogger(sys.stderr)
+
+
 def configure(*, json_output: bool = False, level: str = "info") -> None:
     """Logs go to stderr, as JSON lines for machines or key=value for people."""
     renderer: Any = (
@@ -76,6 +80,8 @@ def configure(*, json_output: bool = False, level: str = "info") -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        # sys.stderr is looked up per logger, not captured here: a host (a test runner,
+        # typer's CliRunner) may swap and close the stream after configure() ran.
+        logger_factory=_current_stderr_logger,
         cache_logger_on_first_use=False,
     )

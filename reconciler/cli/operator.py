@@ -56,25 +56,48 @@ def crds(
 @operator_app.command("run")
 def run(
     namespace: Annotated[
-        list[str] | None, typer.Option("--namespace", "-n", help="Namespaces to watch.")
+        list[str] | None,
+        typer.Option(
+            "--namespace", "-n", help="Namespace to watch (repeatable; or EUCORA_NAMESPACES)."
+        ),
     ] = None,
-    all_namespaces: Annotated[bool, typer.Option("--all-namespaces", "-A")] = False,
-    peering: Annotated[str | None, typer.Option(help="Peering name for HA.")] = None,
+    all_namespaces: Annotated[
+        bool, typer.Option("--all-namespaces", "-A", help="Watch all namespaces (the default).")
+    ] = False,
+    peering: Annotated[
+        str | None, typer.Option(help="Peering group for HA (or EUCORA_PEERING; default eucora).")
+    ] = None,
+    priority: Annotated[
+        int | None,
+        typer.Option(help="Peering priority (or EUCORA_PEERING_PRIORITY; default random)."),
+    ] = None,
+    standalone: Annotated[
+        bool, typer.Option("--standalone", help="Run without peering (one replica only).")
+    ] = False,
     liveness: Annotated[str, typer.Option(help="Probe endpoint.")] = "http://0.0.0.0:8080/healthz",
 ) -> None:
-    """Run the operator (same as `kopf run -m reconciler.operator`)."""
+    """Run the operator (same as `kopf run -m reconciler.operator --liveness ...`).
+
+    Shard with --namespace / EUCORA_NAMESPACES and EUCORA_LABEL_SELECTOR (GitSource labels);
+    each shard needs its own peering group.
+    """
     import asyncio  # noqa: PLC0415
+    import os  # noqa: PLC0415
 
     import kopf  # noqa: PLC0415
 
     import reconciler.operator  # noqa: F401, PLC0415  (registers handlers)
+    from reconciler.operator._runtime import Runtime  # noqa: PLC0415
 
+    runtime = Runtime.from_env(os.environ)
+    namespaces = [] if all_namespaces else list(namespace or runtime.namespaces)
     asyncio.run(
         kopf.operator(
-            namespaces=namespace or [],
-            clusterwide=all_namespaces,
-            peering_name=peering,
-            standalone=peering is None,
+            namespaces=namespaces,
+            clusterwide=not namespaces,
+            peering_name=None if standalone else (peering or runtime.peering),
+            priority=priority,
+            standalone=standalone,
             liveness_endpoint=liveness,
         )
     )

@@ -7,6 +7,10 @@ that honour ``Retry-After``, a circuit breaker, optional write and request budge
 ``client-request-id`` on every call, and one structlog event per attempt with secrets
 redacted. Failures leave as the domain's exception tree (:mod:`._errors`).
 
+Observers (:func:`observe_http`, or ``observer=`` per client) hear of every answered or
+failed request and every change of a breaker's state; the operator turns these into
+metrics without this layer knowing about Prometheus.
+
 Creates are not idempotent on the wire, so :meth:`ServiceClient.create` never blindly
 repeats one: after a failure that may have reached the service it asks ``find`` whether
 the object exists before sending the create again.
@@ -32,7 +36,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from reconciler.connectors._breaker import CircuitBreaker
+from reconciler.connectors._breaker import CircuitBreaker, CircuitState
 from reconciler.connectors._budget import WriteBudget
 from reconciler.connectors._errors import error_for
 from reconciler.domain.errors import CircuitOpenError, TenantError, TransientTenantError
@@ -48,6 +52,48 @@ correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: failures after which the service certainly did not act on the request
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestObserved:
+    """One attempt ended: ``outcome`` is the HTTP status ("429") or the transport error
+    kind ("ConnectTimeout")."""
+
+    service: str
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitChanged:
+    service: str
+    state: CircuitState
+
+
+HttpEvent = RequestObserved | CircuitChanged
+HttpObserver = Callable[[HttpEvent], None]
+
+#: process-wide observers, for clients built where the observer is not known (the engine)
+_observers: list[HttpObserver] = []
+
+
+def observe_http(observer: HttpObserver) -> Callable[[], None]:
+    """Register ``observer`` for all clients without their own; returns the undo."""
+    if observer not in _observers:
+        _observers.append(observer)
+
+    def forget() -> None:
+        if observer in _observers:
+            _observers.remove(observer)
+
+    return forget
+
+
+def _notify_registered(event: HttpEvent) -> None:
+    for observer in list(_observers):
+        try:
+            observer(event)
+        except Exception:  # an observer must never fail a request
+            log.exception("http.observer_failed", observer=repr(observer))
 
 
 class TokenSource(Protocol):
@@ -100,6 +146,7 @@ class ServiceClient:
         budget: WriteBudget | None = None,
         request_budget: WriteBudget | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        observer: HttpObserver | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.service = service
@@ -112,6 +159,8 @@ class ServiceClient:
         self.sleep = sleep or asyncio.sleep
         self.requests = 0
         self.writes = 0
+        self.observer = observer or _notify_registered
+        self._reported_state = CircuitState.CLOSED
 
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
@@ -214,58 +263,78 @@ class ServiceClient:
         authenticated: bool,
         write: bool,
     ) -> httpx.Response:
-        self.breaker.before_call()
-        if write and self.budget is not None:
-            await self.budget.acquire()
-        if self.request_budget is not None:
-            await self.request_budget.acquire()
-        headers = dict(extra_headers or {})
-        request_id = correlation_id.get() or str(uuid.uuid4())
-        headers["client-request-id"] = request_id
-        refreshed = False
-        token: str | None = None
-        while True:
-            if authenticated and self.credentials is not None:
+        try:
+            self.breaker.before_call()
+            if write and self.budget is not None:
+                await self.budget.acquire()
+            if self.request_budget is not None:
+                await self.request_budget.acquire()
+            headers = dict(extra_headers or {})
+            request_id = correlation_id.get() or str(uuid.uuid4())
+            headers["client-request-id"] = request_id
+            refreshed = False
+            token: str | None = None
+            while True:
+                if authenticated and self.credentials is not None:
+                    try:
+                        token = await self.credentials.token()
+                    except TransientTenantError:
+                        self.breaker.failure()
+                        raise
+                    headers["Authorization"] = f"Bearer {token}"
+                started = time.perf_counter()
+                self.requests += 1
+                self.writes += int(write)
                 try:
-                    token = await self.credentials.token()
-                except TransientTenantError:
+                    response = await self.client.request(method, url, headers=headers, **body)
+                except httpx.TransportError as exc:
                     self.breaker.failure()
-                    raise
-                headers["Authorization"] = f"Bearer {token}"
-            started = time.perf_counter()
-            self.requests += 1
-            self.writes += int(write)
-            try:
-                response = await self.client.request(method, url, headers=headers, **body)
-            except httpx.TransportError as exc:
-                self.breaker.failure()
-                self._log(method, url, None, started, attempt, request_id, error=type(exc).__name__)
-                raise TransientTenantError(
-                    f"{self.service} {method} {httpx.URL(url).path}: {type(exc).__name__}",
-                    service=self.service,
-                ) from exc
-            self._log(
-                method,
-                url,
-                response.status_code,
-                started,
-                attempt,
-                request_id,
-                request_id_service=response.headers.get("request-id"),
-            )
-            if response.status_code == 401 and authenticated and self.credentials and not refreshed:
-                self.credentials.invalidate(token)
-                refreshed = True
-                continue
-            if response.is_success:
-                self.breaker.success()
-                return response
-            error = error_for(response, self.service)
-            if isinstance(error, TransientTenantError):
-                self.breaker.failure()
-            else:
-                self.breaker.success()  # the service answered: it is up, the request was wrong
-            raise error
+                    self.observer(RequestObserved(self.service, type(exc).__name__))
+                    self._log(
+                        method, url, None, started, attempt, request_id, error=type(exc).__name__
+                    )
+                    raise TransientTenantError(
+                        f"{self.service} {method} {httpx.URL(url).path}: {type(exc).__name__}",
+                        service=self.service,
+                    ) from exc
+                self._log(
+                    method,
+                    url,
+                    response.status_code,
+                    started,
+                    attempt,
+                    request_id,
+                    request_id_service=response.headers.get("request-id"),
+                )
+                self.observer(RequestObserved(self.service, str(response.status_code)))
+                if (
+                    response.status_code == 401
+                    and authenticated
+                    and self.credentials
+                    and not refreshed
+                ):
+                    self.credentials.invalidate(token)
+                    refreshed = True
+                    continue
+                if response.is_success:
+                    self.breaker.success()
+                    return response
+                error = error_for(response, self.service)
+                if isinstance(error, TransientTenantError):
+                    self.breaker.failure()
+                else:
+                    self.breaker.success()  # the service answered: it is up, the request was wrong
+                raise error
+        finally:
+            self._report_circuit()
+
+    def _report_circuit(self) -> None:
+        # The breaker's state also moves with its clock, so compare with what was last
+        # reported rather than with the state before this attempt.
+        state = self.breaker.state
+        if state is not self._reported_state:
+            self._reported_state = state
+            self.observer(CircuitChanged(self.service, state))
 
     def _log(
         self,

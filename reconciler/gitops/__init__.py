@@ -1,13 +1,15 @@
 """Git access: fetching fleet repos, commit signatures and approval provenance.
 
 Public API: :func:`fetch` / :func:`open_local` (a :class:`~reconciler.domain.ports.Revision`),
-:func:`check_url` / :func:`check_ref`, :class:`GitProvenance` (the domain's ``Provenance``),
+:func:`check_url` / :func:`check_ref`, :class:`GitCredentials` (passed to git through
+the environment only), :class:`GitProvenance` (the domain's ``Provenance``),
 :func:`commit_signed` for ``eucora approve`` and :func:`build_example_repo`.
 """
 
 from reconciler.gitops._example import build_example_repo, commit_as, remove_as
 from reconciler.gitops._provenance import GitProvenance
 from reconciler.gitops._source import (
+    GitCredentials,
     UnsafeSourceError,
     changed_files,
     check_ref,
@@ -18,6 +20,7 @@ from reconciler.gitops._source import (
 from reconciler.gitops._write import SigningNotConfiguredError, commit_signed
 
 __all__ = [
+    "GitCredentials",
     "GitProvenance",
     "SigningNotConfiguredError",
     "UnsafeSourceError",

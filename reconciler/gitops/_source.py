@@ -7,8 +7,11 @@ unsafe-protocol guards stay on as a second line.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
+import shlex
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import git
@@ -51,20 +54,58 @@ def open_local(path: Path) -> Revision:
     return Revision(str(path), commit, repo.active_branch.name if not repo.head.is_detached else "")
 
 
-def fetch(url: str, ref: str, cache: Path) -> Revision:
+@dataclass(frozen=True, slots=True)
+class GitCredentials:
+    """How to authenticate to a remote: HTTPS basic (a token is a password) or an SSH key.
+
+    Handed to git only through the environment of the one command that needs it, so
+    nothing lands in the clone's ``.git/config``, the remote URL or a log line. Key files
+    are paths the caller keeps private (mode 0600) and removes.
+    """
+
+    username: str = ""
+    password: str = field(default="", repr=False)
+    ssh_key_file: Path | None = None
+    known_hosts_file: Path | None = None
+
+    def environment(self, url: str) -> dict[str, str]:
+        env = {"GIT_TERMINAL_PROMPT": "0"}
+        if self.password:
+            # An extra header scoped to this remote's origin: git sends it only there.
+            origin = re.match(r"^(https?://[^/]+)", url)
+            if origin is None:
+                raise UnsafeSourceError("username/password credentials need an https:// URL")
+            basic = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+            env |= {
+                "GIT_CONFIG_COUNT": "1",
+                "GIT_CONFIG_KEY_0": f"http.{origin.group(1)}/.extraHeader",
+                "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
+            }
+        if self.ssh_key_file is not None:
+            ssh = ["ssh", "-i", str(self.ssh_key_file), "-o", "IdentitiesOnly=yes"]
+            if self.known_hosts_file is not None:
+                ssh += ["-o", f"UserKnownHostsFile={self.known_hosts_file}"]
+                ssh += ["-o", "StrictHostKeyChecking=yes"]
+            env["GIT_SSH_COMMAND"] = shlex.join(ssh)
+        return env
+
+
+def fetch(url: str, ref: str, cache: Path, credentials: GitCredentials | None = None) -> Revision:
     """Clone or update ``url`` under ``cache`` and check out ``ref`` (branch, tag or commit)."""
     check_url(url)
     check_ref(ref)
+    env = (credentials or GitCredentials()).environment(url)
     target = cache / hashlib.sha256(url.encode()).hexdigest()[:16]
     try:
         if (target / ".git").is_dir():
             repo = git.Repo(target)
-            repo.git.fetch(
-                "--prune", "--tags", "origin", "--", "+refs/heads/*:refs/remotes/origin/*"
-            )
+            with repo.git.custom_environment(**env):
+                repo.git.fetch(
+                    "--prune", "--tags", "origin", "--", "+refs/heads/*:refs/remotes/origin/*"
+                )
         else:
             cache.mkdir(parents=True, exist_ok=True)
-            repo = git.Repo.clone_from(url, target, no_checkout=True)
+            repo = git.Repo.clone_from(url, target, env=env, no_checkout=True)
         commit = _resolve(repo, ref)
         repo.git.checkout("--force", "--detach", commit)
     except git.GitCommandError as exc:

@@ -5,19 +5,24 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import kopf
 
-from reconciler.domain.errors import InvalidRepositoryError
+from reconciler.connectors import observe_http
+from reconciler.domain.errors import EucoraError, InvalidRepositoryError
 from reconciler.domain.loader import load_repo
 from reconciler.gitops import fetch
 from reconciler.operator import _materialize as m
 from reconciler.operator._errors import kopf_errors
-from reconciler.operator._kube import IntentClient
-from reconciler.operator._metrics import INTENTS, RECONCILE_SECONDS, serve
+from reconciler.operator._kube import KubeClient
+from reconciler.operator._metrics import INTENTS, RECONCILE_SECONDS, record_http, serve
+from reconciler.operator._runtime import Runtime
+from reconciler.operator._secrets import resolve as resolve_secrets
 
 TICK = float(os.environ.get("EUCORA_SOURCE_TICK", "10"))
 
@@ -25,16 +30,21 @@ TICK = float(os.environ.get("EUCORA_SOURCE_TICK", "10"))
 @kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     settings.persistence.finalizer = "eucora.io/finalizer"
-    settings.peering.name = os.environ.get("EUCORA_PEERING", settings.peering.name)
+    Runtime.from_env(os.environ).apply(settings)
     memo.cache = Path(os.environ.get("EUCORA_CACHE_DIR", "/var/cache/eucora"))
     memo.last_fetch = {}
+    # Key files from Secrets live outside the cache, in a private directory per process.
+    memo.secrets_dir = Path(tempfile.mkdtemp(prefix="eucora-secrets-"))
+    memo.signers = {}  # source uid → allowed_signers file, for provenance checks
+    memo.tenants = {}  # source uid → TenantSettings for the connectors
     if port := os.environ.get("EUCORA_METRICS_PORT"):
         serve(int(port))
-    if "intents" not in memo:
-        memo.intents = _in_cluster_client()
+    memo.forget_http_observer = observe_http(record_http)
+    if "kube" not in memo:
+        memo.kube = _in_cluster_client()
 
 
-def _in_cluster_client() -> IntentClient:
+def _in_cluster_client() -> KubeClient:
     host, port = (
         os.environ.get("KUBERNETES_SERVICE_HOST"),
         os.environ.get("KUBERNETES_SERVICE_PORT"),
@@ -42,17 +52,42 @@ def _in_cluster_client() -> IntentClient:
     sa = Path("/var/run/secrets/kubernetes.io/serviceaccount")
     token = (sa / "token").read_text() if (sa / "token").exists() else None
     ca = str(sa / "ca.crt") if (sa / "ca.crt").exists() else True
-    return IntentClient(f"https://{host}:{port}", token=token, verify=ca)
+    return KubeClient(f"https://{host}:{port}", token=token, verify=ca)
 
 
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
-    await memo.intents.close()
+    await memo.kube.close()
+    memo.forget_http_observer()
+    shutil.rmtree(memo.secrets_dir, ignore_errors=True)
+
+
+@kopf.on.delete(m.GROUP, m.VERSION, "gitsources", optional=True)
+def source_deleted(uid: str, memo: kopf.Memo, **_: Any) -> None:
+    """Forget a deleted source's key files and settings (optional: adds no finalizer)."""
+    memo.last_fetch.pop(uid, None)
+    memo.signers.pop(uid, None)
+    memo.tenants.pop(uid, None)
+    shutil.rmtree(memo.secrets_dir / uid, ignore_errors=True)
+
+
+@kopf.on.probe(id="peering")
+def peering_probe(settings: kopf.OperatorSettings, **_: Any) -> dict[str, Any]:
+    """Shown on /healthz: which group this replica is in and with what priority."""
+    if settings.peering.standalone:
+        return {"standalone": True}
+    return {"name": settings.peering.name, "priority": settings.peering.priority}
+
+
+@kopf.on.probe(id="sources")
+def sources_probe(memo: kopf.Memo, **_: Any) -> int:
+    """Sources fetched by this replica since it started (0 on a standby)."""
+    return len(memo.last_fetch)
 
 
 @kopf.timer(m.GROUP, m.VERSION, "gitsources", interval=TICK, initial_delay=0)
 async def source_tick(
-    spec: kopf.Spec, status: kopf.Status, meta: kopf.Meta, name: str, namespace: str | None,
+    spec: kopf.Spec, status: kopf.Status, meta: kopf.Meta, namespace: str | None,
     uid: str, memo: kopf.Memo, patch: kopf.Patch, logger: Any, **_: Any,
 ) -> None:  # fmt: skip
     if spec.get("suspend"):
@@ -64,35 +99,42 @@ async def source_tick(
     )
     if not due and requested == status.get("lastHandledReconcileAt"):
         return
-    with RECONCILE_SECONDS.labels("GitSource").time(), kopf_errors():
-        await materialize(spec, name, namespace or "default", uid, memo, patch, status)
+
+    def not_ready(error: EucoraError) -> None:
+        _condition(patch, status, "Ready", "False", error.reason, str(error))
+
+    with RECONCILE_SECONDS.labels("GitSource").time(), kopf_errors(on_error=not_ready):
+        await materialize(spec, meta, namespace or "default", uid, memo, patch, status)
     memo.last_fetch[uid] = time.monotonic()
     if requested:
         patch.status["lastHandledReconcileAt"] = requested
 
 
 async def materialize(
-    spec: Any, name: str, namespace: str, uid: str, memo: kopf.Memo, patch: kopf.Patch,
+    spec: Any, meta: Any, namespace: str, uid: str, memo: kopf.Memo, patch: kopf.Patch,
     status: Any,
 ) -> None:  # fmt: skip
-    revision = await asyncio.to_thread(fetch, spec["url"], m.ref_of(spec), memo.cache)
+    name = meta["name"]
+    secrets = await resolve_secrets(spec, namespace, memo.kube, memo.secrets_dir / uid)
+    memo.signers[uid], memo.tenants[uid] = secrets.signers_file, secrets.tenants
+    revision = await asyncio.to_thread(fetch, spec["url"], m.ref_of(spec), memo.cache, secrets.git)
     patch.status["lastFetchedRevision"] = revision.commit
     result = await asyncio.to_thread(load_repo, Path(revision.path) / spec.get("path", "."))
     if not result.ok:
         first = result.errors[0]
-        _condition(patch, status, "Ready", "False", "InvalidRepository", str(first))
         raise InvalidRepositoryError(f"{len(result.errors)} findings, first: {first}")
     desired = m.desired_objects(
-        result.repo, source=name, namespace=namespace, uid=uid, revision=revision.commit
-    )
-    existing = await memo.intents.owned_by(namespace, name)
+        result.repo, source=name, namespace=namespace, uid=uid, revision=revision.commit,
+        source_labels=meta.get("labels") or {},
+    )  # fmt: skip
+    existing = await memo.kube.owned_by(namespace, name)
     plan = m.plan(desired, existing)
     for obj in plan.create:
-        await memo.intents.create(obj)
+        await memo.kube.create(obj)
     for obj in plan.update:
-        await memo.intents.replace_spec(obj)
+        await memo.kube.replace_spec(obj)
     for gone in plan.delete:
-        await memo.intents.delete(namespace, gone)
+        await memo.kube.delete(namespace, gone)
     INTENTS.labels(namespace, name).set(len(desired))
     patch.status["lastAppliedRevision"] = revision.commit
     patch.status["intents"] = {"total": len(desired)}

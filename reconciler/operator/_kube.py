@@ -1,21 +1,24 @@
-"""A small async client for the DeploymentIntent objects the GitSource controller owns.
+"""A small async Kubernetes client: the DeploymentIntents a GitSource owns, and the
+Secrets it names.
 
 kopf patches the object a handler is running for; creating, updating and deleting *other*
-objects needs a client. It reuses the credentials kopf logged in with.
+objects, and reading Secrets, needs a client. It uses the pod's service account.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-from reconciler.domain.errors import SourceError
+from reconciler.domain.errors import ConfigurationError, SourceError
 from reconciler.operator._materialize import GROUP, SOURCE_LABEL, VERSION
 
 
-class IntentClient:
+class KubeClient:
     def __init__(self, server: str, *, token: str | None = None, verify: bool | str = True) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.AsyncClient(base_url=server, headers=headers, verify=verify, timeout=30)
@@ -52,6 +55,22 @@ class IntentClient:
         response = await self._http.delete(self._path(namespace, name))
         if response.status_code != httpx.codes.NOT_FOUND:
             self._check(response)
+
+    async def get_secret(self, namespace: str, name: str) -> dict[str, str]:
+        """The Secret's decoded data. Values never appear in errors or logs."""
+        response = await self._http.get(f"/api/v1/namespaces/{namespace}/secrets/{name}")
+        if response.status_code == httpx.codes.NOT_FOUND:
+            raise SourceError(f"Secret {namespace}/{name} not found")
+        self._check(response)
+        try:
+            return {
+                key: base64.b64decode(value, validate=True).decode()
+                for key, value in (response.json().get("data") or {}).items()
+            }
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise ConfigurationError(
+                f"Secret {namespace}/{name} holds a value that is not base64-encoded text"
+            ) from exc
 
     async def close(self) -> None:
         await self._http.aclose()

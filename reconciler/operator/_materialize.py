@@ -48,8 +48,16 @@ class Plan:
 
 
 def desired_objects(
-    repo: FleetRepo, *, source: str, namespace: str, uid: str, revision: str
+    repo: FleetRepo,
+    *,
+    source: str,
+    namespace: str,
+    uid: str,
+    revision: str,
+    source_labels: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
+    """One object per intent. It inherits its source's labels, so a shard's label
+    selector matches a source and everything materialized from it."""
     out = {}
     for name, intent in repo.intents.items():
         out[name] = {
@@ -58,7 +66,7 @@ def desired_objects(
             "metadata": {
                 "name": name,
                 "namespace": namespace,
-                "labels": {SOURCE_LABEL: source},
+                "labels": {**(source_labels or {}), SOURCE_LABEL: source},
                 "annotations": {
                     REVISION_ANNOTATION: revision,
                     DIGEST_ANNOTATION: intent_digest(intent.spec),

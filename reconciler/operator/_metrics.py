@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
+from reconciler.connectors import CircuitChanged, CircuitState, HttpEvent, RequestObserved
+
 RECONCILE_SECONDS = Histogram(
     "eucora_reconcile_duration_seconds", "Duration of one reconcile pass.", ["kind"]
 )
@@ -12,12 +14,26 @@ GATE_DECISIONS = Counter(
 )
 DRIFT_DETECTED = Counter("eucora_drift_detected_total", "Drifted fields found.", ["platform"])
 DRIFT_CORRECTED = Counter("eucora_drift_corrected_total", "Drifted fields corrected.", ["platform"])
-API_REQUESTS = Counter("eucora_api_requests_total", "Tenant API requests.", ["connector", "status"])
+API_REQUESTS = Counter(
+    "eucora_api_requests_total",
+    "Tenant API request attempts by HTTP status or transport error kind.",
+    ["connector", "status"],
+)
 CIRCUIT_STATE = Gauge(
-    "eucora_circuit_open", "1 when a connector's circuit breaker is open.", ["connector"]
+    "eucora_circuit_open",
+    "1 while a connector's circuit breaker is open or half-open, 0 when closed.",
+    ["connector"],
 )
 INTENTS = Gauge("eucora_intents", "Materialized intents by source.", ["namespace", "source"])
 
 
 def serve(port: int) -> None:
     start_http_server(port)
+
+
+def record_http(event: HttpEvent) -> None:
+    """The connectors' request observer (registered with ``observe_http`` at startup)."""
+    if isinstance(event, RequestObserved):
+        API_REQUESTS.labels(event.service, event.outcome).inc()
+    elif isinstance(event, CircuitChanged):
+        CIRCUIT_STATE.labels(event.service).set(0 if event.state is CircuitState.CLOSED else 1)

@@ -1,5 +1,75 @@
-"""Operator tests: a fast GitSource timer tick (read when the handlers are imported)."""
+"""Operator tests: a fast GitSource timer tick (read when the handlers are imported), and
+the pieces of kmock's emulated cluster the operator needs."""
 
+import asyncio
 import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import git
+import kopf
+import pytest
 
 os.environ.setdefault("EUCORA_SOURCE_TICK", "0.3")
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples/fleet-repo"
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+}  # fmt: skip
+
+
+@pytest.fixture()
+def fleet_git(tmp_path: Path) -> Path:
+    target = tmp_path / "fleet"
+    shutil.copytree(EXAMPLE, target)
+    repo = git.Repo.init(target, initial_branch="main")
+    repo.git.add("-A")
+    repo.git.commit("-m", "fleet", "--no-gpg-sign", env=GIT_ENV)
+    return target
+
+
+#: the emulated API server of the running test; one login handler for all tests, since
+#: kopf's handler registry is global and outlives each test's emulator
+API_SERVER: dict[str, str] = {}
+
+
+@kopf.on.login()
+def login(**_: Any) -> kopf.ConnectionInfo:
+    return kopf.ConnectionInfo(server=API_SERVER["url"], insecure=True)
+
+
+@pytest.fixture()
+def cluster(kmock: Any) -> Any:
+    API_SERVER["url"] = str(kmock.url).rstrip("/")
+    kmock.resources["v1/namespaces"] = {
+        "namespaced": False,
+        "kind": "Namespace",
+        "verbs": ["list", "watch", "get"],
+    }
+    for plural, kind in (("gitsources", "GitSource"), ("deploymentintents", "DeploymentIntent")):
+        kmock.resources[f"eucora.io/v1alpha1/{plural}"] = {
+            "namespaced": True, "kind": kind, "subresources": ["status"],
+            "verbs": ["list", "watch", "get", "patch", "create", "delete"],
+        }  # fmt: skip
+    return kmock
+
+
+def git_source(name: str, namespace: str, fleet_git: Path, **spec: Any) -> dict[str, Any]:
+    """A GitSource object as the emulator stores it (resourceVersion set, see kmock notes)."""
+    return {
+        "apiVersion": "eucora.io/v1alpha1", "kind": "GitSource",
+        "metadata": {"name": name, "namespace": namespace, "uid": f"uid-{name}",
+                     "resourceVersion": "1"},
+        "spec": {"url": f"file://{fleet_git}", "interval": "1h", **spec},
+    }  # fmt: skip
+
+
+async def until(condition: Callable[[], Any], seconds: float = 10) -> bool:
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return True
+        await asyncio.sleep(0.1)
+    return False

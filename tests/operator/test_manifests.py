@@ -152,14 +152,42 @@ def test_deployment_is_hardened() -> None:
 
 
 def test_rbac_is_least_privilege() -> None:
-    role = next(
-        d for d in yaml.safe_load_all((ROOT / "manifests/base/rbac.yaml").read_text())
-        if d["kind"] == "ClusterRole"
-    )  # fmt: skip
-    for rule in role["rules"]:
-        assert "*" not in rule["verbs"] and "*" not in rule["resources"]
-        if rule["resources"] == ["secrets"]:
-            assert rule["verbs"] == ["get"]
+    docs = list(yaml.safe_load_all((ROOT / "manifests/base/rbac.yaml").read_text()))
+    roles = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ClusterRole"}
+    for role in roles.values():
+        for rule in role["rules"]:
+            assert "*" not in rule["verbs"] and "*" not in rule["resources"]
+    operator_resources = {
+        r for rule in roles["eucora-operator"]["rules"] for r in rule["resources"]
+    }
+    assert "secrets" not in operator_resources
+    assert roles["eucora-operator-secrets"]["rules"] == [
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}
+    ]
+
+
+def test_chart_binds_secret_reading_per_watched_namespace() -> None:
+    rbac = (ROOT / "charts/eucora/templates/rbac.yaml").read_text()
+    per_namespace = rbac[
+        rbac.index("{{- range .Values.watchNamespaces }}") : rbac.index("{{- else }}")
+    ]
+    assert "kind: RoleBinding" in per_namespace and "namespace: {{ . | quote }}" in per_namespace
+    assert "name: {{ $.Release.Name }}-operator-secrets" in per_namespace
+    assert "secrets" not in rbac[: rbac.index("-operator-secrets")]
+
+
+@needs_kubectl
+def test_deployment_serves_kopf_probes() -> None:
+    deployment = next(o for o in _render("manifests") if o["kind"] == "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    liveness = container["args"][container["args"].index("--liveness") + 1]
+    assert liveness == "http://0.0.0.0:8080/healthz"
+    port = next(p["containerPort"] for p in container["ports"] if p["name"] == "probes")
+    assert port == 8080
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "probes"}
+    env = {e["name"]: e for e in container["env"]}
+    assert env["POD_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
 
 
 def test_chart_yaml_lints() -> None:

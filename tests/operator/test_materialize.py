@@ -68,3 +68,13 @@ def test_transient_errors_retry_after_their_hint() -> None:
 def test_permanent_errors_do_not_retry() -> None:
     with pytest.raises(kopf.PermanentError), kopf_errors():
         raise InvalidRepositoryError("bad repo")
+
+
+def test_desired_objects_inherit_source_labels_for_sharding() -> None:
+    repo = load_repo(EXAMPLE).repo
+    objs = m.desired_objects(
+        repo, source="fleet", namespace="ns", uid="u1", revision="c" * 40,
+        source_labels={"eucora.io/shard": "emea", m.SOURCE_LABEL: "spoofed"},
+    )  # fmt: skip
+    labels = objs["7zip-24.08"]["metadata"]["labels"]
+    assert labels == {"eucora.io/shard": "emea", m.SOURCE_LABEL: "fleet"}

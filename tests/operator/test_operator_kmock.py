@@ -3,57 +3,34 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
+import socket
 from pathlib import Path
 from typing import Any
 
 import git
+import httpx
 import kmock as kmock_lib
 import kopf
 import pytest
 
 import reconciler.operator  # noqa: F401  (registers handlers)
-from reconciler.operator._kube import IntentClient
+from reconciler.operator._kube import KubeClient
+from tests.operator.conftest import GIT_ENV, git_source, until
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples/fleet-repo"
 GS = "eucora.io/v1alpha1/gitsources"
 DI = "eucora.io/v1alpha1/deploymentintents"
 
 
-@pytest.fixture()
-def fleet_git(tmp_path: Path) -> Path:
-    target = tmp_path / "fleet"
-    shutil.copytree(EXAMPLE, target)
-    repo = git.Repo.init(target, initial_branch="main")
-    repo.git.add("-A")
-    repo.git.commit("-m", "fleet", "--no-gpg-sign", env={
-        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})  # fmt: skip
-    return target
-
-
-@pytest.fixture()
-def cluster(kmock: Any) -> Any:
-    kmock.resources["v1/namespaces"] = {
-        "namespaced": False,
-        "kind": "Namespace",
-        "verbs": ["list", "watch", "get"],
-    }
-    for plural, kind in (("gitsources", "GitSource"), ("deploymentintents", "DeploymentIntent")):
-        kmock.resources[f"eucora.io/v1alpha1/{plural}"] = {
-            "namespaced": True, "kind": kind, "subresources": ["status"],
-            "verbs": ["list", "watch", "get", "patch", "create", "delete"],
-        }  # fmt: skip
-    return kmock
-
-
 async def _run(cluster: Any, tmp_path: Path) -> asyncio.Task[None]:
-    @kopf.on.login()
-    def login(**_: Any) -> kopf.ConnectionInfo:
-        return kopf.ConnectionInfo(server=str(cluster.url).rstrip("/"), insecure=True)
-
-    memo = kopf.Memo(intents=IntentClient(str(cluster.url).rstrip("/")))
+    memo = kopf.Memo(kube=KubeClient(str(cluster.url).rstrip("/")))
     return asyncio.create_task(kopf.operator(clusterwide=True, standalone=True, memo=memo))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        return int(probe_socket.getsockname()[1])
 
 
 @pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
@@ -61,11 +38,9 @@ async def test_git_source_materializes_intents(
     cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
-    cluster.objects[GS, "fleet", "src"] = {
-        "apiVersion": "eucora.io/v1alpha1", "kind": "GitSource",
-        "metadata": {"name": "src", "namespace": "fleet", "uid": "uid-src", "resourceVersion": "1"},
-        "spec": {"url": f"file://{fleet_git}", "ref": {"branch": "main"}, "interval": "1h"},
-    }  # fmt: skip
+    cluster.objects[GS, "fleet", "src"] = git_source(
+        "src", "fleet", fleet_git, ref={"branch": "main"}
+    )
     task = await _run(cluster, tmp_path)
     try:
         for _ in range(100):
@@ -96,11 +71,7 @@ async def test_suspended_source_materializes_nothing(
     cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
-    cluster.objects[GS, "fleet", "src"] = {
-        "apiVersion": "eucora.io/v1alpha1", "kind": "GitSource",
-        "metadata": {"name": "src", "namespace": "fleet", "uid": "uid-src", "resourceVersion": "1"},
-        "spec": {"url": f"file://{fleet_git}", "suspend": True},
-    }  # fmt: skip
+    cluster.objects[GS, "fleet", "src"] = git_source("src", "fleet", fleet_git, suspend=True)
     task = await _run(cluster, tmp_path)
     try:
         for _ in range(50):
@@ -120,14 +91,8 @@ async def test_suspended_source_materializes_nothing(
 async def test_intent_removed_from_git_is_deleted_on_requested_reconcile(
     cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import httpx
-
     monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
-    cluster.objects[GS, "fleet", "src"] = {
-        "apiVersion": "eucora.io/v1alpha1", "kind": "GitSource",
-        "metadata": {"name": "src", "namespace": "fleet", "uid": "uid-src", "resourceVersion": "1"},
-        "spec": {"url": f"file://{fleet_git}", "interval": "1h"},
-    }  # fmt: skip
+    cluster.objects[GS, "fleet", "src"] = git_source("src", "fleet", fleet_git)
 
     def live() -> set[str]:
         return {
@@ -144,9 +109,7 @@ async def test_intent_removed_from_git_is_deleted_on_requested_reconcile(
         assert "vlc-3.0.21" in live()
         repo = git.Repo(fleet_git)
         repo.git.rm("intents/vlc-3.0.21.yaml")
-        repo.git.commit("-m", "drop vlc", "--no-gpg-sign", env={
-            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})  # fmt: skip
+        repo.git.commit("-m", "drop vlc", "--no-gpg-sign", env=GIT_ENV)
         async with httpx.AsyncClient(base_url=str(cluster.url).rstrip("/")) as http:
             await http.patch(
                 "/apis/eucora.io/v1alpha1/namespaces/fleet/gitsources/src",
@@ -160,6 +123,31 @@ async def test_intent_removed_from_git_is_deleted_on_requested_reconcile(
             await asyncio.sleep(0.1)
         assert "vlc-3.0.21" not in live()
         assert len(live()) == 13
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+async def test_liveness_endpoint_reports_the_probes(
+    cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
+    cluster.objects[GS, "fleet", "src"] = git_source("src", "fleet", fleet_git)
+    port = _free_port()
+    memo = kopf.Memo(kube=KubeClient(str(cluster.url).rstrip("/")))
+    task = asyncio.create_task(
+        kopf.operator(
+            clusterwide=True, standalone=True, memo=memo,
+            liveness_endpoint=f"http://127.0.0.1:{port}/healthz",
+        )
+    )  # fmt: skip
+    try:
+        assert await until(lambda: "uid-src" in memo.get("last_fetch", {}))
+        async with httpx.AsyncClient() as http:
+            response = await http.get(f"http://127.0.0.1:{port}/healthz")
+        assert response.status_code == 200
+        assert response.json() == {"peering": {"standalone": True}, "sources": 1}
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

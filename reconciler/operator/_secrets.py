@@ -1,0 +1,113 @@
+"""The Secrets a GitSource names, turned into what git, provenance and the connectors take.
+
+- ``secretRef``: Git credentials. ``username`` + ``password`` or ``token`` for HTTPS, or
+  ``identity`` (an SSH private key) with optional ``known_hosts``. They reach git through
+  the environment of its command only (:class:`~reconciler.gitops.GitCredentials`).
+- ``signersSecretRef``: key ``allowed_signers``, the CAB signers file, written to a
+  private file whose path the engine hands to provenance checks.
+- ``tenantSecretRef``: ``INTUNE_*`` and ``JAMF_*`` keys, built into connector settings.
+
+Files go to a per-source directory readable by the operator's user only and are rewritten
+on every fetch, so a rotated Secret takes effect on the next interval.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from reconciler.connectors import IntuneSettings, JamfSettings
+from reconciler.domain.errors import ConfigurationError
+from reconciler.gitops import GitCredentials
+
+SIGNERS_KEY = "allowed_signers"
+#: the username most Git hosts accept with a personal access token
+TOKEN_USERNAME = "x-access-token"  # noqa: S105  (a username, not a secret)
+
+
+class SecretReader(Protocol):
+    async def get_secret(self, namespace: str, name: str) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TenantSettings:
+    """Connector settings of one source; a platform without keys is not managed."""
+
+    intune: IntuneSettings | None = None
+    jamf: JamfSettings | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, str]) -> TenantSettings:
+        has = {prefix for prefix in ("INTUNE_", "JAMF_") if any(k.startswith(prefix) for k in data)}
+        return cls(
+            intune=IntuneSettings.from_mapping(data) if "INTUNE_" in has else None,
+            jamf=JamfSettings.from_mapping(data) if "JAMF_" in has else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSecrets:
+    git: GitCredentials | None = None
+    signers_file: Path | None = None
+    tenants: TenantSettings = TenantSettings()
+
+
+async def resolve(
+    spec: Mapping[str, Any], namespace: str, kube: SecretReader, directory: Path
+) -> SourceSecrets:
+    """Read the Secrets ``spec`` names from ``namespace``; write key files to ``directory``."""
+
+    async def read(field: str) -> dict[str, str] | None:
+        ref = spec.get(field)
+        return await kube.get_secret(namespace, ref["name"]) if ref else None
+
+    git_data, signers_data, tenant_data = (
+        await read("secretRef"),
+        await read("signersSecretRef"),
+        await read("tenantSecretRef"),
+    )
+    signers_file = None
+    if signers_data is not None:
+        if SIGNERS_KEY not in signers_data:
+            name = spec["signersSecretRef"]["name"]
+            raise ConfigurationError(f"Secret {namespace}/{name} has no key {SIGNERS_KEY}")
+        signers_file = _write_private(directory / SIGNERS_KEY, signers_data[SIGNERS_KEY])
+    return SourceSecrets(
+        git=None if git_data is None else _git_credentials(git_data, directory),
+        signers_file=signers_file,
+        tenants=TenantSettings()
+        if tenant_data is None
+        else TenantSettings.from_mapping(tenant_data),
+    )
+
+
+def _git_credentials(data: Mapping[str, str], directory: Path) -> GitCredentials:
+    if "identity" in data:
+        known_hosts = data.get("known_hosts")
+        return GitCredentials(
+            ssh_key_file=_write_private(directory / "identity", data["identity"]),
+            known_hosts_file=(
+                _write_private(directory / "known_hosts", known_hosts) if known_hosts else None
+            ),
+        )
+    if "token" in data:
+        return GitCredentials(
+            username=data.get("username") or TOKEN_USERNAME, password=data["token"]
+        )
+    if "password" in data:
+        return GitCredentials(username=data.get("username", ""), password=data["password"])
+    raise ConfigurationError("Git credentials need password, token or identity")
+
+
+def _write_private(path: Path, content: str) -> Path:
+    """Create the file 0600 from the start (no window in which others may read it)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        # ssh refuses a private key without its final newline
+        handle.write(content if content.endswith("\n") else content + "\n")
+    return path

@@ -1,0 +1,124 @@
+"""Two operator replicas in one peering group against one emulated cluster: one acts.
+
+Each replica runs in its own thread with its own event loop, as separate pods would:
+two ``kopf.operator`` tasks in one loop treat each other's tasks as their own when they
+stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from pathlib import Path
+from typing import Any
+
+import kmock as kmock_lib
+import kopf
+import pytest
+
+import reconciler.operator  # noqa: F401  (registers handlers)
+from reconciler.operator._kube import KubeClient
+from tests.operator.conftest import git_source, until
+
+GS = "eucora.io/v1alpha1/gitsources"
+PEERING = "kopf.dev/v1/clusterkopfpeerings"
+
+
+class Replica(threading.Thread):
+    def __init__(self, server: str, priority: int) -> None:
+        super().__init__(daemon=True, name=f"replica-{priority}")
+        self.server, self.priority = server, priority
+        self.memo = kopf.Memo(last_fetch={})
+        self._running = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
+
+    def run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
+        self.memo.kube = KubeClient(self.server)
+        self._running.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await kopf.operator(
+                clusterwide=True, priority=self.priority, identity=self.name, memo=self.memo
+            )
+
+    def acted(self, uid: str = "uid-src") -> bool:
+        return uid in self.memo.last_fetch
+
+    def stop(self) -> None:
+        self._running.wait()
+        assert self._loop is not None and self._task is not None
+        if not self.is_alive():
+            return
+        self._loop.call_soon_threadsafe(self._task.cancel)
+        self.join(timeout=30)
+
+
+@pytest.fixture()
+def peered_cluster(cluster: Any, fleet_git: Path) -> Any:
+    cluster.resources[PEERING] = {
+        "namespaced": False, "kind": "ClusterKopfPeering",
+        "verbs": ["list", "watch", "get", "patch"],
+    }  # fmt: skip
+    cluster.objects[PEERING, None, "eucora"] = {
+        "apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering",
+        "metadata": {"name": "eucora", "resourceVersion": "1"},
+    }  # fmt: skip
+    cluster.objects[GS, "src", "src"] = git_source("src", "src", fleet_git)
+    return cluster
+
+
+def _peers(cluster: Any) -> dict[str, Any]:
+    return dict(cluster.objects[PEERING, None, "eucora"].get("status") or {})
+
+
+@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+async def test_a_lower_priority_replica_stands_by_and_takes_over(
+    peered_cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
+    server = str(peered_cluster.url).rstrip("/")
+    active, standby = Replica(server, 20), Replica(server, 10)
+    active.start()
+    try:
+        assert await until(active.acted)
+        standby.start()
+        assert await until(lambda: set(_peers(peered_cluster)) == {"replica-10", "replica-20"})
+        await asyncio.sleep(1.0)  # several timer ticks: the standby stays paused
+        assert not standby.acted()
+
+        await asyncio.to_thread(active.stop)  # a clean exit removes it from the peering
+        assert await until(lambda: "replica-20" not in _peers(peered_cluster))
+        assert await until(standby.acted)
+    finally:
+        await asyncio.gather(*(asyncio.to_thread(r.stop) for r in (standby, active)))
+
+
+@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+async def test_replicas_of_equal_priority_both_pause(
+    peered_cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kopf's rule, and the reason each replica picks a random priority by default."""
+    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
+    server = str(peered_cluster.url).rstrip("/")
+    first, second = Replica(server, 5), Replica(server, 5)
+    second.name = "replica-5b"
+    first.start()
+    try:
+        assert await until(first.acted)
+        second.start()
+        assert await until(lambda: len(_peers(peered_cluster)) == 2)
+        await asyncio.sleep(1.0)
+        peered_cluster.objects[GS, "late", "late"] = git_source("late", "late", fleet_git)
+        await asyncio.sleep(1.5)
+        assert not first.acted("uid-late")
+        assert not second.acted("uid-late")
+
+        await asyncio.to_thread(second.stop)  # alone again: the first resumes
+        assert await until(lambda: first.acted("uid-late"))
+    finally:
+        await asyncio.gather(*(asyncio.to_thread(r.stop) for r in (first, second)))
