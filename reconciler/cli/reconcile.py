@@ -40,7 +40,7 @@ from reconciler.cli._render import markdown_plan, ring_line, summary_table
 from reconciler.domain.errors import EucoraError, SourceError
 from reconciler.domain.loader import load_repo
 from reconciler.domain.plan import intents_touched
-from reconciler.domain.ports import PolicyEngine, Revision, TenantConnector
+from reconciler.domain.ports import Revision, TenantConnector
 from reconciler.domain.tenant import Platform
 from reconciler.engine import (
     AuditLog,
@@ -53,13 +53,13 @@ from reconciler.engine import (
 )
 from reconciler.engine._wiring import (
     EmptyTenant,
+    RevisionPolicies,
     close_all,
     sandbox_connectors,
     tenant_file_connectors,
     url_connectors,
 )
 from reconciler.gitops import changed_files, check_url, fetch, open_local
-from reconciler.policy import EmbeddedEngine, OpaServerEngine, load_policy_set
 from reconciler.sandbox import Sandbox
 
 DEFAULT_STATE = Path(".eucora/state.db")
@@ -104,28 +104,6 @@ def _source(repo: str, ref: str | None, cache: Path) -> Callable[[], Revision]:
     except EucoraError as exc:
         fail(exc.message)
     return lambda: fetch(repo, ref or "main", cache)
-
-
-class _Policies:
-    """The policy engine for a revision: built-ins plus the repo's ``policies/``, rebuilt
-    only when those files change."""
-
-    def __init__(self, opa_url: str) -> None:
-        self.opa_url = opa_url
-        self._fingerprint = ""
-        self._engine: PolicyEngine | None = None
-
-    def for_revision(self, revision: Revision) -> PolicyEngine:
-        extra = Path(revision.path) / "policies"
-        policies = load_policy_set([extra] if extra.is_dir() else [])
-        if self._engine is None or policies.fingerprint != self._fingerprint:
-            self._fingerprint = policies.fingerprint
-            self._engine = (
-                OpaServerEngine(self.opa_url, policies=policies, push=True)
-                if self.opa_url
-                else EmbeddedEngine(policies)
-            )
-        return self._engine
 
 
 @dataclass(slots=True)
@@ -282,7 +260,7 @@ async def _reconcile_loop(
     output: OutputFormat,
 ) -> int:
     revision = source()
-    policies = _Policies(opa_url)
+    policies = RevisionPolicies(opa_url)
     fleet_file = Path(revision.path) / "fleet.yaml"
     async with _tenant(
         sandbox=sandbox, sandbox_url="", tenant=tenant, fleet_file=fleet_file, empty_ok=False
@@ -411,7 +389,7 @@ async def _plan(
         try:
             reconciler = Reconciler(
                 connectors=where.connectors,
-                policy=_Policies("").for_revision(revision),
+                policy=RevisionPolicies("").for_revision(revision),
                 store=store,
                 signers=signers,
             )

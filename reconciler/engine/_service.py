@@ -56,7 +56,7 @@ from reconciler.domain.tenant import (
 )
 from reconciler.engine._audit import AuditLog
 from reconciler.engine._report import IntentReport, PassResult
-from reconciler.engine._state import StateStore
+from reconciler.engine._state import Store
 from reconciler.gitops import GitProvenance
 
 log = structlog.get_logger("eucora.engine")
@@ -108,7 +108,7 @@ class Reconciler:
         *,
         connectors: Mapping[Platform, TenantConnector],
         policy: PolicyEngine,
-        store: StateStore,
+        store: Store,
         audit: AuditLog | None = None,
         clock: Callable[[], datetime] = utc_now,
         signers: Path | None = None,

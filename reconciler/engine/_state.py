@@ -1,10 +1,13 @@
-"""The state store: what the tenants do not hold, kept between passes (standalone mode).
+"""The state store: what the tenants do not hold, kept between passes.
 
 Read at the start of a pass (ring reached and since when, what was last applied) and
-written in the ``record`` step and after each applied intent. SQLite in one file
-(``.eucora/state.db`` by default); every change is its own transaction, so a process killed
-between two writes leaves the store at the last completed step. In the operator the same
-facts live in the custom resources' status.
+written in the ``record`` step and after each applied intent. :class:`Store` is what the
+engine needs. Standalone mode uses :class:`StateStore`, SQLite in one file
+(``.eucora/state.db`` by default), where every change is its own transaction, so a process
+killed between two writes leaves the store at the last completed step. The operator uses
+:class:`MemoryStateStore`: each intent's record is copied into its custom resource's
+status after every pass (:meth:`MemoryStateStore.export`) and read back from there
+(:meth:`MemoryStateStore.restore`) by whichever replica runs the next one.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from reconciler.domain.errors import StateStoreError
 from reconciler.domain.plan import Applied
@@ -86,6 +89,39 @@ class IntentRecord:
     entered_at: datetime | None
     state: str
     reason: str
+
+
+class Store(Protocol):
+    """What a pass reads and writes between passes."""
+
+    def ring(self, intent: str) -> StoredRing: ...
+
+    def save_ring(
+        self,
+        intent: str,
+        stored: StoredRing,
+        *,
+        state: str,
+        reason: str,
+        now: datetime,
+        entered: dict[str, Any] | None = None,
+    ) -> None: ...
+
+    def save_decision(
+        self, intent: str, ring: str, kind: str, detail: dict[str, Any], now: datetime
+    ) -> bool: ...
+
+    def applied(self) -> dict[tuple[str, Platform], Applied]: ...
+
+    def save_applied(
+        self, intent: str, platform: Platform, applied: Applied, now: datetime
+    ) -> None: ...
+
+    def forget(self, intent: str) -> None: ...
+
+    def intents(self) -> set[str]: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
 
 
 class StateStore:
@@ -254,3 +290,97 @@ class StateStore:
 
 def _assignments(rows: Sequence[Sequence[Any]]) -> tuple[Assignment, ...]:
     return tuple(sorted(Assignment(TargetKind(t), g, AssignmentIntent(i)) for t, g, i in rows))
+
+
+@dataclass(frozen=True, slots=True)
+class IntentState:
+    """Everything the store holds of one intent, as the operator copies it to a status.
+
+    ``as_of`` is when it was last written: the newer of two copies (a replica's memory, a
+    status another replica wrote) wins.
+    """
+
+    ring: StoredRing
+    history: tuple[RingEntry, ...] = ()
+    applied: tuple[tuple[Platform, Applied], ...] = ()
+    as_of: datetime | None = None
+
+
+class MemoryStateStore:
+    """The operator's store: intent records in memory, persisted through the status."""
+
+    def __init__(self) -> None:
+        self._states: dict[str, IntentState] = {}
+        self._decisions: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._meta: dict[str, str] = {}
+
+    def ring(self, intent: str) -> StoredRing:
+        state = self._states.get(intent)
+        return StoredRing(None) if state is None else state.ring
+
+    def save_ring(
+        self,
+        intent: str,
+        stored: StoredRing,
+        *,
+        state: str,
+        reason: str,
+        now: datetime,
+        entered: dict[str, Any] | None = None,
+    ) -> None:
+        current = self._states.get(intent, IntentState(StoredRing(None)))
+        history = current.history
+        if entered is not None and stored.ring is not None and stored.entered_at:
+            history = (*history, RingEntry(stored.ring, stored.entered_at, entered))
+        self._states[intent] = IntentState(stored, history, current.applied, now)
+
+    def save_decision(
+        self, intent: str, ring: str, kind: str, detail: dict[str, Any], now: datetime
+    ) -> bool:
+        previous = self._decisions.get((intent, ring, kind))
+        self._decisions[intent, ring, kind] = detail
+        return previous != detail
+
+    def applied(self) -> dict[tuple[str, Platform], Applied]:
+        return {
+            (intent, platform): applied
+            for intent, state in self._states.items()
+            for platform, applied in state.applied
+        }
+
+    def save_applied(
+        self, intent: str, platform: Platform, applied: Applied, now: datetime
+    ) -> None:
+        current = self._states.get(intent, IntentState(StoredRing(None)))
+        others = tuple((p, a) for p, a in current.applied if p is not platform)
+        merged = tuple(sorted((*others, (platform, applied)), key=lambda item: item[0].value))
+        self._states[intent] = IntentState(current.ring, current.history, merged, now)
+
+    def forget(self, intent: str) -> None:
+        self._states.pop(intent, None)
+        for key in [k for k in self._decisions if k[0] == intent]:
+            del self._decisions[key]
+
+    def intents(self) -> set[str]:
+        return set(self._states)
+
+    def meta(self, key: str) -> str | None:
+        return self._meta.get(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._meta[key] = value
+
+    def export(self, intent: str) -> IntentState | None:
+        return self._states.get(intent)
+
+    def restore(self, intent: str, state: IntentState) -> bool:
+        """Take ``state`` unless what is held is as new or newer; True when taken."""
+        held = self._states.get(intent)
+        if (
+            held is not None
+            and held.as_of is not None
+            and (state.as_of is None or state.as_of <= held.as_of)
+        ):
+            return False
+        self._states[intent] = state
+        return True

@@ -23,8 +23,9 @@ from reconciler.connectors import (
     jamf_connector,
 )
 from reconciler.domain.errors import ConfigurationError
-from reconciler.domain.ports import TenantConnector
+from reconciler.domain.ports import PolicyEngine, Revision, TenantConnector
 from reconciler.domain.tenant import Platform, TenantSnapshot
+from reconciler.policy import EmbeddedEngine, OpaServerEngine, load_policy_set
 from reconciler.sandbox import Sandbox
 
 _SECRET_KEYS = frozenset({"clientSecret", "client_secret", "password", "secret", "token"})
@@ -157,6 +158,28 @@ def _read_tenant_file(path: Path) -> dict[str, Any]:
     if unknown:
         raise ConfigurationError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")
     return document
+
+
+class RevisionPolicies:
+    """The policy engine for a revision: built-ins plus the repo's ``policies/``, rebuilt
+    only when those files change."""
+
+    def __init__(self, opa_url: str) -> None:
+        self.opa_url = opa_url
+        self._fingerprint = ""
+        self._engine: PolicyEngine | None = None
+
+    def for_revision(self, revision: Revision) -> PolicyEngine:
+        extra = Path(revision.path) / "policies"
+        policies = load_policy_set([extra] if extra.is_dir() else [])
+        if self._engine is None or policies.fingerprint != self._fingerprint:
+            self._fingerprint = policies.fingerprint
+            self._engine = (
+                OpaServerEngine(self.opa_url, policies=policies, push=True)
+                if self.opa_url
+                else EmbeddedEngine(policies)
+            )
+        return self._engine
 
 
 async def close_all(connectors: Mapping[Platform, TenantConnector]) -> None:

@@ -16,15 +16,28 @@ import kopf
 from reconciler.connectors import observe_http
 from reconciler.domain.errors import EucoraError, InvalidRepositoryError
 from reconciler.domain.loader import load_repo
+from reconciler.domain.ports import Revision
+from reconciler.domain.progress import Progress
+from reconciler.engine import Reconciler, utc_now
 from reconciler.gitops import fetch
 from reconciler.operator import _materialize as m
+from reconciler.operator._engines import Engines, SourceConfig
 from reconciler.operator._errors import kopf_errors
 from reconciler.operator._kube import KubeClient
 from reconciler.operator._metrics import INTENTS, RECONCILE_SECONDS, record_http, serve
+from reconciler.operator._passes import PassOutcome, SourcePasses
 from reconciler.operator._runtime import Runtime
 from reconciler.operator._secrets import resolve as resolve_secrets
+from reconciler.operator._status import (
+    failed_status,
+    intent_events,
+    intent_status,
+    merge_conditions,
+)
 
+#: how often sources and intents are looked at (fetches and passes have their own intervals)
 TICK = float(os.environ.get("EUCORA_SOURCE_TICK", "10"))
+INTENT_TICK = float(os.environ.get("EUCORA_INTENT_TICK", str(TICK)))
 
 
 @kopf.on.startup()
@@ -37,6 +50,15 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     memo.secrets_dir = Path(tempfile.mkdtemp(prefix="eucora-secrets-"))
     memo.signers = {}  # source uid → allowed_signers file, for provenance checks
     memo.tenants = {}  # source uid → TenantSettings for the connectors
+    memo.passes = {}  # source uid → SourcePasses: the engine passes of that source
+    memo.pass_interval = m.parse_interval(os.environ.get("EUCORA_PASS_INTERVAL", "1m"))
+    if "clock" not in memo:
+        memo.clock = utc_now
+    memo.engines = Engines(
+        clock=memo.clock,
+        audit_dir=Path(os.environ.get("EUCORA_AUDIT_DIR", str(memo.cache / "audit"))),
+        connector_options=memo.get("connector_options"),
+    )
     if port := os.environ.get("EUCORA_METRICS_PORT"):
         serve(int(port))
     memo.forget_http_observer = observe_http(record_http)
@@ -57,15 +79,19 @@ def _in_cluster_client() -> KubeClient:
 
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    await memo.engines.close()
     await memo.kube.close()
     memo.forget_http_observer()
     shutil.rmtree(memo.secrets_dir, ignore_errors=True)
 
 
 @kopf.on.delete(m.GROUP, m.VERSION, "gitsources", optional=True)
-def source_deleted(uid: str, memo: kopf.Memo, **_: Any) -> None:
-    """Forget a deleted source's key files and settings (optional: adds no finalizer)."""
+async def source_deleted(uid: str, memo: kopf.Memo, **_: Any) -> None:
+    """Forget a deleted source's key files, settings and engine (optional: adds no
+    finalizer). Its intents go with it, through their owner reference."""
     memo.last_fetch.pop(uid, None)
+    memo.passes.pop(uid, None)
+    await memo.engines.forget(uid)
     memo.signers.pop(uid, None)
     memo.tenants.pop(uid, None)
     shutil.rmtree(memo.secrets_dir / uid, ignore_errors=True)
@@ -88,26 +114,76 @@ def sources_probe(memo: kopf.Memo, **_: Any) -> int:
 @kopf.timer(m.GROUP, m.VERSION, "gitsources", interval=TICK, initial_delay=0)
 async def source_tick(
     spec: kopf.Spec, status: kopf.Status, meta: kopf.Meta, namespace: str | None,
-    uid: str, memo: kopf.Memo, patch: kopf.Patch, logger: Any, **_: Any,
+    uid: str, memo: kopf.Memo, patch: kopf.Patch, **_: Any,
 ) -> None:  # fmt: skip
-    if spec.get("suspend"):
+    """Fetch and materialize on the source's interval (or when asked), then run the
+    engine pass if one is due and no intent handler ran it already."""
+    namespace = namespace or "default"
+    passes = _passes(memo, uid, namespace, meta["name"])
+    passes.suspended = bool(spec.get("suspend"))
+    if passes.suspended:
         _condition(patch, status, "Ready", "False", "Suspended", "spec.suspend is true")
         return
     requested = meta.get("annotations", {}).get(m.RECONCILE_ANNOTATION)
     due = time.monotonic() - memo.last_fetch.get(uid, -1e18) >= m.parse_interval(
         spec.get("interval", "5m")
     )
-    if not due and requested == status.get("lastHandledReconcileAt"):
+    if due or requested != status.get("lastHandledReconcileAt"):
+
+        def not_ready(error: EucoraError) -> None:
+            _condition(patch, status, "Fetched", "False", error.reason, str(error))
+            _condition(patch, status, "Ready", "False", error.reason, str(error))
+
+        with RECONCILE_SECONDS.labels("GitSource").time(), kopf_errors(on_error=not_ready):
+            async with passes.exclusive():
+                await materialize(spec, meta, namespace, uid, memo, patch, status)
+        memo.last_fetch[uid] = time.monotonic()
+        if requested:
+            patch.status["lastHandledReconcileAt"] = requested
+            passes.request()
+    _summarize(patch, status, await passes.run_if_due())
+
+
+def _passes(memo: kopf.Memo, uid: str, namespace: str, name: str) -> SourcePasses:
+    if uid not in memo.passes:
+
+        async def statuses() -> dict[str, Any]:
+            owned = await memo.kube.owned_by(namespace, name)
+            return {intent: obj.get("status") or {} for intent, obj in owned.items()}
+
+        memo.passes[uid] = SourcePasses(
+            interval=memo.pass_interval, statuses=statuses, clock=memo.clock
+        )
+    passes: SourcePasses = memo.passes[uid]
+    return passes
+
+
+def _summarize(patch: kopf.Patch, status: Any, outcome: PassOutcome | None) -> None:
+    """The source's Ready condition and intent counts from its latest pass."""
+    if outcome is None:
         return
-
-    def not_ready(error: EucoraError) -> None:
-        _condition(patch, status, "Ready", "False", error.reason, str(error))
-
-    with RECONCILE_SECONDS.labels("GitSource").time(), kopf_errors(on_error=not_ready):
-        await materialize(spec, meta, namespace or "default", uid, memo, patch, status)
-    memo.last_fetch[uid] = time.monotonic()
-    if requested:
-        patch.status["lastHandledReconcileAt"] = requested
+    if outcome.error is not None:
+        error = outcome.error
+        _condition(patch, status, "Ready", "False", error.reason, error.message)
+        return
+    result = outcome.result
+    if result is None:
+        return
+    # a merge patch: states no intent is in any more are set to None, which removes them
+    counts: dict[str, int | None] = {state.value: None for state in Progress}
+    counts["total"] = len(result.intents)
+    for report in result.intents:
+        counts[report.state.value] = (counts[report.state.value] or 0) + 1
+    patch.status["intents"] = counts
+    errors = result.errors
+    message = (
+        f"{result.revision[:12]}: {len(result.intents)} intents, {result.writes} writes, "
+        f"{len(errors)} failed"
+    )
+    if errors:
+        _condition(patch, status, "Ready", "False", "ApplyFailed", message)
+    else:
+        _condition(patch, status, "Ready", "True", "Reconciled", message)
 
 
 async def materialize(
@@ -117,9 +193,11 @@ async def materialize(
     name = meta["name"]
     secrets = await resolve_secrets(spec, namespace, memo.kube, memo.secrets_dir / uid)
     memo.signers[uid], memo.tenants[uid] = secrets.signers_file, secrets.tenants
-    revision = await asyncio.to_thread(fetch, spec["url"], m.ref_of(spec), memo.cache, secrets.git)
-    patch.status["lastFetchedRevision"] = revision.commit
-    result = await asyncio.to_thread(load_repo, Path(revision.path) / spec.get("path", "."))
+    fetched = await asyncio.to_thread(fetch, spec["url"], m.ref_of(spec), memo.cache, secrets.git)
+    patch.status["lastFetchedRevision"] = fetched.commit
+    root = Path(fetched.path) / spec.get("path", ".")
+    revision = Revision(str(root), fetched.commit, fetched.ref)
+    result = await asyncio.to_thread(load_repo, root)
     if not result.ok:
         first = result.errors[0]
         raise InvalidRepositoryError(f"{len(result.errors)} findings, first: {first}")
@@ -137,12 +215,55 @@ async def materialize(
         await memo.kube.delete(namespace, gone)
     INTENTS.labels(namespace, name).set(len(desired))
     patch.status["lastAppliedRevision"] = revision.commit
-    patch.status["intents"] = {"total": len(desired)}
+    config = SourceConfig.from_spec(
+        f"{namespace}/{name}", spec, secrets.tenants, secrets.signers_file
+    )
+    passes: SourcePasses = memo.passes[uid]
+
+    async def engine_for(at: Revision) -> Reconciler:
+        engines: Engines = memo.engines
+        return await engines.engine(uid, config, passes.store, at)
+
+    passes.update(engine_for, revision)
     message = (
         f"{revision.commit[:12]}: {len(plan.create)} created, {len(plan.update)} updated, "
         f"{len(plan.delete)} deleted"
     )
-    _condition(patch, status, "Ready", "True", "Materialized", message)
+    _condition(patch, status, "Fetched", "True", "Materialized", message)
+    if not status.get("conditions"):
+        _condition(patch, status, "Ready", "Unknown", "Materialized", message)
+
+
+@kopf.timer(m.GROUP, m.VERSION, "deploymentintents", interval=INTENT_TICK, initial_delay=0)
+async def intent_tick(
+    meta: kopf.Meta, body: kopf.Body, status: kopf.Status, memo: kopf.Memo,
+    patch: kopf.Patch, **_: Any,
+) -> None:  # fmt: skip
+    """Copy this intent's part of its source's newest pass into the status (running the
+    pass first if one is due), and post Events for what changed."""
+    passes: SourcePasses | None = memo.passes.get(m.owner_uid(meta))
+    if passes is None:
+        return  # its source has not been fetched by this replica yet
+    seen = (status.get("lastPass") or {}).get("id")
+    generation, now = meta.get("generation"), memo.clock()
+    outcome = await passes.outcome_for(seen)
+    if outcome is None:
+        return
+    if outcome.error is not None:
+        failure = failed_status(outcome.error, outcome.info, status, generation=generation, now=now)
+        patch.status.update(failure)
+        with kopf_errors():
+            raise outcome.error
+    report = outcome.report(meta["name"])
+    if report is None:
+        return  # materialized after the pass began; the next one covers it
+    update = intent_status(
+        report, outcome.states.get(report.name), outcome.info, status,
+        generation=generation, now=now,
+    )  # fmt: skip
+    patch.status.update(update)
+    for event in intent_events(report, status, update):
+        kopf.event(body, type=event.type, reason=event.reason, message=event.message)
 
 
 @kopf.on.field(m.GROUP, m.VERSION, "deploymentintents", field="spec")
@@ -160,14 +281,9 @@ def intent_edited(old: Any, new: Any, meta: kopf.Meta, body: kopf.Body, **_: Any
 def _condition(
     patch: kopf.Patch, status: Any, kind: str, value: str, reason: str, message: str
 ) -> None:
-    """Set a condition, keeping lastTransitionTime unless the status changes."""
-    conditions = [dict(c) for c in status.get("conditions", [])]
-    current = next((c for c in conditions if c.get("type") == kind), None)
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if current is None:
-        conditions.append({"type": kind})
-        current = conditions[-1]
-    if current.get("status") != value:
-        current["lastTransitionTime"] = now
-    current.update(status=value, reason=reason, message=message)
-    patch.status["conditions"] = conditions
+    """Set one condition of a source (on top of any set earlier in this handler run)."""
+    previous = patch.status.get("conditions") or status.get("conditions") or []
+    condition = {"type": kind, "status": value, "reason": reason, "message": message}
+    patch.status["conditions"] = merge_conditions(
+        previous, [condition], generation=None, now=dt.datetime.now(dt.UTC)
+    )

@@ -40,6 +40,14 @@ def ref_of(spec: Mapping[str, Any]) -> str:
     return str(ref.get("commit") or ref.get("tag") or ref.get("branch") or "main")
 
 
+def owner_uid(meta: Mapping[str, Any]) -> str | None:
+    """The uid of the GitSource that materialized an object (its controller owner)."""
+    for ref in meta.get("ownerReferences") or ():
+        if ref.get("kind") == "GitSource" and ref.get("controller"):
+            return str(ref["uid"])
+    return None
+
+
 @dataclass
 class Plan:
     create: list[dict[str, Any]] = field(default_factory=list)

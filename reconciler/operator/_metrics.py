@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from reconciler.connectors import CircuitChanged, CircuitState, HttpEvent, RequestObserved
+from reconciler.engine import PassResult
 
 RECONCILE_SECONDS = Histogram(
     "eucora_reconcile_duration_seconds", "Duration of one reconcile pass.", ["kind"]
@@ -25,6 +26,7 @@ CIRCUIT_STATE = Gauge(
     ["connector"],
 )
 INTENTS = Gauge("eucora_intents", "Materialized intents by source.", ["namespace", "source"])
+WRITES = Counter("eucora_tenant_writes_total", "Writes made to the tenants by passes.")
 
 
 def serve(port: int) -> None:
@@ -37,3 +39,16 @@ def record_http(event: HttpEvent) -> None:
         API_REQUESTS.labels(event.service, event.outcome).inc()
     elif isinstance(event, CircuitChanged):
         CIRCUIT_STATE.labels(event.service).set(0 if event.state is CircuitState.CLOSED else 1)
+
+
+def record_pass(result: PassResult) -> None:
+    """Figures of one engine pass: its duration, gate decisions, drift and writes."""
+    RECONCILE_SECONDS.labels("pass").observe(result.seconds)
+    WRITES.inc(result.writes)
+    for report in result.intents:
+        for gate in report.gates:
+            GATE_DECISIONS.labels(gate.ring or "-", "allow" if gate.result.allow else "deny").inc()
+        for drift in report.drift:
+            DRIFT_DETECTED.labels(drift.platform.value).inc()
+            if drift.corrected:
+                DRIFT_CORRECTED.labels(drift.platform.value).inc()

@@ -101,12 +101,23 @@ GIT_SOURCE_STATUS = _obj(
     },
 )
 
+_INT = {"type": "integer"}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+
 DEPLOYMENT_INTENT_STATUS = _obj(
-    "Where the rollout stands, as the reconcile engine last computed it.",
+    "Where the rollout stands, as the reconcile engine last computed it. The fields from "
+    "ringEnteredAt to stateAsOf are the engine's record, read back by the next pass.",
     {
         "conditions": _CONDITIONS,
-        "observedGeneration": {"type": "integer", "description": "Last spec generation handled."},
+        "observedGeneration": {**_INT, "description": "Last spec generation handled."},
+        "state": _str(
+            "NotStarted, Progressing, Holding, Complete, Blocked, RolledBack or Suspended."
+        ),
+        "message": _str("Why the intent is in that state."),
         "currentRing": _str("Ring the intent is assigned to now."),
+        "ringEnteredAt": _str("When the current ring was entered.", format="date-time"),
+        "reachedRings": {**_STRINGS, "description": "Rings the intent was assigned to."},
+        "rolledBackDigest": _str("Spec digest that was rolled back (sticks until it changes)."),
         "ringHistory": {
             "type": "array",
             "description": "Rings entered, oldest first.",
@@ -115,7 +126,7 @@ DEPLOYMENT_INTENT_STATUS = _obj(
                 {
                     "ring": _str("Ring name."),
                     "enteredAt": _str("When the ring was entered.", format="date-time"),
-                    "decision": _str("Gate decision that let it in (allow, manual, exception)."),
+                    "decision": _str("Gate decision that let it in (admission, promotion)."),
                 },
             ),
         },
@@ -124,24 +135,23 @@ DEPLOYMENT_INTENT_STATUS = _obj(
             {
                 "score": {"type": "number", "description": "Risk score 0-100."},
                 "decision": _str("AUTO_APPROVE, CAB_REQUIRED or BLOCKED, per the risk model."),
+                "blastRadius": _str("Effective blast radius class."),
             },
         ),
         "approvals": _obj(
             "CAB approval state.",
             {
-                "valid": {"type": "integer", "description": "Valid signed approvals."},
-                "required": {"type": "integer", "description": "Approvals the quorum needs."},
+                "valid": {**_INT, "description": "Valid signed approvals."},
+                "required": {**_INT, "description": "Approvals the quorum needs."},
             },
         ),
         "lastGate": _obj(
-            "Last promotion-gate decision.",
+            "Last gate decision (admission, promotion or health).",
             {
-                "allow": {"type": "boolean", "description": "Whether promotion was allowed."},
-                "deny": {
-                    "type": "array",
-                    "description": "Deny reasons.",
-                    "items": {"type": "string", "description": "One reason."},
-                },
+                "decision": _str("admission, promotion or health."),
+                "ring": _str("Ring the decision was about."),
+                "allow": {"type": "boolean", "description": "Whether it was allowed."},
+                "deny": {**_STRINGS, "description": "Deny reasons, as rule id: message."},
             },
         ),
         "drift": {
@@ -150,14 +160,57 @@ DEPLOYMENT_INTENT_STATUS = _obj(
             "items": _obj(
                 "One drifted field.",
                 {
-                    "platform": _str("intune or jamf."),
+                    "platform": _str("windows or macos."),
                     "field": _str("Path of the drifted field."),
                     "expected": _str("Value in Git."),
                     "actual": _str("Value in the tenant."),
+                    "policy": _str("driftPolicy: correct, warn or ignore."),
                     "corrected": {"type": "boolean", "description": "Whether it was corrected."},
                 },
             ),
         },
+        "telemetry": _obj(
+            "Install results in the current ring.",
+            {
+                "ring": _str("Ring counted."),
+                "installed": {**_INT, "description": "Devices installed."},
+                "failed": {**_INT, "description": "Devices failed."},
+                "pending": {**_INT, "description": "Devices pending."},
+            },
+        ),
+        "errors": {**_STRINGS, "description": "Writes that failed on the last pass."},
+        "applied": {
+            "type": "array",
+            "description": "What was last written per platform: a difference from it is drift.",
+            "items": _obj(
+                "One platform's applied app.",
+                {
+                    "platform": _str("windows or macos."),
+                    "digest": _str("Digest of the app properties written."),
+                    "assignments": {
+                        "type": "array",
+                        "description": "Assignments written.",
+                        "items": _obj(
+                            "One assignment.",
+                            {
+                                "target": _str("group, exclusion, allDevices or allLicensedUsers."),
+                                "groupId": _str("Group id, for group targets.", nullable=True),
+                                "intent": _str("required, available or uninstall."),
+                            },
+                        ),
+                    },
+                },
+            ),
+        },
+        "stateAsOf": _str("When the engine's record was written.", format="date-time"),
+        "lastPass": _obj(
+            "The pass this status comes from.",
+            {
+                "id": _str("Pass id."),
+                "at": _str("When it ran.", format="date-time"),
+                "revision": _str("Source revision it ran on."),
+            },
+        ),
         "lastAppliedRevision": _str("Source revision last applied to the tenants."),
     },
 )
@@ -251,6 +304,8 @@ def deployment_intent_crd() -> dict[str, Any]:
             _col("Risk", ".status.risk.score", "number"),
             _col("Ready", '.status.conditions[?(@.type=="Ready")].status'),
             _col("Age", ".metadata.creationTimestamp", "date"),
+            _col("State", ".status.state", priority=1),
+            _col("Message", ".status.message", priority=1),
         ],
     )
 

@@ -2,6 +2,7 @@
 the pieces of kmock's emulated cluster the operator needs."""
 
 import asyncio
+import base64
 import os
 import shutil
 from collections.abc import Callable
@@ -64,6 +65,15 @@ def git_source(name: str, namespace: str, fleet_git: Path, **spec: Any) -> dict[
         "metadata": {"name": name, "namespace": namespace, "uid": f"uid-{name}",
                      "resourceVersion": "1"},
         "spec": {"url": f"file://{fleet_git}", "interval": "1h", **spec},
+    }  # fmt: skip
+
+
+def secret(name: str, data: dict[str, str], namespace: str = "fleet") -> dict[str, Any]:
+    """A Secret object as the emulator stores it, values base64-encoded."""
+    return {
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace, "resourceVersion": "1"},
+        "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
     }  # fmt: skip
 
 

@@ -66,13 +66,16 @@ def test_structural_conversion_rules() -> None:
 
 def test_deployment_intent_printer_columns_and_status() -> None:
     version = crds.deployment_intent_crd()["spec"]["versions"][0]
-    assert [c["name"] for c in version["additionalPrinterColumns"]] == [
+    columns = version["additionalPrinterColumns"]
+    assert [c["name"] for c in columns if not c.get("priority")] == [
         "App", "Version", "Ring", "Risk", "Ready", "Age",
     ]  # fmt: skip
+    assert [c["name"] for c in columns if c.get("priority") == 1] == ["State", "Message"]
     assert version["subresources"] == {"status": {}}
     status = version["schema"]["openAPIV3Schema"]["properties"]["status"]["properties"]
     assert {"conditions", "currentRing", "ringHistory", "risk", "approvals", "lastGate",
-            "drift", "lastAppliedRevision"} <= set(status)  # fmt: skip
+            "drift", "lastAppliedRevision", "ringEnteredAt", "reachedRings", "applied",
+            "stateAsOf", "lastPass"} <= set(status)  # fmt: skip
 
 
 def test_chart_crds_identical_to_manifests() -> None:

@@ -9,12 +9,12 @@ from typing import Any
 
 import git
 import httpx
-import kmock as kmock_lib
 import kopf
 import pytest
 
 import reconciler.operator  # noqa: F401  (registers handlers)
 from reconciler.operator._kube import KubeClient
+from tests.operator._apiserver import ApiServer
 from tests.operator.conftest import GIT_ENV, git_source, until
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples/fleet-repo"
@@ -33,7 +33,7 @@ def _free_port() -> int:
         return int(probe_socket.getsockname()[1])
 
 
-@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+@pytest.mark.kmock(cls=ApiServer)
 async def test_git_source_materializes_intents(
     cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -59,14 +59,15 @@ async def test_git_source_materializes_intents(
             await asyncio.sleep(0.1)
         head = git.Repo(fleet_git).head.commit.hexsha
         assert status["lastAppliedRevision"] == head
-        ready = next(c for c in status["conditions"] if c["type"] == "Ready")
-        assert (ready["status"], ready["reason"]) == ("True", "Materialized")
+        fetched = next(c for c in status["conditions"] if c["type"] == "Fetched")
+        assert (fetched["status"], fetched["reason"]) == ("True", "Materialized")
+        assert fetched["message"].startswith(f"{head[:12]}: 14 created")
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
 
-@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+@pytest.mark.kmock(cls=ApiServer)
 async def test_suspended_source_materializes_nothing(
     cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -87,7 +88,7 @@ async def test_suspended_source_materializes_nothing(
         await asyncio.gather(task, return_exceptions=True)
 
 
-@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+@pytest.mark.kmock(cls=ApiServer)
 async def test_intent_removed_from_git_is_deleted_on_requested_reconcile(
     cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -128,7 +129,7 @@ async def test_intent_removed_from_git_is_deleted_on_requested_reconcile(
         await asyncio.gather(task, return_exceptions=True)
 
 
-@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+@pytest.mark.kmock(cls=ApiServer)
 async def test_liveness_endpoint_reports_the_probes(
     cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,12 +13,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import kmock as kmock_lib
 import kopf
 import pytest
 
 import reconciler.operator  # noqa: F401  (registers handlers)
 from reconciler.operator._kube import KubeClient
+from tests.operator._apiserver import ApiServer
 from tests.operator.conftest import git_source, until
 
 GS = "eucora.io/v1alpha1/gitsources"
@@ -49,6 +49,10 @@ class Replica(threading.Thread):
     def acted(self, uid: str = "uid-src") -> bool:
         return uid in self.memo.last_fetch
 
+    def passes(self) -> int:
+        """Engine passes this replica started (for the intents' handlers or its sources)."""
+        return sum(p.passes for p in dict(self.memo.get("passes") or {}).values())
+
     def stop(self) -> None:
         self._running.wait()
         assert self._loop is not None and self._task is not None
@@ -76,7 +80,7 @@ def _peers(cluster: Any) -> dict[str, Any]:
     return dict(cluster.objects[PEERING, None, "eucora"].get("status") or {})
 
 
-@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+@pytest.mark.kmock(cls=ApiServer)
 async def test_a_lower_priority_replica_stands_by_and_takes_over(
     peered_cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -86,19 +90,22 @@ async def test_a_lower_priority_replica_stands_by_and_takes_over(
     active.start()
     try:
         assert await until(active.acted)
+        assert await until(lambda: active.passes() > 0)
         standby.start()
         assert await until(lambda: set(_peers(peered_cluster)) == {"replica-10", "replica-20"})
         await asyncio.sleep(1.0)  # several timer ticks: the standby stays paused
         assert not standby.acted()
+        assert standby.passes() == 0
 
         await asyncio.to_thread(active.stop)  # a clean exit removes it from the peering
         assert await until(lambda: "replica-20" not in _peers(peered_cluster))
         assert await until(standby.acted)
+        assert await until(lambda: standby.passes() > 0)
     finally:
         await asyncio.gather(*(asyncio.to_thread(r.stop) for r in (standby, active)))
 
 
-@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+@pytest.mark.kmock(cls=ApiServer)
 async def test_replicas_of_equal_priority_both_pause(
     peered_cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

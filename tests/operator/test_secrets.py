@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import kmock as kmock_lib
 import kopf
 import pytest
 
@@ -20,7 +19,8 @@ from reconciler.domain.errors import ConfigurationError, SourceError
 from reconciler.gitops import GitCredentials, fetch
 from reconciler.operator._kube import KubeClient
 from reconciler.operator._secrets import TOKEN_USERNAME, resolve
-from tests.operator.conftest import git_source, until
+from tests.operator._apiserver import ApiServer
+from tests.operator.conftest import git_source, secret, until
 
 GS = "eucora.io/v1alpha1/gitsources"
 SIGNERS = "cab@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample\n"
@@ -152,28 +152,20 @@ def test_fetch_sends_credentials_only_in_the_request(
 # --- against the emulated API server -------------------------------------------------------
 
 
-def _secret(name: str, data: dict[str, str]) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1", "kind": "Secret",
-        "metadata": {"name": name, "namespace": "fleet", "resourceVersion": "1"},
-        "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
-    }  # fmt: skip
-
-
 @pytest.fixture()
 def with_secrets(cluster: Any) -> Any:
     cluster.resources["v1/secrets"] = {
         "namespaced": True, "kind": "Secret", "verbs": ["get", "list", "watch"],
     }  # fmt: skip
-    cluster.objects["v1/secrets", "fleet", "signers"] = _secret(
+    cluster.objects["v1/secrets", "fleet", "signers"] = secret(
         "signers", {"allowed_signers": SIGNERS}
     )
-    cluster.objects["v1/secrets", "fleet", "tenant"] = _secret("tenant", TENANT)
-    cluster.objects["v1/secrets", "fleet", "git"] = _secret("git", {"identity": "-----KEY-----"})
+    cluster.objects["v1/secrets", "fleet", "tenant"] = secret("tenant", TENANT)
+    cluster.objects["v1/secrets", "fleet", "git"] = secret("git", {"identity": "-----KEY-----"})
     return cluster
 
 
-@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+@pytest.mark.kmock(cls=ApiServer)
 async def test_kube_client_reads_and_decodes_secrets(with_secrets: Any) -> None:
     kube = KubeClient(str(with_secrets.url).rstrip("/"))
     try:
@@ -184,7 +176,7 @@ async def test_kube_client_reads_and_decodes_secrets(with_secrets: Any) -> None:
         await kube.close()
 
 
-@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+@pytest.mark.kmock(cls=ApiServer)
 async def test_operator_keeps_signers_file_and_tenant_settings_per_source(
     with_secrets: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -207,7 +199,7 @@ async def test_operator_keeps_signers_file_and_tenant_settings_per_source(
     assert not secrets_dir.exists()  # removed on cleanup
 
 
-@pytest.mark.kmock(cls=kmock_lib.KubernetesEmulator)
+@pytest.mark.kmock(cls=ApiServer)
 async def test_missing_secret_sets_ready_false_and_deletion_forgets_the_source(
     with_secrets: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,113 @@
+"""One :class:`~reconciler.engine.Reconciler` per GitSource, built from what its Secrets
+and spec name, and rebuilt only when those change.
+
+The connectors are made here, after start-up, so the HTTP observers registered at
+start-up (metrics) see their requests; a rotated tenant Secret closes the old connectors
+and builds new ones on the next fetch. The policy engine follows the revision: built-in
+policies plus the repo's ``policies/``, embedded or pushed to the OPA server named by
+``spec.policy.opaUrl``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from reconciler.connectors import intune_connector, jamf_connector
+from reconciler.domain.errors import ConfigurationError
+from reconciler.domain.ports import Revision, TenantConnector
+from reconciler.domain.tenant import Platform
+from reconciler.engine import AuditLog, Reconciler, Store
+from reconciler.engine._wiring import RevisionPolicies, close_all
+from reconciler.operator._secrets import TenantSettings
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """What a source's engine is built from; any change rebuilds it."""
+
+    name: str
+    tenants: TenantSettings
+    signers: Path | None
+    opa_url: str = ""
+
+    @classmethod
+    def from_spec(
+        cls, name: str, spec: Mapping[str, Any], tenants: TenantSettings, signers: Path | None
+    ) -> SourceConfig:
+        policy = spec.get("policy") or {}
+        opa_url = str(policy.get("opaUrl") or "") if policy.get("engine") == "opa" else ""
+        if policy.get("engine") == "opa" and not opa_url:
+            raise ConfigurationError(f"GitSource {name}: spec.policy.engine is opa but no opaUrl")
+        return cls(name, tenants, signers, opa_url)
+
+
+@dataclass(slots=True)
+class _Built:
+    config: SourceConfig
+    engine: Reconciler
+    policies: RevisionPolicies
+
+
+class Engines:
+    """The engines of the sources this replica runs."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime],
+        audit_dir: Path,
+        connector_options: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.clock = clock
+        self.audit_dir = audit_dir
+        self.connector_options = dict(connector_options or {})
+        self._built: dict[str, _Built] = {}
+
+    async def engine(
+        self, uid: str, config: SourceConfig, store: Store, revision: Revision
+    ) -> Reconciler:
+        built = self._built.get(uid)
+        if built is None or built.config != config:
+            if built is not None:
+                await close_all(built.engine.connectors)
+            policies = RevisionPolicies(config.opa_url)
+            engine = Reconciler(
+                connectors=self._connectors(config),
+                policy=policies.for_revision(revision),
+                store=store,
+                audit=AuditLog(self.audit_dir / f"{uid}.jsonl", actor="eucora-operator"),
+                clock=self.clock,
+                signers=config.signers,
+            )
+            built = self._built[uid] = _Built(config, engine, policies)
+        built.engine.policy = built.policies.for_revision(revision)
+        return built.engine
+
+    def _connectors(self, config: SourceConfig) -> dict[Platform, TenantConnector]:
+        tenants = config.tenants
+        connectors: dict[Platform, TenantConnector] = {}
+        if tenants.intune is not None:
+            options = self.connector_options.get("intune", {})
+            connectors[Platform.WINDOWS] = intune_connector(tenants.intune, **options)
+        if tenants.jamf is not None:
+            options = self.connector_options.get("jamf", {})
+            connectors[Platform.MACOS] = jamf_connector(tenants.jamf, **options)
+        if not connectors:
+            raise ConfigurationError(
+                f"GitSource {config.name} names no tenant: set tenantSecretRef to a Secret "
+                "with INTUNE_* and/or JAMF_* keys"
+            )
+        return connectors
+
+    async def forget(self, uid: str) -> None:
+        built = self._built.pop(uid, None)
+        if built is not None:
+            await close_all(built.engine.connectors)
+
+    async def close(self) -> None:
+        for uid in list(self._built):
+            await self.forget(uid)

@@ -1,0 +1,133 @@
+"""The engine passes of one GitSource, shared by its DeploymentIntents' handlers.
+
+One pass covers every intent of a source (one tenant snapshot, one plan), so handlers do
+not each run the engine: the first handler (or the source's own timer) to find a pass
+due runs it, the others wait for it on the same lock, and each intent then copies its own
+report into its status. A pass is due on the pass interval, at once after a new revision
+or a requested reconcile, and never while the source is suspended.
+
+Before each pass the engine's memory is topped up from the intents' statuses (the newer
+record wins), so a replica taking over from another carries on where that one stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from reconciler.domain.errors import EucoraError
+from reconciler.domain.ports import Revision
+from reconciler.engine import IntentReport, IntentState, MemoryStateStore, PassResult, Reconciler
+from reconciler.operator._metrics import record_pass
+from reconciler.operator._status import PassInfo, state_from_status
+
+#: the statuses of a source's DeploymentIntents, by intent name
+StatusLister = Callable[[], Awaitable[Mapping[str, Mapping[str, Any]]]]
+#: the engine for a revision (built on first use, so a source without a tenant still
+#: materializes its intents and fails only its passes)
+EngineFor = Callable[[Revision], Awaitable[Reconciler]]
+
+
+@dataclass(frozen=True, slots=True)
+class PassOutcome:
+    """One finished (or failed) pass."""
+
+    info: PassInfo
+    result: PassResult | None = None
+    error: EucoraError | None = None
+    states: Mapping[str, IntentState] = field(default_factory=dict)
+
+    def report(self, intent: str) -> IntentReport | None:
+        if self.result is None:
+            return None
+        return next((r for r in self.result.intents if r.name == intent), None)
+
+
+class SourcePasses:
+    def __init__(
+        self,
+        *,
+        interval: float,
+        statuses: StatusLister,
+        clock: Callable[[], datetime],
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        self.store = MemoryStateStore()
+        self.suspended = False
+        self.latest: PassOutcome | None = None
+        self.passes = 0
+        self._statuses = statuses
+        self._clock = clock
+        self._monotonic = monotonic
+        self._lock = asyncio.Lock()
+        self._engine_for: EngineFor | None = None
+        self._revision: Revision | None = None
+        self._started = -float("inf")
+        self._requested = True
+
+    def update(self, engine_for: EngineFor, revision: Revision) -> None:
+        """The engine and revision of the next passes; a new revision is due at once."""
+        if self._revision is None or revision.commit != self._revision.commit:
+            self._requested = True
+        self._engine_for, self._revision = engine_for, revision
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        """No pass runs meanwhile (a fetch rewrites the checkout a pass reads)."""
+        async with self._lock:
+            yield
+
+    def request(self) -> None:
+        self._requested = True
+
+    @property
+    def due(self) -> bool:
+        return (
+            self._engine_for is not None
+            and self._revision is not None
+            and not self.suspended
+            and (self._requested or self._monotonic() - self._started >= self.interval)
+        )
+
+    async def run_if_due(self) -> PassOutcome | None:
+        async with self._lock:
+            if self.due:
+                self.latest = await self._run()
+        return self.latest
+
+    async def outcome_for(self, seen: str | None) -> PassOutcome | None:
+        """The newest pass, after running one if due; ``None`` if ``seen`` is the newest."""
+        latest = await self.run_if_due()
+        if latest is None or latest.info.id == seen:
+            return None
+        return latest
+
+    async def _run(self) -> PassOutcome:
+        assert self._engine_for is not None and self._revision is not None  # noqa: S101 (due)
+        revision = self._revision
+        self._started, self._requested = self._monotonic(), False
+        self.passes += 1
+        pass_id, at = uuid.uuid4().hex[:12], self._clock()
+        try:
+            for name, status in (await self._statuses()).items():
+                state = state_from_status(status)
+                if state is not None:
+                    self.store.restore(name, state)
+            engine = await self._engine_for(revision)
+            result = await engine.reconcile(revision)
+        except EucoraError as error:
+            return PassOutcome(PassInfo(pass_id, at, revision.commit), error=error)
+        record_pass(result)
+        states = {
+            report.name: state
+            for report in result.intents
+            if (state := self.store.export(report.name)) is not None
+        }
+        return PassOutcome(PassInfo(pass_id, result.at, revision.commit), result, None, states)

@@ -1,0 +1,312 @@
+"""A DeploymentIntent's status from a pass, the Events worth posting, and the way back.
+
+Pure functions on plain dicts, between the engine's :class:`IntentReport` /
+:class:`IntentState` and the custom resource:
+
+- :func:`intent_status` — the status after a pass: conditions (``lastTransitionTime``
+  kept unless a condition's status flips), ring, history, risk, approvals, last gate,
+  drift, telemetry and the engine's state record (so any replica can carry on from it);
+- :func:`intent_events` — what changed between the old and the new status, as Events:
+  promotions, holds, health halts and rollbacks, drift found or corrected, failed writes;
+- :func:`state_from_status` — the engine's record read back from a status.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from reconciler.domain.conditions import WAITING
+from reconciler.domain.errors import EucoraError
+from reconciler.domain.plan import Applied
+from reconciler.domain.progress import Progress, StoredRing
+from reconciler.domain.tenant import Assignment, AssignmentIntent, Platform, TargetKind
+from reconciler.engine import IntentReport, IntentState, RingEntry
+
+#: status lists are bounded: a status is part of an object etcd stores whole
+MAX_DRIFT = 20
+MAX_HISTORY = 50
+
+
+@dataclass(frozen=True, slots=True)
+class PassInfo:
+    """Which pass a status comes from."""
+
+    id: str
+    at: datetime
+    revision: str
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    type: str  # Normal | Warning
+    reason: str
+    message: str
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _moment(text: Any) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def merge_conditions(
+    previous: Sequence[Mapping[str, Any]],
+    new: Sequence[Mapping[str, str]],
+    *,
+    generation: int | None,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """``new`` conditions, keeping each one's ``lastTransitionTime`` unless its status
+    changed; conditions ``new`` does not mention are kept as they are."""
+    merged = {str(c.get("type")): dict(c) for c in previous}
+    for condition in new:
+        kind = condition["type"]
+        before = merged.get(kind, {})
+        changed = before.get("status") != condition["status"]
+        merged[kind] = {
+            **condition,
+            "lastTransitionTime": timestamp(now)
+            if changed or "lastTransitionTime" not in before
+            else before["lastTransitionTime"],
+        }
+        if generation is not None:
+            merged[kind]["observedGeneration"] = generation
+    return list(merged.values())
+
+
+def intent_status(
+    report: IntentReport,
+    state: IntentState | None,
+    run: PassInfo,
+    previous: Mapping[str, Any],
+    *,
+    generation: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The status fields a pass sets (a merge patch: other fields are left alone)."""
+    gate = report.last_gate
+    status: dict[str, Any] = {
+        "conditions": merge_conditions(
+            previous.get("conditions") or [],
+            [c.to_dict() for c in report.conditions],
+            generation=generation,
+            now=now,
+        ),
+        "state": report.state.value,
+        "message": report.reason,
+        "currentRing": report.ring,
+        "risk": {
+            "score": report.risk_score,
+            "decision": report.cab_decision,
+            "blastRadius": report.blast_radius,
+        },
+        "approvals": {"valid": report.approvals_valid, "required": report.approvals_required},
+        "lastGate": None
+        if gate is None
+        else {
+            "decision": gate.decision,
+            "ring": gate.ring,
+            "allow": gate.result.allow,
+            "deny": [f"{v.id}: {v.msg}" for v in gate.result.deny],
+        },
+        "drift": [
+            {
+                "platform": d.platform.value,
+                "field": d.field,
+                "expected": _text(d.desired),
+                "actual": _text(d.observed),
+                "policy": d.policy.value,
+                "corrected": d.corrected,
+            }
+            for d in report.drift[:MAX_DRIFT]
+        ],
+        "telemetry": {
+            "ring": report.ring,
+            "installed": report.telemetry.installed,
+            "failed": report.telemetry.failed,
+            "pending": report.telemetry.pending,
+        },
+        "errors": list(report.errors),
+        "lastPass": {"id": run.id, "at": timestamp(run.at), "revision": run.revision},
+    }
+    if generation is not None:
+        status["observedGeneration"] = generation
+    if not report.errors and not report.dry_run:
+        status["lastAppliedRevision"] = run.revision
+    if state is not None:
+        status.update(_state_fields(state))
+    return status
+
+
+def _state_fields(state: IntentState) -> dict[str, Any]:
+    ring = state.ring
+    return {
+        "ringEnteredAt": timestamp(ring.entered_at) if ring.entered_at else None,
+        "reachedRings": list(ring.reached),
+        "rolledBackDigest": ring.rolled_back_digest,
+        "ringHistory": [
+            {
+                "ring": entry.ring,
+                "enteredAt": timestamp(entry.entered_at),
+                "decision": str(entry.decision.get("decision", "")),
+            }
+            for entry in state.history[-MAX_HISTORY:]
+        ],
+        "applied": [
+            {
+                "platform": platform.value,
+                "digest": applied.digest,
+                "assignments": [
+                    {"target": a.target.value, "groupId": a.group_id, "intent": a.intent.value}
+                    for a in applied.assignments
+                ],
+            }
+            for platform, applied in state.applied
+        ],
+        "stateAsOf": timestamp(state.as_of) if state.as_of else None,
+    }
+
+
+def state_from_status(status: Mapping[str, Any]) -> IntentState | None:
+    """The engine's record as a status holds it; ``None`` when it holds none or it is
+    unreadable (the engine then starts the intent afresh, which the gates make safe)."""
+    if not status.get("stateAsOf"):
+        return None
+    try:
+        ring = StoredRing(
+            status.get("currentRing"),
+            _moment(status.get("ringEnteredAt")),
+            status.get("rolledBackDigest"),
+            tuple(status.get("reachedRings") or ()),
+        )
+        history = tuple(
+            RingEntry(str(e["ring"]), _required_moment(e["enteredAt"]), {"decision": e["decision"]})
+            for e in status.get("ringHistory") or ()
+        )
+        applied = tuple(
+            (
+                Platform(a["platform"]),
+                Applied(
+                    str(a["digest"]),
+                    tuple(
+                        sorted(
+                            Assignment(
+                                TargetKind(x["target"]),
+                                x.get("groupId"),
+                                AssignmentIntent(x["intent"]),
+                            )
+                            for x in a.get("assignments") or ()
+                        )
+                    ),
+                ),
+            )
+            for a in status.get("applied") or ()
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+    return IntentState(ring, history, applied, _moment(status.get("stateAsOf")))
+
+
+def _required_moment(text: Any) -> datetime:
+    moment = _moment(text)
+    if moment is None:
+        raise ValueError(f"not a time: {text!r}")
+    return moment
+
+
+def failed_status(
+    error: EucoraError,
+    run: PassInfo,
+    previous: Mapping[str, Any],
+    *,
+    generation: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """A pass that did not finish: Ready False with the error's reason; Stalled when
+    retrying will not help (no requeue hint)."""
+    stalled = error.requeue_after is None
+    return {
+        "lastPass": {"id": run.id, "at": timestamp(run.at), "revision": run.revision},
+        "conditions": merge_conditions(
+            previous.get("conditions") or [],
+            [
+                {
+                    "type": "Ready",
+                    "status": "False",
+                    "reason": error.reason,
+                    "message": error.message,
+                },
+                {
+                    "type": "Stalled",
+                    "status": "True" if stalled else "False",
+                    "reason": error.reason if stalled else "Retrying",
+                    "message": error.message,
+                },
+            ],
+            generation=generation,
+            now=now,
+        ),
+    }
+
+
+def intent_events(
+    report: IntentReport, previous: Mapping[str, Any], current: Mapping[str, Any]
+) -> list[Event]:
+    """Events for what this pass changed; a pass that changed nothing posts none."""
+    events: list[Event] = []
+    label = f"{report.app} {report.version}"
+    before_ring, ring = previous.get("currentRing"), report.ring
+    gate = current.get("lastGate") or {}
+    if report.state is Progress.ROLLED_BACK and previous.get("state") != Progress.ROLLED_BACK:
+        events.append(Event("Warning", "RolledBack", f"{label} rolled back: {report.reason}"))
+    elif ring != before_ring and ring is not None:
+        how = f"{gate.get('decision')} allowed" if gate.get("allow") else report.reason
+        events.append(Event("Normal", "Promoted", f"{label} entered ring {ring} ({how})"))
+    if report.state is Progress.BLOCKED and previous.get("state") != Progress.BLOCKED:
+        events.append(Event("Warning", "HealthGateFailed", f"{label}: {report.reason}"))
+    if (
+        report.state is Progress.HOLDING
+        and gate.get("allow") is False
+        and gate != (previous.get("lastGate") or {})
+    ):
+        denies = gate.get("deny") or []
+        waiting = all(d.split(":", 1)[0] in WAITING for d in denies)
+        events.append(
+            Event(
+                "Normal" if waiting else "Warning",
+                "PromotionHeld",
+                f"{label} held in {ring or 'no ring'}: " + "; ".join(denies),
+            )
+        )
+    if report.state is Progress.COMPLETE and previous.get("state") != Progress.COMPLETE:
+        events.append(Event("Normal", "RolloutComplete", f"{label} reached {ring}"))
+    corrected = [d for d in report.drift if d.corrected]
+    reported = [d for d in report.drift if not d.corrected]
+    if corrected:
+        events.append(
+            Event("Normal", "DriftCorrected", "; ".join(d.describe() for d in corrected[:5]))
+        )
+    if reported and current.get("drift") != previous.get("drift"):
+        events.append(
+            Event("Warning", "DriftDetected", "; ".join(d.describe() for d in reported[:5]))
+        )
+    if report.errors and list(report.errors) != list(previous.get("errors") or []):
+        events.append(Event("Warning", "ApplyFailed", report.errors[0]))
+    return events
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)

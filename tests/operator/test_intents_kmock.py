@@ -1,0 +1,292 @@
+"""The whole operator: kopf against the emulated cluster, the engine against the sandbox.
+
+A GitSource names the fleet repo and a tenant Secret pointing at the sandbox; the test
+only moves the sandbox's clock after each pass and reads what the operator wrote to the
+objects (status, Events), as ``kubectl`` would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import kopf
+import pytest
+
+import reconciler.operator  # noqa: F401  (registers handlers)
+from reconciler.operator._kube import KubeClient
+from reconciler.operator._passes import SourcePasses
+from reconciler.sandbox import Sandbox
+from tests.engine._harness import FAST_RETRY, keep_only
+from tests.operator._apiserver import ApiServer
+from tests.operator.conftest import git_source, secret, until
+
+RECONCILE_ANNOTATION = "eucora.io/reconcile-requested-at"
+GS = "eucora.io/v1alpha1/gitsources"
+DI = "eucora.io/v1alpha1/deploymentintents"
+EVENTS = "v1/events"
+RINGS = ["lab", "canary", "pilot", "broad", "global"]
+ZIP, VLC = "7zip-23.01", "vlc-3.0.21"
+
+
+def _tenant_keys(sandbox: Sandbox) -> dict[str, str]:
+    return {
+        "INTUNE_TENANT_ID": sandbox.tenant_id,
+        "INTUNE_CLIENT_ID": sandbox.client_id,
+        "INTUNE_CLIENT_SECRET": sandbox.client_secret,
+        "INTUNE_GRAPH_URL": sandbox.graph_v1_url,
+        "INTUNE_AUTHORITY_URL": sandbox.authority_url,
+        "JAMF_URL": sandbox.jamf_url,
+        "JAMF_CLIENT_ID": sandbox.jamf_client_id,
+        "JAMF_CLIENT_SECRET": sandbox.jamf_client_secret,
+    }
+
+
+class Operator:
+    """One operator process and what the test needs to see and steer."""
+
+    def __init__(self, cluster: Any, sandbox: Sandbox) -> None:
+        self.cluster, self.sandbox = cluster, sandbox
+        self.memo = kopf.Memo(
+            kube=KubeClient(str(cluster.url).rstrip("/")),
+            clock=sandbox.now,
+            connector_options={
+                "intune": {"retry": FAST_RETRY, "poll_interval": 0.02},
+                "jamf": {"retry": FAST_RETRY},
+            },
+        )
+
+    @property
+    def passes(self) -> SourcePasses | None:
+        passes: SourcePasses | None = self.memo.get("passes", {}).get("uid-src")
+        return passes
+
+    def status(self, name: str) -> dict[str, Any]:
+        return dict(self.cluster.objects[DI, "fleet", name].get("status") or {})
+
+    def condition(self, name: str, kind: str) -> dict[str, Any]:
+        conditions = self.status(name).get("conditions") or []
+        return next((c for c in conditions if c["type"] == kind), {})
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        objects = self.cluster.objects
+        found = [dict(objects[key]) for key in list(objects) if "plural='events'" in str(key[0])]
+        return [e for e in found if e.get("involvedObject", {}).get("name") == name]
+
+    def reasons(self, name: str) -> list[str]:
+        return [e["reason"] for e in self.events(name)]
+
+    async def passes_until(
+        self, done: Callable[[], bool], *, hours: float = 24, limit: int = 30
+    ) -> None:
+        """Request passes the way ``kubectl annotate`` does, moving the clock ``hours``
+        before each, until ``done()`` holds once every intent has reported a pass."""
+        for step in range(limit):
+            assert await until(self._reported, seconds=20), (
+                f"intents did not report pass {self._latest_id()}: "
+                f"{[(n, self.status(n).get('lastPass')) for n in (ZIP, VLC)]}"
+            )
+            if done():
+                return
+            seen = self._latest_id()
+            self.sandbox.advance(hours=hours)
+            await self.request(f"step-{step}-{seen}")
+            assert await until(lambda s=seen: self._latest_id() != s, seconds=20), "no new pass"
+        raise AssertionError(f"not done after {limit} passes: {self.status(ZIP)}")
+
+    async def request(self, token: str) -> None:
+        await _patch_source(
+            self.cluster, {"metadata": {"annotations": {RECONCILE_ANNOTATION: token}}}
+        )
+
+    def _latest_id(self) -> str | None:
+        passes = self.passes
+        return None if passes is None or passes.latest is None else passes.latest.info.id
+
+    def _reported(self) -> bool:
+        latest = self._latest_id()
+        return latest is not None and all(
+            (self.status(n).get("lastPass") or {}).get("id") == latest for n in (ZIP, VLC)
+        )
+
+
+@contextlib.asynccontextmanager
+async def operator(cluster: Any, sandbox: Sandbox) -> AsyncIterator[Operator]:
+    running = Operator(cluster, sandbox)
+    task = asyncio.create_task(kopf.operator(clusterwide=True, standalone=True, memo=running.memo))
+    try:
+        yield running
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.fixture()
+def fleet_two(fleet_git: Path) -> Path:
+    keep_only(fleet_git, [ZIP, VLC])
+    return fleet_git
+
+
+@pytest.fixture()
+async def tenant(fleet_two: Path) -> AsyncIterator[Sandbox]:
+    async with Sandbox(
+        fleet=fleet_two / "fleet.yaml",
+        devices_windows=2000,
+        devices_macos=800,
+        retry_after_seconds=0,
+    ) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture()
+def fleet_cluster(
+    cluster: Any, fleet_two: Path, tenant: Sandbox, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Any:  # fmt: skip
+    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
+    # passes run when asked for (annotation) or on a new revision, not on the clock
+    monkeypatch.setenv("EUCORA_PASS_INTERVAL", "1h")
+    cluster.resources[EVENTS] = {
+        "namespaced": True, "kind": "Event", "verbs": ["create", "list", "get"],
+    }  # fmt: skip
+    cluster.resources["v1/secrets"] = {"namespaced": True, "kind": "Secret", "verbs": ["get"]}
+    cluster.objects["v1/secrets", "fleet", "tenant"] = secret("tenant", _tenant_keys(tenant))
+    cluster.objects[GS, "fleet", "src"] = git_source(
+        "src", "fleet", fleet_two, tenantSecretRef={"name": "tenant"}
+    )
+    return cluster
+
+
+async def _patch_source(cluster: Any, body: dict[str, Any]) -> None:
+    async with httpx.AsyncClient(base_url=str(cluster.url).rstrip("/")) as http:
+        response = await http.patch(
+            "/apis/eucora.io/v1alpha1/namespaces/fleet/gitsources/src",
+            json=body,
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+        response.raise_for_status()
+
+
+@pytest.mark.kmock(cls=ApiServer)
+async def test_intents_promote_ring_by_ring_with_status_and_events(
+    fleet_cluster: Any, tenant: Sandbox
+) -> None:
+    async with operator(fleet_cluster, tenant) as op:
+        await op.passes_until(lambda: op.status(ZIP).get("state") == "Complete")
+        status = op.status(ZIP)
+        assert status["currentRing"] == "global"
+        assert [h["ring"] for h in status["ringHistory"]] == RINGS
+        assert status["reachedRings"] == RINGS
+        entered = [h["enteredAt"] for h in status["ringHistory"]]
+        assert entered == sorted(entered) and len(set(entered)) == len(RINGS)
+        assert {a["platform"] for a in status["applied"]} == {"windows", "macos"}
+        assert status["risk"]["score"] >= 0 and status["approvals"]["required"] == 0
+        assert status["lastGate"]["allow"] is True
+        assert status["lastAppliedRevision"] == status["lastPass"]["revision"]
+        ready = op.condition(ZIP, "Ready")
+        assert (ready["status"], ready["reason"]) == ("True", "Complete")
+        assert op.condition(ZIP, "Reconciling")["status"] == "False"
+        # one Promoted Event per ring, in ring order, then the completion (posted in the
+        # background, after the status)
+        assert await until(lambda: "RolloutComplete" in op.reasons(ZIP))
+        promoted = [e["message"] for e in op.events(ZIP) if e["reason"] == "Promoted"]
+        assert [m.split("entered ring ")[1].split(" ")[0] for m in promoted] == RINGS
+        held = [e for e in op.events(ZIP) if e["reason"] == "PromotionHeld"]
+        assert held and all(e["type"] == "Normal" for e in held)  # waiting on soak/devices
+        # VLC is suspended in Git (rollout.suspend): observed and reported, never written
+        vlc = op.status(VLC)
+        assert (vlc["state"], vlc.get("currentRing")) == ("Suspended", None)
+        assert op.condition(VLC, "Ready")["reason"] == "Suspended"
+        assert not [
+            a for a in tenant.graph.apps.values() if f"intent={VLC} " in (a.data.get("notes") or "")
+        ]
+        # the source counts its intents by state
+        source = fleet_cluster.objects[GS, "fleet", "src"]["status"]
+        assert source["intents"] == {"total": 2, "Complete": 1, "Suspended": 1}
+        ready = next(c for c in source["conditions"] if c["type"] == "Ready")
+        assert (ready["status"], ready["reason"]) == ("True", "Reconciled")
+
+
+@pytest.mark.kmock(cls=ApiServer)
+async def test_portal_drift_is_corrected_drifted_then_ready(
+    fleet_cluster: Any, tenant: Sandbox
+) -> None:
+    async with operator(fleet_cluster, tenant) as op:
+        await op.passes_until(lambda: op.status(ZIP).get("currentRing") == "canary")
+        await op.passes_until(lambda: op.condition(ZIP, "Drifted").get("status") == "False")
+        in_sync_since = op.condition(ZIP, "Drifted")["lastTransitionTime"]
+        (app_id,) = [
+            i
+            for i, a in tenant.graph.apps.items()
+            if f"intent={ZIP} " in (a.data.get("notes") or "")
+        ]
+        tenant.add_all_devices_assignment(app_id)
+        await op.passes_until(lambda: op.condition(ZIP, "Drifted").get("status") == "True", hours=0)
+        drifted = op.condition(ZIP, "Drifted")
+        assert drifted["reason"] == "DriftCorrected"
+        assert drifted["lastTransitionTime"] >= in_sync_since
+        assert op.condition(ZIP, "Ready")["reason"] == "Drifted"
+        assert any(d["corrected"] for d in op.status(ZIP)["drift"])
+        assert await until(lambda: "DriftCorrected" in op.reasons(ZIP))
+        # the correction removed the hand-made assignment; the next pass finds nothing
+        assert all(
+            "allDevices" not in a["target"]["@odata.type"]
+            for a in tenant.graph.apps[app_id].assignments
+        )
+        await op.passes_until(
+            lambda: op.condition(ZIP, "Drifted").get("status") == "False", hours=0
+        )
+        assert op.condition(ZIP, "Drifted")["reason"] == "InSync"
+        assert op.status(ZIP)["drift"] == []
+
+
+@pytest.mark.kmock(cls=ApiServer)
+async def test_suspended_source_runs_no_pass_until_resumed(
+    fleet_cluster: Any, tenant: Sandbox
+) -> None:
+    async with operator(fleet_cluster, tenant) as op:
+        await op.passes_until(lambda: op.status(ZIP).get("currentRing") == "lab")
+        await _patch_source(fleet_cluster, {"spec": {"suspend": True}})
+        passes = op.passes
+        assert passes is not None
+        assert await until(lambda: passes.suspended)
+        ran, ring = passes.passes, op.status(ZIP)["currentRing"]
+        tenant.advance(hours=72)
+        await op.request("while-suspended")
+        await asyncio.sleep(1.5)  # several ticks
+        assert passes.passes == ran
+        assert op.status(ZIP)["currentRing"] == ring
+        await _patch_source(fleet_cluster, {"spec": {"suspend": False}})
+        assert await until(lambda: passes.passes > ran, seconds=20)
+        await op.passes_until(lambda: op.status(ZIP).get("currentRing") != ring)
+
+
+@pytest.mark.kmock(cls=ApiServer)
+async def test_a_new_operator_process_carries_on_from_the_status(
+    fleet_cluster: Any, tenant: Sandbox
+) -> None:
+    """The engine's record lives in the status: a restarted (or standby) operator with
+    an empty memory neither restarts the rollout at lab nor mistakes its own earlier
+    writes for drift."""
+    async with operator(fleet_cluster, tenant) as first:
+        await first.passes_until(lambda: first.status(ZIP).get("currentRing") == "pilot")
+    before = first.status(ZIP)
+    writes_before = sum(tenant.counters()["stateWrites"].values())
+    async with operator(fleet_cluster, tenant) as second:
+        assert second.passes is None or second.passes.passes == 0
+        await second.request("after-restart")
+        await second.passes_until(
+            lambda: second.passes is not None and second.passes.passes >= 1, hours=0
+        )
+        after = second.status(ZIP)
+        assert after["lastPass"]["id"] != before["lastPass"]["id"]
+        assert after["currentRing"] == "pilot"
+        assert after["ringHistory"] == before["ringHistory"]
+        assert after["drift"] == []
+        assert sum(tenant.counters()["stateWrites"].values()) == writes_before
+        await second.passes_until(lambda: second.status(ZIP).get("currentRing") == "broad")
+        assert [h["ring"] for h in second.status(ZIP)["ringHistory"]] == RINGS[:4]
