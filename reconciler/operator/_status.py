@@ -278,7 +278,7 @@ def intent_events(
     if (
         report.state is Progress.HOLDING
         and gate.get("allow") is False
-        and gate != (previous.get("lastGate") or {})
+        and _hold_key(gate) != _hold_key(previous.get("lastGate") or {})
     ):
         denies = gate.get("deny") or []
         waiting = all(d.split(":", 1)[0] in WAITING for d in denies)
@@ -304,6 +304,15 @@ def intent_events(
     if report.errors and list(report.errors) != list(previous.get("errors") or []):
         events.append(Event("Warning", "ApplyFailed", report.errors[0]))
     return events
+
+
+def _hold_key(gate: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What makes a hold a new one: the ring and the rules denying it (their messages
+    change every pass as soak hours and device counts move)."""
+    if gate.get("allow") is not False:
+        return ()
+    ids = sorted({str(d).split(":", 1)[0] for d in gate.get("deny") or ()})
+    return (gate.get("ring"), *ids)
 
 
 def _text(value: Any) -> str:

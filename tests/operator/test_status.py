@@ -1,0 +1,135 @@
+"""An intent's status from a pass, its Events, and the engine's record read back from it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from reconciler.domain.errors import ConfigurationError, SourceError
+from reconciler.domain.progress import StoredRing
+from reconciler.engine import IntentState, MemoryStateStore, PassResult
+from reconciler.operator._status import (
+    PassInfo,
+    failed_status,
+    intent_events,
+    intent_status,
+    merge_conditions,
+    state_from_status,
+)
+from tests.engine._harness import Harness, example_git, harness, keep_only
+
+T0 = datetime(2026, 11, 20, 8, tzinfo=UTC)
+ZIP = "7zip-23.01"
+
+
+def test_a_condition_keeps_its_transition_time_until_its_status_flips() -> None:
+    first = merge_conditions(
+        [], [{"type": "Ready", "status": "False", "reason": "Holding", "message": "a"}],
+        generation=1, now=T0,
+    )  # fmt: skip
+    later = T0 + timedelta(hours=1)
+    same = merge_conditions(
+        first, [{"type": "Ready", "status": "False", "reason": "Holding", "message": "b"}],
+        generation=2, now=later,
+    )  # fmt: skip
+    assert same[0]["lastTransitionTime"] == "2026-11-20T08:00:00Z"
+    assert (same[0]["message"], same[0]["observedGeneration"]) == ("b", 2)
+    flipped = merge_conditions(
+        same, [{"type": "Ready", "status": "True", "reason": "Complete", "message": ""}],
+        generation=2, now=later,
+    )  # fmt: skip
+    assert flipped[0]["lastTransitionTime"] == "2026-11-20T09:00:00Z"
+
+
+def test_the_newer_record_wins_when_restored() -> None:
+    store = MemoryStateStore()
+    store.save_ring(ZIP, StoredRing("canary", T0), state="Holding", reason="", now=T0)
+    older = IntentState(StoredRing("lab", T0), as_of=T0 - timedelta(hours=1))
+    assert not store.restore(ZIP, older)
+    assert store.ring(ZIP).ring == "canary"
+    newer = IntentState(StoredRing("pilot", T0), as_of=T0 + timedelta(hours=1))
+    assert store.restore(ZIP, newer)
+    assert store.ring(ZIP).ring == "pilot"
+    assert store.restore("fresh", IntentState(StoredRing(None)))
+
+
+def test_a_failed_pass_is_stalled_only_when_retrying_cannot_help() -> None:
+    run = PassInfo("p1", T0, "abc")
+    permanent = failed_status(ConfigurationError("no tenant"), run, {}, generation=1, now=T0)
+    by_type = {c["type"]: c for c in permanent["conditions"]}
+    assert (by_type["Ready"]["status"], by_type["Ready"]["reason"]) == (
+        "False", "InvalidConfiguration",
+    )  # fmt: skip
+    assert by_type["Stalled"]["status"] == "True"
+    assert permanent["lastPass"]["id"] == "p1"  # reported once, not on every tick
+    transient = failed_status(SourceError("git down"), run, {}, generation=1, now=T0)
+    stalled = next(c for c in transient["conditions"] if c["type"] == "Stalled")
+    assert (stalled["status"], stalled["reason"]) == ("False", "Retrying")
+
+
+async def _statuses(
+    h: Harness, store: MemoryStateStore, previous: dict[str, dict[str, object]]
+) -> tuple[PassResult, dict[str, dict[str, object]], dict[str, list[str]]]:
+    """One pass; each intent's new status (merged as a merge patch would) and Events."""
+    result = await h.run()
+    statuses, events = {}, {}
+    for report in result.intents:
+        before = previous.get(report.name, {})
+        update = intent_status(
+            report, store.export(report.name), PassInfo(result.revision[:8], result.at,
+            result.revision), before, generation=1, now=result.at,
+        )  # fmt: skip
+        statuses[report.name] = {**before, **update}
+        events[report.name] = [e.reason for e in intent_events(report, before, update)]
+    return result, statuses, events
+
+
+async def test_the_status_round_trip_lets_a_fresh_engine_carry_on(tmp_path: Path) -> None:
+    repo = example_git(tmp_path / "built", tmp_path / "fleet")
+    keep_only(repo, [ZIP])
+    async with harness(repo, tmp_path / "state") as h:
+        store = MemoryStateStore()
+        h.reconciler.store = store
+        statuses: dict[str, dict[str, object]] = {}
+        seen: list[list[str]] = []
+        for step in range(6):
+            if step:
+                h.sandbox.advance(hours=30)
+            _, statuses, events = await _statuses(h, store, statuses)
+            seen.append(events[ZIP])
+        status = statuses[ZIP]
+        assert status["currentRing"] == "pilot"
+        # a hold is told once per ring and set of denying rules, not on every pass
+        assert seen == [["Promoted"], ["Promoted"], ["PromotionHeld"], ["Promoted"],
+                        ["PromotionHeld"], []], seen  # fmt: skip
+        assert [h_["ring"] for h_ in status["ringHistory"]] == ["lab", "canary", "pilot"]
+
+        # a new process: nothing in memory, the status is all it has
+        fresh = MemoryStateStore()
+        record = state_from_status(status)
+        held = store.export(ZIP)
+        assert record is not None and held is not None
+        assert (record.ring, record.applied, record.as_of) == (held.ring, held.applied, held.as_of)
+        assert [(e.ring, e.entered_at) for e in record.history] == [
+            (e.ring, e.entered_at) for e in held.history
+        ]
+        assert fresh.restore(ZIP, record)
+        h.reconciler.store = fresh
+        writes = h.writes()
+        result, after, events = await _statuses(h, fresh, statuses)
+        report = result.report(ZIP)
+        assert report.ring == "pilot" and not report.drift
+        assert h.writes() == writes  # its own earlier writes are not drift
+        assert events[ZIP] == []  # nothing changed: no Events
+        assert after[ZIP]["ringHistory"] == status["ringHistory"]
+
+
+def test_an_unreadable_record_is_no_record() -> None:
+    assert state_from_status({}) is None
+    assert state_from_status({"stateAsOf": "2026-11-20T08:00:00Z", "ringHistory": [{}]}) is None
+    record = state_from_status(
+        {"stateAsOf": "2026-11-20T08:00:00Z", "currentRing": "lab",
+         "ringEnteredAt": "2026-11-20T08:00:00Z", "reachedRings": ["lab"]}
+    )  # fmt: skip
+    assert record is not None
+    assert record.ring == StoredRing("lab", T0, None, ("lab",))
