@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import kopf
 import pytest
+from prometheus_client import REGISTRY
 
 import reconciler.operator  # noqa: F401  (registers handlers)
 from reconciler.operator._kube import KubeClient
@@ -195,6 +196,11 @@ async def test_intents_promote_ring_by_ring_with_status_and_events(
         assert await until(lambda: "RolloutComplete" in op.reasons(ZIP))
         promoted = [e["message"] for e in op.events(ZIP) if e["reason"] == "Promoted"]
         assert [m.split("entered ring ")[1].split(" ")[0] for m in promoted] == RINGS
+        # the passes fed the metrics
+        allowed = REGISTRY.get_sample_value(
+            "eucora_gate_decisions_total", {"ring": "global", "result": "allow"}
+        )
+        assert allowed is not None and allowed >= 1
         held = [e for e in op.events(ZIP) if e["reason"] == "PromotionHeld"]
         assert held and all(e["type"] == "Normal" for e in held)  # waiting on soak/devices
         # VLC is suspended in Git (rollout.suspend): observed and reported, never written
@@ -232,6 +238,10 @@ async def test_portal_drift_is_corrected_drifted_then_ready(
         assert op.condition(ZIP, "Ready")["reason"] == "Drifted"
         assert any(d["corrected"] for d in op.status(ZIP)["drift"])
         assert await until(lambda: "DriftCorrected" in op.reasons(ZIP))
+        corrected = REGISTRY.get_sample_value(
+            "eucora_drift_corrected_total", {"platform": "windows"}
+        )
+        assert corrected is not None and corrected >= 1
         # the correction removed the hand-made assignment; the next pass finds nothing
         assert all(
             "allDevices" not in a["target"]["@odata.type"]
