@@ -118,7 +118,16 @@ async def source_tick(
 ) -> None:  # fmt: skip
     """Fetch and materialize on the source's interval (or when asked), then run the
     engine pass if one is due and no intent handler ran it already."""
-    namespace = namespace or "default"
+    try:
+        await _tick_source(spec, status, meta, namespace or "default", uid, memo, patch)
+    finally:
+        _observed(patch, meta.get("generation"))
+
+
+async def _tick_source(
+    spec: Any, status: Any, meta: Any, namespace: str, uid: str, memo: kopf.Memo,
+    patch: kopf.Patch,
+) -> None:  # fmt: skip
     passes = _passes(memo, uid, namespace, meta["name"])
     passes.suspended = bool(spec.get("suspend"))
     if passes.suspended:
@@ -142,6 +151,16 @@ async def source_tick(
             patch.status["lastHandledReconcileAt"] = requested
             passes.request()
     _summarize(patch, status, await passes.run_if_due())
+
+
+def _observed(patch: kopf.Patch, generation: int | None) -> None:
+    """Conditions set in this run were computed for this generation of the spec."""
+    if generation is None or "conditions" not in patch.status:
+        return
+    patch.status["observedGeneration"] = generation
+    patch.status["conditions"] = [
+        {**c, "observedGeneration": generation} for c in patch.status["conditions"]
+    ]
 
 
 def _passes(memo: kopf.Memo, uid: str, namespace: str, name: str) -> SourcePasses:

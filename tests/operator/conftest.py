@@ -63,7 +63,7 @@ def git_source(name: str, namespace: str, fleet_git: Path, **spec: Any) -> dict[
     return {
         "apiVersion": "eucora.io/v1alpha1", "kind": "GitSource",
         "metadata": {"name": name, "namespace": namespace, "uid": f"uid-{name}",
-                     "resourceVersion": "1"},
+                     "resourceVersion": "1", "generation": 1},
         "spec": {"url": f"file://{fleet_git}", "interval": "1h", **spec},
     }  # fmt: skip
 

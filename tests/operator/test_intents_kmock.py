@@ -215,6 +215,7 @@ async def test_intents_promote_ring_by_ring_with_status_and_events(
         assert source["intents"] == {"total": 2, "Complete": 1, "Suspended": 1}
         ready = next(c for c in source["conditions"] if c["type"] == "Ready")
         assert (ready["status"], ready["reason"]) == ("True", "Reconciled")
+        assert ready["observedGeneration"] == source["observedGeneration"] == 1
 
 
 @pytest.mark.kmock(cls=ApiServer)
