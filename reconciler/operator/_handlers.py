@@ -33,6 +33,7 @@ from reconciler.operator._status import (
     intent_events,
     intent_status,
     merge_conditions,
+    unchanged,
 )
 
 #: how often sources and intents are looked at (fetches and passes have their own intervals)
@@ -51,6 +52,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     memo.signers = {}  # source uid → allowed_signers file, for provenance checks
     memo.tenants = {}  # source uid → TenantSettings for the connectors
     memo.passes = {}  # source uid → SourcePasses: the engine passes of that source
+    memo.reported = {}  # (namespace, intent) → id of the pass its status reflects
     memo.pass_interval = m.parse_interval(os.environ.get("EUCORA_PASS_INTERVAL", "1m"))
     if "clock" not in memo:
         memo.clock = utc_now
@@ -263,14 +265,17 @@ async def intent_tick(
     passes: SourcePasses | None = memo.passes.get(m.owner_uid(meta))
     if passes is None:
         return  # its source has not been fetched by this replica yet
-    seen = (status.get("lastPass") or {}).get("id")
+    key = (meta.get("namespace"), meta["name"])
+    seen = memo.reported.get(key) or (status.get("lastPass") or {}).get("id")
     generation, now = meta.get("generation"), memo.clock()
     outcome = await passes.outcome_for(seen)
     if outcome is None:
         return
+    memo.reported[key] = outcome.info.id
     if outcome.error is not None:
         failure = failed_status(outcome.error, outcome.info, status, generation=generation, now=now)
-        patch.status.update(failure)
+        if not unchanged(failure, status):
+            patch.status.update(failure)
         with kopf_errors():
             raise outcome.error
     report = outcome.report(meta["name"])
@@ -280,6 +285,8 @@ async def intent_tick(
         report, outcome.states.get(report.name), outcome.info, status,
         generation=generation, now=now,
     )  # fmt: skip
+    if unchanged(update, status):
+        return  # a quiet pass writes nothing to the cluster either
     patch.status.update(update)
     for event in intent_events(report, status, update):
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)

@@ -8,7 +8,9 @@ Pure functions on plain dicts, between the engine's :class:`IntentReport` /
   drift, telemetry and the engine's state record (so any replica can carry on from it);
 - :func:`intent_events` — what changed between the old and the new status, as Events:
   promotions, holds, health halts and rollbacks, drift found or corrected, failed writes;
-- :func:`state_from_status` — the engine's record read back from a status.
+- :func:`state_from_status` — the engine's record read back from a status;
+- :func:`unchanged` — whether a new status differs from the old in more than the pass
+  it comes from (a quiet pass sends no status patch).
 """
 
 from __future__ import annotations
@@ -304,6 +306,24 @@ def intent_events(
     if report.errors and list(report.errors) != list(previous.get("errors") or []):
         events.append(Event("Warning", "ApplyFailed", report.errors[0]))
     return events
+
+
+#: fields a pass sets even when nothing else changed
+_EVERY_PASS = frozenset({"lastPass", "stateAsOf"})
+
+
+def unchanged(update: Mapping[str, Any], previous: Mapping[str, Any]) -> bool:
+    """Whether ``update`` would change nothing but the pass it comes from: such a
+    status patch is not sent (the engine's memory holds the same record)."""
+    return all(
+        _plain(previous.get(key)) == _plain(value)
+        for key, value in update.items()
+        if key not in _EVERY_PASS
+    )
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
 
 
 def _hold_key(gate: Mapping[str, Any]) -> tuple[Any, ...]:
