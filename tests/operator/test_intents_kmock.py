@@ -90,7 +90,8 @@ class Operator:
             assert await until(self._reported, seconds=20), (
                 f"intents did not report pass {self._latest_id()}: {self.memo.get('reported')}"
             )
-            if done():
+            # kopf sends the status patch just after the handler took the pass
+            if await until(done, seconds=0.5):
                 return
             seen = self._latest_id()
             self.sandbox.advance(hours=hours)
@@ -192,6 +193,7 @@ async def test_intents_promote_ring_by_ring_with_status_and_events(
             seen = op.memo.reported["fleet", ZIP]
             await op.request(token)
             assert await until(lambda s=seen: op.memo.reported["fleet", ZIP] != s)
+        await asyncio.sleep(0.5)  # time for a patch, were one sent
         assert len(fleet_cluster.objects[DI, "fleet", ZIP].history) == patched
         ready = op.condition(ZIP, "Ready")
         assert (ready["status"], ready["reason"]) == ("True", "Complete")
