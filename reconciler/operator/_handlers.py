@@ -44,6 +44,9 @@ INTENT_TICK = float(os.environ.get("EUCORA_INTENT_TICK", str(TICK)))
 @kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     settings.persistence.finalizer = "eucora.io/finalizer"
+    # A deleted intent keeps its finalizer until its timer has exited; kopf looks again
+    # after this many seconds (default 60) unless another event for it arrives first.
+    settings.background.cancellation_polling = 2
     Runtime.from_env(os.environ).apply(settings)
     memo.cache = Path(os.environ.get("EUCORA_CACHE_DIR", "/var/cache/eucora"))
     memo.last_fetch = {}
@@ -53,6 +56,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     memo.tenants = {}  # source uid → TenantSettings for the connectors
     memo.passes = {}  # source uid → SourcePasses: the engine passes of that source
     memo.reported = {}  # (namespace, intent) → id of the pass its status reflects
+    memo.summarized = {}  # source uid → id of the pass its status reflects
     memo.pass_interval = m.parse_interval(os.environ.get("EUCORA_PASS_INTERVAL", "1m"))
     if "clock" not in memo:
         memo.clock = utc_now
@@ -93,6 +97,7 @@ async def source_deleted(uid: str, memo: kopf.Memo, **_: Any) -> None:
     finalizer). Its intents go with it, through their owner reference."""
     memo.last_fetch.pop(uid, None)
     memo.passes.pop(uid, None)
+    memo.summarized.pop(uid, None)
     await memo.engines.forget(uid)
     memo.signers.pop(uid, None)
     memo.tenants.pop(uid, None)
@@ -152,7 +157,10 @@ async def _tick_source(
         if requested:
             patch.status["lastHandledReconcileAt"] = requested
             passes.request()
-    _summarize(patch, status, await passes.run_if_due())
+    outcome = await passes.run_if_due()
+    if outcome is not None and memo.summarized.get(uid) != outcome.info.id:
+        _summarize(patch, status, outcome)
+        memo.summarized[uid] = outcome.info.id
 
 
 def _observed(patch: kopf.Patch, generation: int | None) -> None:
@@ -179,10 +187,8 @@ def _passes(memo: kopf.Memo, uid: str, namespace: str, name: str) -> SourcePasse
     return passes
 
 
-def _summarize(patch: kopf.Patch, status: Any, outcome: PassOutcome | None) -> None:
+def _summarize(patch: kopf.Patch, status: Any, outcome: PassOutcome) -> None:
     """The source's Ready condition and intent counts from its latest pass."""
-    if outcome is None:
-        return
     if outcome.error is not None:
         error = outcome.error
         _condition(patch, status, "Ready", "False", error.reason, error.message)
