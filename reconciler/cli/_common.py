@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,8 +29,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-console = Console(highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, highlight=False)
+# Rich falls back to 80 columns when output is piped (CI logs, `| tee`), which folds
+# the status and plan tables into columns of syllables; COLUMNS still wins when set.
+_PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
+
+console = Console(highlight=False, soft_wrap=False, width=_PIPED_WIDTH)
+err_console = Console(stderr=True, highlight=False, width=_PIPED_WIDTH)
 
 
 class OutputFormat(enum.StrEnum):

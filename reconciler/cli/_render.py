@@ -81,7 +81,8 @@ def summary_table(result: PassResult, *, title: str) -> Table:
     table.add_column("Ring", no_wrap=True)
     table.add_column("State", no_wrap=True)
     table.add_column("Risk", justify="right")
-    for column in ("Gate", "Drift", "Actions"):
+    table.add_column("Gate", overflow="fold", min_width=18)
+    for column in ("Drift", "Actions"):
         table.add_column(column, overflow="fold")
     for report in result.intents:
         state = report.state.value

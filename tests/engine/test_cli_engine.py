@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -64,3 +67,25 @@ def test_a_tenant_file_with_a_secret_is_refused_naming_the_line(
     assert result.exit_code == 1
     assert "tenant.yaml:4: intune.clientSecret" in result.output
     assert "hunter2" not in result.output
+
+
+def test_piped_plan_table_keeps_each_intent_on_one_line(fleet: Path) -> None:
+    # A real pipe, not CliRunner: Rich decides the width from the process's own stdout.
+    environment = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("eucora")),
+            "plan",
+            str(fleet),
+            "--signers",
+            str(SIGNERS),
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+    rows = [line for line in completed.stdout.splitlines() if line.startswith("│ falcon-sensor")]
+    assert len(rows) == 1, completed.stdout
+    assert "promotion lab allowed" in rows[0]
+    assert "create×2 upload×2 assign×2" in rows[0]
