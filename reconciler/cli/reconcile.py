@@ -446,13 +446,23 @@ def audit_verify(
             "--state", help="State store holding the last record's hash (catches truncation)."
         ),
     ] = None,
+    expected_head: Annotated[
+        str | None,
+        typer.Option(
+            "--expected-head",
+            help="sha256 of the last record seen elsewhere, e.g. a GitSource's "
+            "status.audit.head (catches truncation).",
+        ),
+    ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="text or json.")
     ] = OutputFormat.TEXT,
 ) -> None:
     """Check the audit log's hash chain; exit 1 and name the line if it is broken."""
     with handle_errors():
-        head = None
+        if state is not None and expected_head is not None:
+            fail("give --state or --expected-head, not both")
+        head = expected_head
         if state is not None:
             if not state.is_file():
                 fail(f"--state {state}: no such state store")

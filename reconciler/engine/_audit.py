@@ -4,7 +4,8 @@ Written in the ``record`` step of a pass (decisions) and by ``apply`` (each writ
 and after). JSON Lines; each record carries ``prev``, the sha256 of the previous record's
 line, so editing, removing or reordering a record breaks the chain, and
 :func:`verify_audit_log` (``eucora audit verify``) says at which line. The hash of the last
-record is also kept in the state store, so cutting records off the end is caught too.
+record is also kept elsewhere (the state store; a GitSource's ``status.audit`` in the
+operator), so cutting records off the end, or losing the file, is caught too.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ class AuditLog:
         """sha256 of the last record (``GENESIS`` for an empty log)."""
         return self._last
 
+    @property
+    def records(self) -> int:
+        return self._seq
+
     def append(
         self,
         event: str,
@@ -124,10 +129,13 @@ class AuditVerification:
 
 
 def verify_audit_log(path: Path | str, *, expected_head: str | None = None) -> AuditVerification:
-    """Walk the chain; the first broken link names its line. ``expected_head`` (from the
-    state store) also catches records cut off the end."""
+    """Walk the chain; the first broken link names its line. ``expected_head``, the hash
+    of the last record some other store saw, must be in the chain: that catches records cut
+    off the end, or a log replaced by another. The log may go on past it (the writer can
+    stop between appending and saving the head)."""
     path = Path(path)
     previous, count = GENESIS, 0
+    anchored = expected_head in (None, GENESIS)
     if not path.exists():
         return AuditVerification(str(path), 0, False, GENESIS, None, "no audit log at this path")
     with path.open("rb") as handle:
@@ -136,10 +144,12 @@ def verify_audit_log(path: Path | str, *, expected_head: str | None = None) -> A
             if problem:
                 return AuditVerification(str(path), count, False, previous, number, problem)
             previous, count = _line_hash(line), count + 1
-    if expected_head is not None and expected_head != previous:
+            anchored = anchored or previous == expected_head
+    if not anchored:
         return AuditVerification(
             str(path), count, False, previous, count,
-            "the log ends before the last record the state store saw (records removed)",
+            f"no record hashes to the last head seen elsewhere ({str(expected_head)[:12]}): "
+            "records were removed from the end or the log was replaced",
         )  # fmt: skip
     return AuditVerification(str(path), count, True, previous)
 

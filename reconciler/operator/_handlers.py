@@ -120,22 +120,28 @@ def sources_probe(memo: kopf.Memo, **_: Any) -> int:
 
 @kopf.timer(m.GROUP, m.VERSION, "gitsources", interval=TICK, initial_delay=0)
 async def source_tick(
-    spec: kopf.Spec, status: kopf.Status, meta: kopf.Meta, namespace: str | None,
-    uid: str, memo: kopf.Memo, patch: kopf.Patch, **_: Any,
+    spec: kopf.Spec, status: kopf.Status, meta: kopf.Meta, body: kopf.Body,
+    namespace: str | None, uid: str, memo: kopf.Memo, patch: kopf.Patch,
+    logger: kopf.Logger, **_: Any,
 ) -> None:  # fmt: skip
     """Fetch and materialize on the source's interval (or when asked), then run the
     engine pass if one is due and no intent handler ran it already."""
+    passes = _passes(memo, uid, namespace or "default", meta["name"], status)
     try:
         await _tick_source(spec, status, meta, namespace or "default", uid, memo, patch)
     finally:
         _observed(patch, meta.get("generation"))
+        if problem := passes.audit_problem:
+            passes.audit_problem = None
+            logger.error(problem)
+            kopf.warn(body, reason="AuditLogBroken", message=problem)
 
 
 async def _tick_source(
     spec: Any, status: Any, meta: Any, namespace: str, uid: str, memo: kopf.Memo,
     patch: kopf.Patch,
 ) -> None:  # fmt: skip
-    passes = _passes(memo, uid, namespace, meta["name"])
+    passes: SourcePasses = memo.passes[uid]
     passes.suspended = bool(spec.get("suspend"))
     if passes.suspended:
         _condition(patch, status, "Ready", "False", "Suspended", "spec.suspend is true")
@@ -173,7 +179,7 @@ def _observed(patch: kopf.Patch, generation: int | None) -> None:
     ]
 
 
-def _passes(memo: kopf.Memo, uid: str, namespace: str, name: str) -> SourcePasses:
+def _passes(memo: kopf.Memo, uid: str, namespace: str, name: str, status: Any) -> SourcePasses:
     if uid not in memo.passes:
 
         async def statuses() -> dict[str, Any]:
@@ -183,6 +189,7 @@ def _passes(memo: kopf.Memo, uid: str, namespace: str, name: str) -> SourcePasse
         memo.passes[uid] = SourcePasses(
             interval=memo.pass_interval, statuses=statuses, clock=memo.clock
         )
+        memo.passes[uid].audit_anchor = (status.get("audit") or {}).get("head")
     passes: SourcePasses = memo.passes[uid]
     return passes
 
@@ -202,6 +209,8 @@ def _summarize(patch: kopf.Patch, status: Any, outcome: PassOutcome) -> None:
     for report in result.intents:
         counts[report.state.value] = (counts[report.state.value] or 0) + 1
     patch.status["intents"] = counts
+    if outcome.audit is not None:
+        patch.status["audit"] = dict(outcome.audit)
     errors = result.errors
     message = (
         f"{result.revision[:12]}: {len(result.intents)} intents, {result.writes} writes, "

@@ -8,6 +8,8 @@ or a requested reconcile, and never while the source is suspended.
 
 Before each pass the engine's memory is topped up from the intents' statuses (the newer
 record wins), so a replica taking over from another carries on where that one stopped.
+The first pass of a process also checks the audit log against the head the source's
+status recorded (``audit_anchor``): a lost or cut log is reported, not silently continued.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from typing import Any
 
 from reconciler.domain.errors import EucoraError
 from reconciler.domain.ports import Revision
-from reconciler.engine import IntentReport, IntentState, MemoryStateStore, PassResult, Reconciler
+from reconciler.engine import (
+    IntentReport,
+    IntentState,
+    MemoryStateStore,
+    PassResult,
+    Reconciler,
+    verify_audit_log,
+)
 from reconciler.operator._metrics import record_pass
 from reconciler.operator._status import PassInfo, state_from_status
 
@@ -42,6 +51,8 @@ class PassOutcome:
     result: PassResult | None = None
     error: EucoraError | None = None
     states: Mapping[str, IntentState] = field(default_factory=dict)
+    #: ``{"head": sha256, "records": n}`` of the audit log after the pass
+    audit: Mapping[str, Any] | None = None
 
     def report(self, intent: str) -> IntentReport | None:
         if self.result is None:
@@ -71,6 +82,10 @@ class SourcePasses:
         self._revision: Revision | None = None
         self._started = -float("inf")
         self._requested = True
+        #: the audit head the source's status recorded, checked once by the first pass
+        self.audit_anchor: str | None = None
+        #: what that check found wrong, until the source's handler reports it
+        self.audit_problem: str | None = None
 
     def update(self, engine_for: EngineFor, revision: Revision) -> None:
         """The engine and revision of the next passes; a new revision is due at once."""
@@ -121,6 +136,7 @@ class SourcePasses:
                 if state is not None:
                     self.store.restore(name, state)
             engine = await self._engine_for(revision)
+            await self._check_audit(engine)
             result = await engine.reconcile(revision)
         except EucoraError as error:
             return PassOutcome(PassInfo(pass_id, at, revision.commit), error=error)
@@ -130,4 +146,21 @@ class SourcePasses:
             for report in result.intents
             if (state := self.store.export(report.name)) is not None
         }
-        return PassOutcome(PassInfo(pass_id, result.at, revision.commit), result, None, states)
+        audit = None
+        if engine.audit is not None:
+            audit = {"head": engine.audit.head, "records": engine.audit.records}
+        info = PassInfo(pass_id, result.at, revision.commit)
+        return PassOutcome(info, result, None, states, audit)
+
+    async def _check_audit(self, engine: Reconciler) -> None:
+        anchor, self.audit_anchor = self.audit_anchor, None
+        if anchor is None or engine.audit is None:
+            return
+        check = await asyncio.to_thread(verify_audit_log, engine.audit.path, expected_head=anchor)
+        if not check.ok:
+            where = f" at line {check.line}" if check.line else ""
+            self.audit_problem = (
+                f"audit log {check.path}{where}: {check.problem}; the status recorded head "
+                f"{anchor[:12]}. New records continue from the log as it is (keep the log on "
+                "a volume that outlives the pod: audit.existingClaim)"
+            )

@@ -98,6 +98,14 @@ GIT_SOURCE_STATUS = _obj(
         "lastHandledReconcileAt": _str(
             "Value of the eucora.io/reconcile-requested-at annotation last acted on."
         ),
+        "audit": _obj(
+            "The end of the source's audit log after the last pass; checked against the log "
+            "when the operator starts (eucora audit verify --expected-head).",
+            {
+                "head": _str("sha256 of the last record."),
+                "records": {"type": "integer", "description": "Records in the log."},
+            },
+        ),
     },
 )
 

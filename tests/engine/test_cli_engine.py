@@ -7,10 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
 from reconciler.cli import app
+from reconciler.engine import AuditLog
 from tests.engine._harness import SIGNERS, edit
 
 runner = CliRunner()
@@ -55,7 +57,31 @@ def test_reconcile_then_audit_verify_catches_tampering(fleet: Path, tmp_path: Pa
     assert broken.exit_code == 1 and json.loads(broken.output)["line"] == 5
     log.write_text("\n".join(log.read_text().splitlines()[:2]) + "\n")
     cut = runner.invoke(app, ["audit", "verify", str(log), "--state", str(state)])
-    assert cut.exit_code == 1 and "records removed" in " ".join(cut.output.split())
+    assert cut.exit_code == 1 and "removed from the end" in " ".join(cut.output.split())
+
+
+def test_audit_verify_against_a_head_recorded_elsewhere(fleet: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    runner.invoke(app, ["reconcile", str(fleet), "--sandbox", "--state", str(state)])
+    log = tmp_path / "audit.jsonl"
+
+    def verify(head: str) -> tuple[int, dict[str, Any]]:
+        result = runner.invoke(
+            app, ["audit", "verify", str(log), "--expected-head", head, "--format", "json"]
+        )
+        return result.exit_code, json.loads(result.output)
+
+    code, first = verify("0" * 64)
+    assert code == 0 and first["records"] > 3
+    AuditLog(log, actor="test").append("note")  # the log may go on past the recorded head
+    assert verify(first["head"])[0] == 0
+    log.write_text("".join(log.read_text().splitlines(keepends=True)[:3]))
+    code, cut = verify(first["head"])
+    assert code == 1 and "removed from the end" in cut["problem"]
+    both = runner.invoke(
+        app, ["audit", "verify", str(log), "--state", str(state), "--expected-head", "0" * 64]
+    )
+    assert both.exit_code == 2
 
 
 def test_a_tenant_file_with_a_secret_is_refused_naming_the_line(

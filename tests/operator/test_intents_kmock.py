@@ -19,6 +19,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 import reconciler.operator  # noqa: F401  (registers handlers)
+from reconciler.engine import verify_audit_log
 from reconciler.operator._kube import KubeClient
 from reconciler.operator._passes import SourcePasses
 from reconciler.sandbox import Sandbox
@@ -126,6 +127,12 @@ async def operator(cluster: Any, sandbox: Sandbox) -> AsyncIterator[Operator]:
 
 
 @pytest.fixture()
+def audit_log(tmp_path: Path) -> Path:
+    """Where the operator keeps the audit log of the source ``src`` (uid ``uid-src``)."""
+    return tmp_path / "cache" / "audit" / "uid-src.jsonl"
+
+
+@pytest.fixture()
 def fleet_two(fleet_git: Path) -> Path:
     keep_only(fleet_git, [ZIP, VLC])
     return fleet_git
@@ -173,7 +180,7 @@ async def _patch_source(cluster: Any, body: dict[str, Any]) -> None:
 
 @pytest.mark.kmock(cls=ApiServer)
 async def test_intents_promote_ring_by_ring_with_status_and_events(
-    fleet_cluster: Any, tenant: Sandbox
+    fleet_cluster: Any, tenant: Sandbox, audit_log: Path
 ) -> None:
     async with operator(fleet_cluster, tenant) as op:
         await op.passes_until(lambda: op.status(ZIP).get("state") == "Complete")
@@ -223,6 +230,10 @@ async def test_intents_promote_ring_by_ring_with_status_and_events(
         ready = next(c for c in source["conditions"] if c["type"] == "Ready")
         assert (ready["status"], ready["reason"]) == ("True", "Reconciled")
         assert ready["observedGeneration"] == source["observedGeneration"] == 1
+        # and where its audit log ended, to catch a log cut or lost later
+        log = verify_audit_log(audit_log, expected_head=source["audit"]["head"])
+        assert log.ok and log.head == source["audit"]["head"]
+        assert log.records == source["audit"]["records"] > 10
 
 
 @pytest.mark.kmock(cls=ApiServer)
@@ -308,3 +319,25 @@ async def test_a_new_operator_process_carries_on_from_the_status(
         assert sum(tenant.counters()["stateWrites"].values()) == writes_before
         await second.passes_until(lambda: second.status(ZIP).get("currentRing") == "broad")
         assert [h["ring"] for h in second.status(ZIP)["ringHistory"]] == RINGS[:4]
+        assert "AuditLogBroken" not in second.reasons("src")
+
+
+@pytest.mark.kmock(cls=ApiServer)
+async def test_a_cut_audit_log_is_reported_when_the_operator_starts(
+    fleet_cluster: Any, tenant: Sandbox, audit_log: Path
+) -> None:
+    async with operator(fleet_cluster, tenant) as first:
+        await first.passes_until(lambda: first.status(ZIP).get("currentRing") == "canary")
+        assert await until(lambda: "audit" in fleet_cluster.objects[GS, "fleet", "src"]["status"])
+    recorded = fleet_cluster.objects[GS, "fleet", "src"]["status"]["audit"]
+    records = audit_log.read_text().splitlines(keepends=True)
+    audit_log.write_text("".join(records[:-2]))
+    async with operator(fleet_cluster, tenant) as second:
+        await second.request("after-cut")
+        assert await until(lambda: "AuditLogBroken" in second.reasons("src"), seconds=20)
+        warning = next(e for e in second.events("src") if e["reason"] == "AuditLogBroken")
+        assert warning["type"] == "Warning"
+        assert str(audit_log) in warning["message"] and recorded["head"][:12] in warning["message"]
+        # reported once, and the passes go on: the rollout is not held hostage by its log
+        await second.passes_until(lambda: second.status(ZIP).get("currentRing") == "pilot")
+        assert second.reasons("src").count("AuditLogBroken") == 1
