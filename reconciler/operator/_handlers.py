@@ -131,6 +131,7 @@ async def source_tick(
         await _tick_source(spec, status, meta, namespace or "default", uid, memo, patch)
     finally:
         _observed(patch, meta.get("generation"))
+        _drop_unchanged(patch, status)
         if problem := passes.audit_problem:
             passes.audit_problem = None
             logger.error(problem)
@@ -177,6 +178,19 @@ def _observed(patch: kopf.Patch, generation: int | None) -> None:
     patch.status["conditions"] = [
         {**c, "observedGeneration": generation} for c in patch.status["conditions"]
     ]
+
+
+def _drop_unchanged(patch: kopf.Patch, status: Any) -> None:
+    """Leave out what the status holds already, so a quiet pass sends no patch at all.
+    (``None`` in a merge patch removes a key; a key that is absent already is unchanged.)"""
+    for key in list(patch.status):
+        new, old = patch.status[key], status.get(key)
+        if isinstance(new, dict) and isinstance(old, dict):
+            new = {k: v for k, v in new.items() if v is not None}
+        if new == old:
+            del patch.status[key]
+    if not patch.status:
+        patch.pop("status", None)
 
 
 def _passes(memo: kopf.Memo, uid: str, namespace: str, name: str, status: Any) -> SourcePasses:

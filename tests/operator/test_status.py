@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import kopf
+
 from reconciler.domain.errors import ConfigurationError, SourceError
 from reconciler.domain.progress import StoredRing
 from reconciler.engine import IntentState, MemoryStateStore, PassResult
+from reconciler.operator._handlers import _drop_unchanged
 from reconciler.operator._status import (
     PassInfo,
     failed_status,
@@ -133,3 +136,21 @@ def test_an_unreadable_record_is_no_record() -> None:
     )  # fmt: skip
     assert record is not None
     assert record.ring == StoredRing("lab", T0, None, ("lab",))
+
+
+def test_a_source_patch_leaves_out_what_its_status_holds_already() -> None:
+    status = {
+        "intents": {"total": 2, "Complete": 2},
+        "conditions": [{"type": "Ready", "status": "True", "reason": "Reconciled"}],
+        "lastFetchedRevision": "abc",
+    }
+    quiet = kopf.Patch()
+    quiet.status["intents"] = {"total": 2, "Complete": 2, "Holding": None}
+    quiet.status["conditions"] = [{"type": "Ready", "status": "True", "reason": "Reconciled"}]
+    _drop_unchanged(quiet, status)
+    assert quiet == {}  # nothing to send
+    moved = kopf.Patch()
+    moved.status["intents"] = {"total": 2, "Complete": 1, "Holding": 1}
+    moved.status["lastFetchedRevision"] = "abc"
+    _drop_unchanged(moved, status)
+    assert moved == {"status": {"intents": {"total": 2, "Complete": 1, "Holding": 1}}}
