@@ -29,6 +29,7 @@ from reconciler.operator._passes import PassOutcome, SourcePasses
 from reconciler.operator._runtime import Runtime
 from reconciler.operator._secrets import resolve as resolve_secrets
 from reconciler.operator._status import (
+    drop_unchanged,
     failed_status,
     intent_events,
     intent_status,
@@ -131,7 +132,9 @@ async def source_tick(
         await _tick_source(spec, status, meta, namespace or "default", uid, memo, patch)
     finally:
         _observed(patch, meta.get("generation"))
-        _drop_unchanged(patch, status)
+        drop_unchanged(patch.status, status)
+        if not patch.status:
+            patch.pop("status", None)  # nothing left to send
         if problem := passes.audit_problem:
             passes.audit_problem = None
             logger.error(problem)
@@ -178,19 +181,6 @@ def _observed(patch: kopf.Patch, generation: int | None) -> None:
     patch.status["conditions"] = [
         {**c, "observedGeneration": generation} for c in patch.status["conditions"]
     ]
-
-
-def _drop_unchanged(patch: kopf.Patch, status: Any) -> None:
-    """Leave out what the status holds already, so a quiet pass sends no patch at all.
-    (``None`` in a merge patch removes a key; a key that is absent already is unchanged.)"""
-    for key in list(patch.status):
-        new, old = patch.status[key], status.get(key)
-        if isinstance(new, dict) and isinstance(old, dict):
-            new = {k: v for k, v in new.items() if v is not None}
-        if new == old:
-            del patch.status[key]
-    if not patch.status:
-        patch.pop("status", None)
 
 
 def _passes(memo: kopf.Memo, uid: str, namespace: str, name: str, status: Any) -> SourcePasses:

@@ -10,13 +10,15 @@ Pure functions on plain dicts, between the engine's :class:`IntentReport` /
   promotions, holds, health halts and rollbacks, drift found or corrected, failed writes;
 - :func:`state_from_status` — the engine's record read back from a status;
 - :func:`unchanged` — whether a new status differs from the old in more than the pass
-  it comes from (a quiet pass sends no status patch).
+  it comes from (a quiet pass sends no status patch); :func:`drop_unchanged` — a
+  source's status patch without the fields it would not change. Both compare as the
+  API server merges: a ``None`` for a field that is absent is no change.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -316,10 +318,35 @@ def unchanged(update: Mapping[str, Any], previous: Mapping[str, Any]) -> bool:
     """Whether ``update`` would change nothing but the pass it comes from: such a
     status patch is not sent (the engine's memory holds the same record)."""
     return all(
-        _plain(previous.get(key)) == _plain(value)
+        _changes_nothing(value, previous.get(key))
         for key, value in update.items()
         if key not in _EVERY_PASS
     )
+
+
+def drop_unchanged(update: MutableMapping[str, Any], previous: Mapping[str, Any]) -> None:
+    """Leave out of ``update`` the fields that would not change ``previous``."""
+    for key in [k for k, v in update.items() if _changes_nothing(v, previous.get(k))]:
+        del update[key]
+
+
+def _changes_nothing(patch: Any, old: Any) -> bool:
+    """Whether merging ``patch`` over ``old`` (a JSON merge patch, as kopf sends status)
+    leaves ``old`` as it is."""
+    return bool(_plain(_merge(patch, old)) == _plain(old))
+
+
+def _merge(patch: Any, old: Any) -> Any:
+    """RFC 7386: objects merge key by key, ``None`` removes a key, anything else replaces."""
+    if not isinstance(patch, Mapping):
+        return patch
+    merged = dict(old) if isinstance(old, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = _merge(value, merged.get(key))
+    return merged
 
 
 def _plain(value: Any) -> Any:

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import kopf
+from typing import Any
 
 from reconciler.domain.errors import ConfigurationError, SourceError
 from reconciler.domain.progress import StoredRing
 from reconciler.engine import IntentState, MemoryStateStore, PassResult
-from reconciler.operator._handlers import _drop_unchanged
 from reconciler.operator._status import (
     PassInfo,
+    drop_unchanged,
     failed_status,
     intent_events,
     intent_status,
     merge_conditions,
     state_from_status,
+    unchanged,
 )
 from tests.engine._harness import Harness, example_git, harness, keep_only
 
@@ -144,13 +144,22 @@ def test_a_source_patch_leaves_out_what_its_status_holds_already() -> None:
         "conditions": [{"type": "Ready", "status": "True", "reason": "Reconciled"}],
         "lastFetchedRevision": "abc",
     }
-    quiet = kopf.Patch()
-    quiet.status["intents"] = {"total": 2, "Complete": 2, "Holding": None}
-    quiet.status["conditions"] = [{"type": "Ready", "status": "True", "reason": "Reconciled"}]
-    _drop_unchanged(quiet, status)
+    quiet: dict[str, Any] = {
+        "intents": {"total": 2, "Complete": 2, "Holding": None},
+        "conditions": [{"type": "Ready", "status": "True", "reason": "Reconciled"}],
+    }
+    drop_unchanged(quiet, status)
     assert quiet == {}  # nothing to send
-    moved = kopf.Patch()
-    moved.status["intents"] = {"total": 2, "Complete": 1, "Holding": 1}
-    moved.status["lastFetchedRevision"] = "abc"
-    _drop_unchanged(moved, status)
-    assert moved == {"status": {"intents": {"total": 2, "Complete": 1, "Holding": 1}}}
+    moved: dict[str, Any] = {
+        "intents": {"total": 2, "Complete": 1, "Holding": 1},
+        "lastFetchedRevision": "abc",
+    }
+    drop_unchanged(moved, status)
+    assert moved == {"intents": {"total": 2, "Complete": 1, "Holding": 1}}
+
+
+def test_a_null_that_removes_an_absent_field_is_no_change() -> None:
+    previous = {"telemetry": {"installed": 0}, "lastGate": {"allow": True}}
+    assert unchanged({"telemetry": {"installed": 0, "ring": None}, "ringEnteredAt": None}, previous)
+    assert not unchanged({"telemetry": {"installed": 1, "ring": None}}, previous)
+    assert not unchanged({"lastGate": None}, previous)  # removes a field that is there
