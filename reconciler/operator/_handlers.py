@@ -53,8 +53,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     memo.last_fetch = {}
     # Key files from Secrets live outside the cache, in a private directory per process.
     memo.secrets_dir = Path(tempfile.mkdtemp(prefix="eucora-secrets-"))
-    memo.signers = {}  # source uid → allowed_signers file, for provenance checks
-    memo.tenants = {}  # source uid → TenantSettings for the connectors
+    memo.sources = {}  # source uid → SourceConfig (tenants, signers file) of its last fetch
     memo.passes = {}  # source uid → SourcePasses: the engine passes of that source
     memo.reported = {}  # (namespace, intent) → id of the pass its status reflects
     memo.summarized = {}  # source uid → id of the pass its status reflects
@@ -100,8 +99,7 @@ async def source_deleted(uid: str, memo: kopf.Memo, **_: Any) -> None:
     memo.passes.pop(uid, None)
     memo.summarized.pop(uid, None)
     await memo.engines.forget(uid)
-    memo.signers.pop(uid, None)
-    memo.tenants.pop(uid, None)
+    memo.sources.pop(uid, None)
     shutil.rmtree(memo.secrets_dir / uid, ignore_errors=True)
 
 
@@ -232,7 +230,6 @@ async def materialize(
 ) -> None:  # fmt: skip
     name = meta["name"]
     secrets = await resolve_secrets(spec, namespace, memo.kube, memo.secrets_dir / uid)
-    memo.signers[uid], memo.tenants[uid] = secrets.signers_file, secrets.tenants
     fetched = await asyncio.to_thread(fetch, spec["url"], m.ref_of(spec), memo.cache, secrets.git)
     patch.status["lastFetchedRevision"] = fetched.commit
     root = Path(fetched.path) / spec.get("path", ".")
@@ -255,14 +252,14 @@ async def materialize(
         await memo.kube.delete(namespace, gone)
     INTENTS.labels(namespace, name).set(len(desired))
     patch.status["lastAppliedRevision"] = revision.commit
-    config = SourceConfig.from_spec(
+    memo.sources[uid] = SourceConfig.from_spec(
         f"{namespace}/{name}", spec, secrets.tenants, secrets.signers_file
     )
     passes: SourcePasses = memo.passes[uid]
 
     async def engine_for(at: Revision) -> Reconciler:
         engines: Engines = memo.engines
-        return await engines.engine(uid, config, passes.store, at)
+        return await engines.engine(uid, memo.sources[uid], passes.store, at)
 
     passes.update(engine_for, revision)
     message = (

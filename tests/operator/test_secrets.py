@@ -189,9 +189,10 @@ async def test_operator_keeps_signers_file_and_tenant_settings_per_source(
     task = asyncio.create_task(kopf.operator(clusterwide=True, standalone=True, memo=memo))
     try:
         assert await until(lambda: "uid-src" in memo.get("last_fetch", {}))
-        assert memo.signers["uid-src"].read_text() == SIGNERS
-        assert memo.tenants["uid-src"].intune.client_secret == "s3cret"
-        assert memo.tenants["uid-src"].jamf.client_id == "jc"
+        source = memo.sources["uid-src"]
+        assert source.signers.read_text() == SIGNERS
+        assert source.tenants.intune.client_secret == "s3cret"
+        assert source.tenants.jamf.client_id == "jc"
         secrets_dir = memo.secrets_dir
     finally:
         task.cancel()
@@ -220,11 +221,11 @@ async def test_missing_secret_sets_ready_false_and_deletion_forgets_the_source(
     try:
         assert await until(lambda: ready("broken").get("reason") == "SourceUnavailable")
         assert ready("broken")["message"] == "Secret fleet/absent not found"
-        assert await until(lambda: "uid-src" in memo.get("signers", {}))
-        signers_dir = memo.signers["uid-src"].parent
+        assert await until(lambda: "uid-src" in memo.get("sources", {}))
+        signers_dir = memo.sources["uid-src"].signers.parent
         async with httpx.AsyncClient(base_url=str(with_secrets.url).rstrip("/")) as http:
             await http.delete("/apis/eucora.io/v1alpha1/namespaces/fleet/gitsources/src")
-        assert await until(lambda: "uid-src" not in memo.signers)
+        assert await until(lambda: "uid-src" not in memo.sources)
         assert not signers_dir.exists()
     finally:
         task.cancel()
