@@ -79,6 +79,14 @@ class RingEntry:
     entered_at: datetime
     decision: dict[str, Any]
 
+    @classmethod
+    def of(cls, stored: StoredRing, entered: dict[str, Any] | None) -> RingEntry | None:
+        """The history entry a ``save_ring`` records: one when ``entered`` (the gate
+        decision) says the intent just entered ``stored``'s ring."""
+        if entered is None or stored.ring is None or not stored.entered_at:
+            return None
+        return cls(stored.ring, stored.entered_at, entered)
+
 
 @dataclass(frozen=True, slots=True)
 class IntentRecord:
@@ -217,11 +225,11 @@ class StateStore:
                     _iso(now),
                 ),
             )
-            if entered is not None and stored.ring is not None and stored.entered_at:
+            if (entry := RingEntry.of(stored, entered)) is not None:
                 db.execute(
                     "INSERT INTO ring_history (intent, ring, entered_at, decision) "
                     "VALUES (?, ?, ?, ?)",
-                    (intent, stored.ring, _iso(stored.entered_at), json.dumps(entered)),
+                    (intent, entry.ring, _iso(entry.entered_at), json.dumps(entry.decision)),
                 )
 
     def history(self, intent: str) -> list[RingEntry]:
@@ -330,8 +338,8 @@ class MemoryStateStore:
     ) -> None:
         current = self._states.get(intent, IntentState(StoredRing(None)))
         history = current.history
-        if entered is not None and stored.ring is not None and stored.entered_at:
-            history = (*history, RingEntry(stored.ring, stored.entered_at, entered))
+        if (entry := RingEntry.of(stored, entered)) is not None:
+            history = (*history, entry)
         self._states[intent] = IntentState(stored, history, current.applied, now)
 
     def save_decision(
