@@ -3,9 +3,10 @@ the pieces of kmock's emulated cluster the operator needs."""
 
 import asyncio
 import base64
+import contextlib
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ import kopf
 import pytest
 
 os.environ.setdefault("EUCORA_SOURCE_TICK", "0.3")
+
+# only now: importing the operator package reads the tick
+from reconciler.operator._kube import KubeClient
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples/fleet-repo"
 GIT_ENV = {
@@ -83,3 +87,21 @@ async def until(condition: Callable[[], Any], seconds: float = 10) -> bool:
             return True
         await asyncio.sleep(0.1)
     return False
+
+
+def memo_for(cluster: Any, **values: Any) -> kopf.Memo:
+    """The operator's memo with a client for the emulated API server (and ``values``)."""
+    return kopf.Memo(kube=KubeClient(str(cluster.url).rstrip("/")), **values)
+
+
+@contextlib.asynccontextmanager
+async def running_operator(memo: kopf.Memo, **options: Any) -> AsyncIterator[kopf.Memo]:
+    """kopf in the background, one replica without peering unless ``options`` say
+    otherwise; stopped by cancelling its task (a stop flag waits ~5 s)."""
+    options = {"clusterwide": True, "standalone": True, **options}
+    task = asyncio.create_task(kopf.operator(memo=memo, **options))
+    try:
+        yield memo
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -14,18 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import kopf
 import pytest
 from prometheus_client import REGISTRY
 
 import reconciler.operator  # noqa: F401  (registers handlers)
 from reconciler.engine import verify_audit_log
-from reconciler.operator._kube import KubeClient
 from reconciler.operator._passes import SourcePasses
 from reconciler.sandbox import Sandbox
 from tests.engine._harness import FAST_RETRY, keep_only
 from tests.operator._apiserver import ApiServer
-from tests.operator.conftest import git_source, secret, until
+from tests.operator.conftest import git_source, memo_for, running_operator, secret, until
 
 RECONCILE_ANNOTATION = "eucora.io/reconcile-requested-at"
 GS = "eucora.io/v1alpha1/gitsources"
@@ -53,8 +51,8 @@ class Operator:
 
     def __init__(self, cluster: Any, sandbox: Sandbox) -> None:
         self.cluster, self.sandbox = cluster, sandbox
-        self.memo = kopf.Memo(
-            kube=KubeClient(str(cluster.url).rstrip("/")),
+        self.memo = memo_for(
+            cluster,
             clock=sandbox.now,
             connector_options={
                 "intune": {"retry": FAST_RETRY, "poll_interval": 0.02},
@@ -118,12 +116,8 @@ class Operator:
 @contextlib.asynccontextmanager
 async def operator(cluster: Any, sandbox: Sandbox) -> AsyncIterator[Operator]:
     running = Operator(cluster, sandbox)
-    task = asyncio.create_task(kopf.operator(clusterwide=True, standalone=True, memo=running.memo))
-    try:
+    async with running_operator(running.memo):
         yield running
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 @pytest.fixture()

@@ -9,22 +9,15 @@ from typing import Any
 
 import git
 import httpx
-import kopf
 import pytest
 
 import reconciler.operator  # noqa: F401  (registers handlers)
-from reconciler.operator._kube import KubeClient
 from tests.operator._apiserver import ApiServer
-from tests.operator.conftest import GIT_ENV, git_source, until
+from tests.operator.conftest import GIT_ENV, git_source, memo_for, running_operator, until
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples/fleet-repo"
 GS = "eucora.io/v1alpha1/gitsources"
 DI = "eucora.io/v1alpha1/deploymentintents"
-
-
-async def _run(cluster: Any, tmp_path: Path) -> asyncio.Task[None]:
-    memo = kopf.Memo(kube=KubeClient(str(cluster.url).rstrip("/")))
-    return asyncio.create_task(kopf.operator(clusterwide=True, standalone=True, memo=memo))
 
 
 def _free_port() -> int:
@@ -41,8 +34,7 @@ async def test_git_source_materializes_intents(
     cluster.objects[GS, "fleet", "src"] = git_source(
         "src", "fleet", fleet_git, ref={"branch": "main"}
     )
-    task = await _run(cluster, tmp_path)
-    try:
+    async with running_operator(memo_for(cluster)):
         for _ in range(100):
             intents = [k for k in list(cluster.objects) if "deploymentintents" in str(k[0])]
             if len(intents) >= 14:
@@ -62,9 +54,6 @@ async def test_git_source_materializes_intents(
         fetched = next(c for c in status["conditions"] if c["type"] == "Fetched")
         assert (fetched["status"], fetched["reason"]) == ("True", "Materialized")
         assert fetched["message"].startswith(f"{head[:12]}: 14 created")
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 @pytest.mark.kmock(cls=ApiServer)
@@ -73,8 +62,7 @@ async def test_suspended_source_materializes_nothing(
 ) -> None:
     monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
     cluster.objects[GS, "fleet", "src"] = git_source("src", "fleet", fleet_git, suspend=True)
-    task = await _run(cluster, tmp_path)
-    try:
+    async with running_operator(memo_for(cluster)):
         for _ in range(50):
             status = cluster.objects[GS, "fleet", "src"].get("status", {})
             if status.get("conditions"):
@@ -83,9 +71,6 @@ async def test_suspended_source_materializes_nothing(
         ready = next(c for c in status["conditions"] if c["type"] == "Ready")
         assert (ready["status"], ready["reason"]) == ("False", "Suspended")
         assert not [k for k in list(cluster.objects) if "deploymentintents" in str(k[0])]
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 @pytest.mark.kmock(cls=ApiServer)
@@ -101,8 +86,7 @@ async def test_intent_removed_from_git_is_deleted_on_requested_reconcile(
             if "deploymentintents" in str(k[0]) and not cluster.objects[k].deleted
         }  # fmt: skip
 
-    task = await _run(cluster, tmp_path)
-    try:
+    async with running_operator(memo_for(cluster)):
         for _ in range(100):
             if len(live()) == 14:
                 break
@@ -124,9 +108,6 @@ async def test_intent_removed_from_git_is_deleted_on_requested_reconcile(
             await asyncio.sleep(0.1)
         assert "vlc-3.0.21" not in live()
         assert len(live()) == 13
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 @pytest.mark.kmock(cls=ApiServer)
@@ -136,19 +117,10 @@ async def test_liveness_endpoint_reports_the_probes(
     monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
     cluster.objects[GS, "fleet", "src"] = git_source("src", "fleet", fleet_git)
     port = _free_port()
-    memo = kopf.Memo(kube=KubeClient(str(cluster.url).rstrip("/")))
-    task = asyncio.create_task(
-        kopf.operator(
-            clusterwide=True, standalone=True, memo=memo,
-            liveness_endpoint=f"http://127.0.0.1:{port}/healthz",
-        )
-    )  # fmt: skip
-    try:
+    liveness = f"http://127.0.0.1:{port}/healthz"
+    async with running_operator(memo_for(cluster), liveness_endpoint=liveness) as memo:
         assert await until(lambda: "uid-src" in memo.get("last_fetch", {}))
         async with httpx.AsyncClient() as http:
             response = await http.get(f"http://127.0.0.1:{port}/healthz")
         assert response.status_code == 200
         assert response.json() == {"peering": {"standalone": True}, "sources": 1}
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import http.server
 import threading
@@ -11,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import kopf
 import pytest
 
 import reconciler.operator  # noqa: F401  (registers handlers)
@@ -20,7 +18,7 @@ from reconciler.gitops import GitCredentials, fetch
 from reconciler.operator._kube import KubeClient
 from reconciler.operator._secrets import TOKEN_USERNAME, resolve
 from tests.operator._apiserver import ApiServer
-from tests.operator.conftest import git_source, secret, until
+from tests.operator.conftest import git_source, memo_for, running_operator, secret, until
 
 GS = "eucora.io/v1alpha1/gitsources"
 SIGNERS = "cab@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample\n"
@@ -185,18 +183,13 @@ async def test_operator_keeps_signers_file_and_tenant_settings_per_source(
         "src", "fleet", fleet_git, secretRef={"name": "git"},
         signersSecretRef={"name": "signers"}, tenantSecretRef={"name": "tenant"},
     )  # fmt: skip
-    memo = kopf.Memo(kube=KubeClient(str(with_secrets.url).rstrip("/")))
-    task = asyncio.create_task(kopf.operator(clusterwide=True, standalone=True, memo=memo))
-    try:
+    async with running_operator(memo_for(with_secrets)) as memo:
         assert await until(lambda: "uid-src" in memo.get("last_fetch", {}))
         source = memo.sources["uid-src"]
         assert source.signers.read_text() == SIGNERS
         assert source.tenants.intune.client_secret == "s3cret"
         assert source.tenants.jamf.client_id == "jc"
         secrets_dir = memo.secrets_dir
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
     assert not secrets_dir.exists()  # removed on cleanup
 
 
@@ -216,9 +209,7 @@ async def test_missing_secret_sets_ready_false_and_deletion_forgets_the_source(
         conditions = with_secrets.objects[GS, "fleet", name].get("status", {}).get("conditions")
         return next((c for c in conditions or [] if c["type"] == "Ready"), {})
 
-    memo = kopf.Memo(kube=KubeClient(str(with_secrets.url).rstrip("/")))
-    task = asyncio.create_task(kopf.operator(clusterwide=True, standalone=True, memo=memo))
-    try:
+    async with running_operator(memo_for(with_secrets)) as memo:
         assert await until(lambda: ready("broken").get("reason") == "SourceUnavailable")
         assert ready("broken")["message"] == "Secret fleet/absent not found"
         assert await until(lambda: "uid-src" in memo.get("sources", {}))
@@ -227,6 +218,3 @@ async def test_missing_secret_sets_ready_false_and_deletion_forgets_the_source(
             await http.delete("/apis/eucora.io/v1alpha1/namespaces/fleet/gitsources/src")
         assert await until(lambda: "uid-src" not in memo.sources)
         assert not signers_dir.exists()
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
