@@ -189,9 +189,9 @@ def _passes(memo: kopf.Memo, uid: str, namespace: str, name: str, status: Any) -
             return {intent: obj.get("status") or {} for intent, obj in owned.items()}
 
         memo.passes[uid] = SourcePasses(
-            interval=memo.pass_interval, statuses=statuses, clock=memo.clock
-        )
-        memo.passes[uid].audit_anchor = (status.get("audit") or {}).get("head")
+            interval=memo.pass_interval, statuses=statuses, clock=memo.clock,
+            audit_anchor=(status.get("audit") or {}).get("head"),
+        )  # fmt: skip
     passes: SourcePasses = memo.passes[uid]
     return passes
 

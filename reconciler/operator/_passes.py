@@ -68,6 +68,7 @@ class SourcePasses:
         statuses: StatusLister,
         clock: Callable[[], datetime],
         monotonic: Callable[[], float] = time.monotonic,
+        audit_anchor: str | None = None,
     ) -> None:
         self.interval = interval
         self.store = MemoryStateStore()
@@ -83,7 +84,7 @@ class SourcePasses:
         self._started = -float("inf")
         self._requested = True
         #: the audit head the source's status recorded, checked once by the first pass
-        self.audit_anchor: str | None = None
+        self.audit_anchor = audit_anchor
         #: what that check found wrong, until the source's handler reports it
         self.audit_problem: str | None = None
 
