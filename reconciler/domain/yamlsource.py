@@ -160,13 +160,26 @@ def parse_yaml(text: str, file: str) -> ParsedFile:
     return ParsedFile(documents, findings)
 
 
+def _is_parser_depth_limit(exc: yaml.MarkedYAMLError) -> bool:
+    """Whether libyaml's own nesting limit stopped the scan (PyYAML 6.0.4's bundled libyaml
+    stops at 1,000 levels: "exceeded maximum nesting depth"), which may come before our
+    event-stream count sees a deep level because the scanner reads ahead."""
+    return "nesting depth" in (exc.problem or "")
+
+
 def _first_too_deep(text: str) -> Position | None:
     """Where the event stream first nests deeper than MAX_DEPTH, if it does."""
     loader = _Loader(text)
     depth = 0
     try:
         while True:
-            event = loader.get_event()
+            try:
+                event = loader.get_event()
+            except yaml.MarkedYAMLError as exc:
+                if not _is_parser_depth_limit(exc):
+                    raise
+                stopped = exc.problem_mark or exc.context_mark
+                return (stopped.line + 1, stopped.column + 1) if stopped else (1, 1)
             if event is None or isinstance(event, yaml.StreamEndEvent):
                 return None
             if isinstance(event, yaml.CollectionStartEvent):
@@ -193,6 +206,9 @@ def _syntax_finding(exc: yaml.MarkedYAMLError, file: str) -> Finding:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = exc.problem or "invalid YAML"
+    if _is_parser_depth_limit(exc):
+        message = f"nesting deeper than the YAML parser allows ({problem})"
+        return Finding(file, line, column, "", Code.YAML_TOO_COMPLEX, message)
     if "tab" in problem.lower() or "'\\t'" in problem:
         return Finding(
             file,

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
+import yaml.scanner
 
+from reconciler.domain import yamlsource
 from reconciler.domain.findings import Code
 from reconciler.domain.loader import MAX_FILE_BYTES, load_repo
 from tests.foundation._repo import example_text, make_repo
@@ -461,6 +464,53 @@ def test_deep_nesting_is_refused_before_the_c_parser_sees_it(tmp_path: Path) -> 
     (finding,) = [f for f in result.findings if f.file == "intents/deep.yaml"]
     assert (finding.code, finding.line) == (Code.YAML_TOO_COMPLEX, 1)
     assert "7zip-24.08" in result.repo.intents
+
+
+@pytest.mark.parametrize(
+    ("levels", "why"),
+    [
+        (100, "the project's own depth check stops it"),
+        (999, "as many indicators as the pre-scan budget allows: libyaml's composer sees it"),
+        (5_000, "libyaml's scanner may stop first (PyYAML >= 6.0.4 limits it to 1,000)"),
+    ],
+)
+def test_deep_nesting_is_too_complex_on_its_line_whoever_stops_it(
+    tmp_path: Path, levels: int, why: str
+) -> None:
+    deep = "# a comment\n\nvalues: " + "[" * levels + "]" * levels + "\n"
+    result = load_repo(make_repo(tmp_path, {"intents/deep.yaml": deep}))
+    (finding,) = [f for f in result.findings if f.file == "intents/deep.yaml"]
+    assert (finding.code, finding.line) == (Code.YAML_TOO_COMPLEX, 3), why
+    assert "7zip-24.08" in result.repo.intents
+
+
+class _ScannerAtItsLimit:
+    """A YAML loader whose scanner stops as libyaml's does at its nesting limit, whatever
+    libyaml version is installed."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _fail(self) -> bool:
+        mark = yaml.Mark("<unicode string>", 0, 6, 12, None, None)
+        raise yaml.scanner.ScannerError(
+            "while increasing flow level", mark, "exceeded maximum nesting depth", mark
+        )
+
+    get_event = check_node = _fail
+
+    def dispose(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("indicators", [10, 3_000], ids=["composer", "pre-scan"])
+def test_libyamls_own_nesting_limit_is_too_complex_not_a_syntax_error(
+    monkeypatch: pytest.MonkeyPatch, indicators: int
+) -> None:
+    monkeypatch.setattr(yamlsource, "_Loader", _ScannerAtItsLimit)
+    parsed = yamlsource.parse_yaml("a: " + "[" * indicators, "intents/deep.yaml")
+    (finding,) = parsed.findings
+    assert (finding.code, finding.line) == (Code.YAML_TOO_COMPLEX, 7)
 
 
 @pytest.mark.parametrize(
