@@ -47,11 +47,16 @@ unit: $(STAMP)
 test: lint typecheck contracts unit
 
 # Every supported Python (pyproject classifiers): the suite once per interpreter, each in its
-# own environment built from the same lock.
+# own environment built from the same lock. An interpreter is taken from PATH (python3.12) or,
+# where a pyenv shim hides it, from pyenv's versions; uv never downloads one.
 SUPPORTED_PYTHONS ?= 3.11 3.12
 test-all: $(UV)
 	for v in $(SUPPORTED_PYTHONS); do \
-		UV_PROJECT_ENVIRONMENT=.venv-$$v $(UV) sync --locked --extra dev --quiet --python $$v \
+		py=$$(python$$v -c 'import sys; print(sys.executable)' 2>/dev/null \
+			|| ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v*/bin/python$$v 2>/dev/null | tail -1); \
+		test -n "$$py" || { echo "Python $$v not found (PATH or pyenv)"; exit 1; }; \
+		UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=.venv-$$v \
+			$(UV) sync --locked --extra dev --quiet --python "$$py" \
 		&& .venv-$$v/bin/python -m pytest -q -n auto -p no:cacheprovider || exit 1; \
 	done
 

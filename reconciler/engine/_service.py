@@ -342,7 +342,14 @@ class Reconciler:
                     done += 1
                     self._tick("apply", done, total)
 
-        await asyncio.gather(*(run_chain(c) for c in chains))
+        # A TaskGroup, not gather: when one chain fails, the others are cancelled and awaited
+        # before the pass ends, so no write of this pass can land while the next one runs.
+        try:
+            async with asyncio.TaskGroup() as group:
+                for chain in chains:
+                    group.create_task(run_chain(chain))
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
         for action in plan.orphans:
             if action.writes:
                 await self._write(revision, action, {}, store, outcome, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,20 @@ async def test_a_crash_after_any_write_converges_without_duplicates(
             assert tenant_state(h) == expected, f"crash after write {k}"
             again = await h.run()
             assert again.writes == 0, f"k={k}: {[a.describe() for a in again.plan.writes]}"
+
+
+async def test_a_failed_pass_leaves_nothing_writing_behind_it(fleet: Path, tmp_path: Path) -> None:
+    # chains of intents apply concurrently: when one fails, the others must be stopped before
+    # the pass returns, or their writes land while the next pass plans (duplicates)
+    keep_only(fleet, INTENTS)
+    async with harness(fleet, tmp_path / "crash", devices=(300, 100)) as h:
+        h.use(CrashAfter(2))
+        with pytest.raises(SimulatedCrash):
+            await h.run()
+        when_it_failed = h.writes()
+        for _ in range(20):
+            await asyncio.sleep(0.05)
+        assert h.writes() == when_it_failed
 
 
 async def test_with_a_fifth_of_requests_failing_it_converges_in_bounded_passes(
