@@ -225,7 +225,7 @@ class IntuneConnector:
                 by_id = {r["id"]: r for r in chunk}
                 body = (
                     await self.graph.request(
-                        "POST", "/$batch", json={"requests": chunk}, write=False
+                        "POST", "/$batch", json={"requests": chunk}, write=False, cost=len(chunk)
                     )
                 ).json()
                 for answer in body.get("responses", []):

@@ -652,15 +652,7 @@ class GraphService:
             raise GraphError(
                 400, "BadRequest", "Required parameter 'fileEncryptionInfo' is missing."
             )
-        if file.upload_state not in {
-            "azureStorageUriRequestSuccess",
-            "azureStorageUriRenewalSuccess",
-        }:
-            raise GraphError(
-                400,
-                "BadRequest",
-                f"File is in state {file.upload_state}; it cannot be committed now.",
-            )
+        _require_uploadable(file, "it cannot be committed now")
         if file.committed_bytes < 0:
             raise GraphError(
                 400, "BadRequest", "No block list has been committed to the storage URI."
@@ -674,15 +666,7 @@ class GraphService:
         self, *, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str, f: str
     ) -> Reply:
         file = self._file(app, t, cv, f, version)
-        if file.upload_state not in {
-            "azureStorageUriRequestSuccess",
-            "azureStorageUriRenewalSuccess",
-        }:
-            raise GraphError(
-                400,
-                "BadRequest",
-                f"File is in state {file.upload_state}; its storage URI cannot be renewed now.",
-            )
+        _require_uploadable(file, "its storage URI cannot be renewed now")
         file.upload_state = "azureStorageUriRenewalPending"
         file.polls = 0
         self.writes += 1
@@ -918,6 +902,15 @@ class GraphService:
 
 
 # -------------------------------------------------------------------- validation
+#: a file holding a storage URI: blocks may be put, the URI renewed, the file committed
+UPLOADABLE = frozenset({"azureStorageUriRequestSuccess", "azureStorageUriRenewalSuccess"})
+
+
+def _require_uploadable(file: ContentFile, consequence: str) -> None:
+    if file.upload_state not in UPLOADABLE:
+        raise GraphError(400, "BadRequest", f"File is in state {file.upload_state}; {consequence}.")
+
+
 def _has_content_type(request: dict[str, Any]) -> bool:
     headers = request.get("headers")
     return isinstance(headers, dict) and any(

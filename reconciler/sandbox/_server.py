@@ -36,7 +36,7 @@ from reconciler.sandbox._fleet import (
     load_rings,
     stable_unit,
 )
-from reconciler.sandbox._graph import GraphService, Group, split_relative_url
+from reconciler.sandbox._graph import UPLOADABLE, GraphService, Group, split_relative_url
 from reconciler.sandbox._jamf import ComputerGroup, JamfProError, JamfService
 from reconciler.sandbox._wire import Reply, graph_error, jamf_error
 
@@ -466,10 +466,7 @@ class Sandbox:
             return _blob_error(
                 405, "UnsupportedHttpVerb", "The resource doesn't support the specified HTTP verb."
             )
-        if file.upload_state not in {
-            "azureStorageUriRequestSuccess",
-            "azureStorageUriRenewalSuccess",
-        }:
+        if file.upload_state not in UPLOADABLE:
             return _blob_error(
                 403, "AuthenticationFailed", "The SAS URI is not valid in the file's upload state."
             )
@@ -561,18 +558,24 @@ class Sandbox:
                         return _response(error or self.jamf.put_package(pid, body))
                     if method == "DELETE":
                         return _response(self.jamf.delete_package(pid))
-            if (
-                path
-                in {
-                    "/api/v1/computers-inventory",
-                    "/api/v2/computers-inventory",
-                    "/api/v3/computers-inventory",
-                }
-                and method == "GET"
-            ):
-                return _response(self.jamf.inventory(request.query))
+            if path == "/api/v1/cloud-distribution-point/refresh-inventory" and method == "POST":
+                return _response(self.jamf.refresh_inventory())
+            match = re.fullmatch(
+                r"/api/(?P<v>v1|v3)/computers-inventory(?:-detail/(?P<id>[^/]+))?", path
+            )
+            if match and method == "GET":
+                reply = (
+                    self.jamf.inventory_detail(match["id"], match["v"])
+                    if match["id"]
+                    else self.jamf.inventory(request.query, match["v"])
+                )
+                if match["v"] == "v1":  # deprecated 2025-06-30; v3 replaces it
+                    reply.headers["Deprecation"] = "@1751241600"
+                return _response(reply)
             if path == "/api/v2/computer-groups/static-groups" and method == "GET":
                 return _response(self.jamf.static_groups(request.query))
+            if path == "/api/v2/computer-groups/smart-groups" and method == "GET":
+                return _response(self.jamf.smart_groups(request.query))
             match = re.fullmatch(r"/api/v2/computer-groups/static-groups/(\d+)", path)
             if match and method == "GET":
                 group = self.jamf.groups.get(int(match[1]))
@@ -676,6 +679,13 @@ class Sandbox:
                     return _response(self.jamf.write_group(gid, text, create=False))
                 if method == "DELETE":
                     return _response(self.jamf.delete_group(gid))
+            if path == "/JSSResource/packages" and method == "GET":
+                items = self.jamf.classic_packages()
+                return _response(
+                    Reply(200, {"packages": items})
+                    if as_json
+                    else _classic_list_xml("packages", "package", items)
+                )
             if path == "/JSSResource/policies" and method == "GET":
                 return _response(self.jamf.classic_policies(as_json))
             match = re.fullmatch(r"/JSSResource/policies/id/(-?\d+)", path)

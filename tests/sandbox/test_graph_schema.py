@@ -28,9 +28,7 @@ def _generator() -> ModuleType:
 def test_committed_schema_is_what_the_installed_sdks_declare() -> None:
     generator = _generator()
     committed = (ROOT / "reconciler/sandbox/graph_schema.json").read_text(encoding="utf-8")
-    assert generator.render(generator.generate()) == committed, (
-        "run `python tools/graph_schema.py`"
-    )
+    assert generator.render(generator.generate()) == committed, "run `python tools/graph_schema.py`"
 
 
 def test_version_specific_properties_come_from_the_models() -> None:

@@ -37,7 +37,7 @@ async def test_jamf_pro_sdk_lists_computers_and_packages(
                 sandbox.jamf_client_id, sandbox.jamf_client_secret
             ),
         )
-        computers = client.pro_api.get_computer_inventory_v1(
+        computers = client.pro_api.get_computer_inventory_v3(
             sections=["GENERAL", "APPLICATIONS"], page_size=50
         )
         packages = client.pro_api.get_packages_v1(page_size=2)
