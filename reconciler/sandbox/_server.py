@@ -986,10 +986,12 @@ class Sandbox:
             "writes": writes,
             "stateWrites": {"graph": self.graph.writes, "jamf": self.jamf.writes},
             "faultsInjected": dict(self.faults.injected),
+            "graphBatchInner": self.graph_batch_inner,
         }
 
     def reset_counters(self) -> None:
         self.requests.clear()
+        self.graph_batch_inner = 0
         self.faults.reset()
         self.graph.writes = self.jamf.writes = 0
 

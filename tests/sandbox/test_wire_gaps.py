@@ -52,7 +52,7 @@ async def test_inventory_v3_detail_and_v1_deprecated(
 
 
 async def test_batch_needs_content_type_for_bodies_and_base64s_non_json(
-    graph: httpx.AsyncClient,
+    sandbox: Sandbox, graph: httpx.AsyncClient
 ) -> None:
     app_id = await publish_app(graph)
     body = {"select": ["DeviceId"], "filter": f"(ApplicationId eq '{app_id}')"}
@@ -77,6 +77,7 @@ async def test_batch_needs_content_type_for_bodies_and_base64s_non_json(
     assert responses["2"]["status"] == 200
     assert responses["2"]["headers"]["Content-Type"] == "application/octet-stream"
     report = json.loads(base64.b64decode(responses["2"]["body"]))
+    assert sandbox.counters()["graphBatchInner"] == 2  # each inner request counts
     assert report["Schema"] == [{"Column": "DeviceId", "PropertyType": "String"}]
 
 
