@@ -10,14 +10,14 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from reconciler.connectors import WriteBudget
+from reconciler.connectors import ServiceClient, WriteBudget
 from reconciler.connectors import _intune as intune_module
 from reconciler.domain.errors import NotReadyError
 from reconciler.domain.render import windows_release
 from reconciler.domain.tenant import InstallCounts
 from reconciler.sandbox import Sandbox
 from reconciler.sandbox._fleet import SIM_EPOCH
-from tests.connectors._intune import LAB, STORE, connector_for, required, windows_app
+from tests.connectors._intune import LAB, REPO, STORE, connector_for, required, windows_app
 from tests.sandbox.conftest import FLEET, graph_token
 
 APPS = "/deviceAppManagement/mobileApps"
@@ -206,3 +206,36 @@ async def test_request_budget_counts_every_request_inside_a_batch(small: Sandbox
     # three $batch calls, 45 requests to Graph: over the 30-per-window budget
     assert waits and connector.graph.request_budget.waited >= 20.0
     await connector.aclose()
+
+
+@pytest.mark.parametrize("version", ["v1.0", "beta"])
+def test_every_payload_uses_only_what_microsofts_models_declare_for_its_version(
+    version: str,
+) -> None:
+    """Each example intent's win32LobApp body, split by FIELD_VERSIONS, is valid for the API
+    version it is sent to, judged by the property lists generated from msgraph-sdk and
+    msgraph-beta-sdk (not by anything the connector or the sandbox wrote by hand)."""
+    from reconciler.sandbox import _odata
+
+    connector = connector_for_offline()
+    names = [n for n, d in REPO.intents.items() if d.windows is not None]
+    assert len(names) >= 5
+    for name in names:
+        body = connector.payload(windows_app(name), version)
+        _odata.validate(version, "win32LobApp", body)  # raises on an undeclared property
+        for field in body:
+            expected = intune_module.FIELD_VERSIONS.get(field, "v1.0")
+            assert field == "@odata.type" or expected == version, field
+    assert set(intune_module.FIELD_VERSIONS.values()) <= {"v1.0", "beta"}
+    assert not _odata.properties("v1.0", "win32LobApp").keys() & {
+        k for k, v in intune_module.FIELD_VERSIONS.items() if v == "beta"
+    }
+
+
+def connector_for_offline() -> intune_module.IntuneConnector:
+    """A connector whose payloads can be built without a tenant."""
+    graph = ServiceClient(
+        base_url="https://graph.example/v1.0", service="graph", credentials=None,
+        client=httpx.AsyncClient(),
+    )  # fmt: skip
+    return intune_module.IntuneConnector(graph)
