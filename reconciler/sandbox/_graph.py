@@ -361,7 +361,11 @@ class GraphService:
         items = [self._render_app(a, version) for a in apps]
         flt = query.get("$filter", "").strip()
         if flt:
-            items = [item for item in items if _app_filter(flt)(item)]
+            try:
+                matches = _odata.filter_predicate(flt)
+            except _odata.ODataError as exc:
+                raise GraphError(400, "BadRequest", str(exc)) from None
+            items = [item for item in items if matches(item)]
         items = [_selected(item, query) for item in items]
         return self._page(
             version,
@@ -1015,53 +1019,6 @@ def _validate_assignment(entry: Any, groups: dict[str, Group]) -> dict[str, Any]
         "target": clean_target,
         "settings": copy.deepcopy(entry.get("settings")),
     }
-
-
-_ISOF = re.compile(r"isof\('(?:#)?([^']+)'\)")
-_EQ = re.compile(
-    r"(?:(?P<cast>microsoft\.graph\.\w+)/)?(?P<prop>\w+)\s+(?P<op>eq|ne)\s+"
-    r"(?P<value>null|true|false|-?\d+|'[^']*')"
-)
-_LITERALS: dict[str, Any] = {"null": None, "true": True, "false": False}
-
-
-def _app_filter(text: str) -> Callable[[dict[str, Any]], bool]:
-    """The OData ``$filter`` clients send on mobileApps: ``isof('type')``, ``prop eq literal``
-    (a cast ``(microsoft.graph.T/prop)`` is null for apps of another type), joined by
-    ``or`` / ``and``."""
-    parsed: list[list[Callable[[dict[str, Any]], bool]]] = []
-    for clause in re.split(r"\s+or\s+", text.strip()):
-        terms: list[Callable[[dict[str, Any]], bool]] = []
-        for raw_term in re.split(r"\s+and\s+", clause.strip()):
-            term = raw_term.strip()
-            isof = _ISOF.search(term)
-            if isof:
-                terms.append(_is_of("#" + isof.group(1)))
-                continue
-            eq = _EQ.fullmatch(term.replace("(", "").replace(")", "").strip())
-            if eq is None:
-                raise GraphError(400, "BadRequest", f"Invalid filter clause '{term}'.")
-            terms.append(_comparison(eq))
-        parsed.append(terms)
-    return lambda app: any(all(term(app) for term in terms) for terms in parsed)
-
-
-def _is_of(odata_type: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda app: app.get("@odata.type") == odata_type
-
-
-def _comparison(match: re.Match[str]) -> Callable[[dict[str, Any]], bool]:
-    raw = match["value"]
-    wanted = _LITERALS[raw] if raw in _LITERALS else raw.strip("'") if raw[0] == "'" else int(raw)
-    cast, prop, negate = match["cast"], match["prop"], match["op"] == "ne"
-
-    def test(app: dict[str, Any]) -> bool:
-        value = app.get(prop)
-        if cast is not None and app.get("@odata.type") != "#" + cast:
-            value = None  # the cast of an app of another type is null
-        return (value == wanted) != negate
-
-    return test
 
 
 def _group_json(group_id: str, body: dict[str, Any], created: str) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from ``msgraph-sdk`` (v1.0) and ``msgraph-beta-sdk`` (beta) — not written by h
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -165,3 +167,51 @@ def _render_value(version: str, kind: str, value: Any) -> Any:
     if kind in _PRIMITIVES or kind in _enums(version) or not isinstance(value, dict):
         return value
     return render(version, kind, value, typed=False)
+
+
+# -------------------------------------------------------------------- $filter
+_ISOF = re.compile(r"isof\('(?:#)?([^']+)'\)")
+_EQ = re.compile(
+    r"(?:(?P<cast>microsoft\.graph\.\w+)/)?(?P<prop>\w+)\s+(?P<op>eq|ne)\s+"
+    r"(?P<value>null|true|false|-?\d+|'[^']*')"
+)
+_LITERALS: dict[str, Any] = {"null": None, "true": True, "false": False}
+
+
+def filter_predicate(text: str) -> Callable[[dict[str, Any]], bool]:
+    """The OData ``$filter`` clients send on mobileApps: ``isof('type')``, ``prop eq literal``
+    (a cast ``(microsoft.graph.T/prop)`` is null for apps of another type), joined by
+    ``or`` / ``and``."""
+    parsed: list[list[Callable[[dict[str, Any]], bool]]] = []
+    for clause in re.split(r"\s+or\s+", text.strip()):
+        terms: list[Callable[[dict[str, Any]], bool]] = []
+        for raw_term in re.split(r"\s+and\s+", clause.strip()):
+            term = raw_term.strip()
+            isof = _ISOF.search(term)
+            if isof:
+                terms.append(_is_of("#" + isof.group(1)))
+                continue
+            eq = _EQ.fullmatch(term.replace("(", "").replace(")", "").strip())
+            if eq is None:
+                raise ODataError(f"Invalid filter clause '{term}'.")
+            terms.append(_comparison(eq))
+        parsed.append(terms)
+    return lambda app: any(all(term(app) for term in terms) for terms in parsed)
+
+
+def _is_of(odata_type: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda app: app.get("@odata.type") == odata_type
+
+
+def _comparison(match: re.Match[str]) -> Callable[[dict[str, Any]], bool]:
+    raw = match["value"]
+    wanted = _LITERALS[raw] if raw in _LITERALS else raw.strip("'") if raw[0] == "'" else int(raw)
+    cast, prop, negate = match["cast"], match["prop"], match["op"] == "ne"
+
+    def test(app: dict[str, Any]) -> bool:
+        value = app.get(prop)
+        if cast is not None and app.get("@odata.type") != "#" + cast:
+            value = None  # the cast of an app of another type is null
+        return (value == wanted) != negate
+
+    return test
