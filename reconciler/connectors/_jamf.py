@@ -157,6 +157,10 @@ class JamfConnector:
         self._limit = asyncio.Semaphore(min(concurrency, MAX_CONCURRENCY))
         #: package id → intent, learnt from snapshots and creates (saves a read per write)
         self._intents: dict[str, str] = {}
+        #: packages this connector uploaded (by digest of the intent): Jamf Cloud may take a
+        #: while after the inventory refresh to compute their size and hashes, and a pass
+        #: in between must not upload them again
+        self._uploaded: dict[str, str] = {}
 
     # --- reads -----------------------------------------------------------------
 
@@ -298,7 +302,8 @@ class JamfConnector:
             marker=marker,
             properties=MappingProxyType(properties),
             assignments=tuple(sorted(set(assignments))),
-            content_ready=_content_ready(package),
+            content_ready=_content_ready(package)
+            or (marker is not None and self._uploaded.get(str(package["id"])) == marker.digest),
             enabled=install_policy.enabled if install_policy is not None else False,
             install=MappingProxyType(install),
             extra=MappingProxyType(
@@ -508,6 +513,7 @@ class JamfConnector:
             f"{PACKAGES}/{app_id}/upload",
             files={"file": (file_name, data, "application/octet-stream")},
         )
+        self._uploaded[app_id] = app.digest
         # Jamf Cloud computes size and hashes when the distribution point inventory is
         # refreshed; until then the package looks empty
         await self.jamf.request("POST", REFRESH_INVENTORY)
@@ -544,6 +550,7 @@ class JamfConnector:
         with contextlib.suppress(NotFoundError):
             await self.jamf.request("DELETE", f"{PACKAGES}/{app_id}")
         self._intents.pop(app_id, None)
+        self._uploaded.pop(app_id, None)
 
     async def aclose(self) -> None:
         await self.jamf.aclose()

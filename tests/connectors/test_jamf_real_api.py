@@ -10,6 +10,7 @@ import pytest
 
 from reconciler.connectors import JamfSettings, jamf_connector
 from reconciler.sandbox import Sandbox
+from reconciler.sandbox._wire import Reply
 from tests.connectors._intune import STORE
 from tests.connectors._jamf import jamf_for, mac_app, no_wait
 from tests.sandbox.conftest import FLEET
@@ -40,6 +41,27 @@ async def test_content_is_ready_after_upload_and_stays_ready_after_a_metadata_pu
     assert sandbox.jamf.packages[int(package_id)]["size"] is None
     assert await _ready(connector, package_id)  # hashes still say the file is there
     await connector.aclose()
+
+
+async def test_an_upload_jamf_has_not_processed_yet_is_not_sent_again(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jamf Cloud may compute size and hashes a while after the refresh: the connector that
+    uploaded the package does not take the empty fields for missing content."""
+    connector = jamf_for(sandbox)
+    app = mac_app("7zip-24.08")
+    package_id = await connector.create_app(app)
+    slow = sandbox.jamf.refresh_inventory
+    monkeypatch.setattr(sandbox.jamf, "refresh_inventory", lambda: Reply(204))
+    await connector.upload_content(package_id, app, STORE)
+    assert sandbox.jamf.packages[int(package_id)]["hashValue"] is None
+    assert await _ready(connector, package_id)
+    fresh = jamf_for(sandbox)  # another process knows only what Jamf says
+    assert not await _ready(fresh, package_id)
+    slow()
+    assert await _ready(fresh, package_id)
+    await connector.aclose()
+    await fresh.aclose()
 
 
 async def test_a_size_the_client_sends_is_not_taken_as_content(sandbox: Sandbox) -> None:
