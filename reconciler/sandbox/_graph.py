@@ -105,6 +105,14 @@ STATE_CODES = {
     "notApplicable": 6,
 }
 MAX_BATCH = 20
+#: every tenant has the built-in scope tag "Default" (id "0"), which new apps carry
+DEFAULT_SCOPE_TAG = {
+    "@odata.type": "#microsoft.graph.roleScopeTag",
+    "id": "0",
+    "displayName": "Default",
+    "description": "Built-in scope tag",
+    "isBuiltIn": True,
+}
 #: localized companions of report columns: answered with their base column, never selectable
 LOCALIZED = {
     "AppInstallState": "AppInstallState_loc",
@@ -236,6 +244,8 @@ class GraphService:
             ("POST", r(r"/groups/(?P<g>[^/]+)/members/\$ref"), self.add_member),
             ("DELETE", r(r"/groups/(?P<g>[^/]+)/members/(?P<m>[^/]+)/\$ref"), self.remove_member),
             ("GET", r(r"/devices"), self.list_directory_devices),
+            ("GET", r(r"/deviceManagement/roleScopeTags"), self.list_scope_tags),
+            ("GET", r(r"/deviceManagement/roleScopeTags/(?P<tag>[^/]+)"), self.get_scope_tag),
             ("GET", r(r"/deviceManagement/managedDevices"), self.list_managed_devices),
             ("GET", r(r"/deviceManagement/managedDevices/(?P<d>[^/]+)"), self.get_managed_device),
             (
@@ -761,6 +771,21 @@ class GraphService:
 
     def list_directory_devices(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
         return self._page(version, "/devices", query, self.devices, "devices", _directory_device)
+
+    # ---------------------------------------------------------------- scope tags
+    def list_scope_tags(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
+        return self._page(
+            version,
+            "/deviceManagement/roleScopeTags",
+            query,
+            [dict(DEFAULT_SCOPE_TAG)],
+            "deviceManagement/roleScopeTags",
+        )
+
+    def get_scope_tag(self, *, version: str, query: dict[str, str], body: Any, tag: str) -> Reply:
+        if tag != DEFAULT_SCOPE_TAG["id"]:
+            raise GraphError(404, "ResourceNotFound", f"roleScopeTag {tag} not found.")
+        return Reply(200, dict(DEFAULT_SCOPE_TAG))
 
     # ---------------------------------------------------------------- managed devices
     def list_managed_devices(self, *, version: str, query: dict[str, str], body: Any) -> Reply:

@@ -5,7 +5,7 @@ The only change is its base URL: IntuneCD calls ``https://graph.microsoft.com`` 
 ``requests`` (hard-coded, including its ``$batch`` endpoint), so the test rewrites that
 origin to the sandbox in requests' transport adapter. Its ``$filter``, its
 ``$select=roleScopeTagIds,id`` reads in ``$batch``, its indexing of ``displayVersion`` and
-the group-name lookup all run unchanged.
+the scope-tag and group-name lookups all run unchanged.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ async def test_intunecd_backs_up_apps_and_assignments(
     sandbox: Sandbox, graph: httpx.AsyncClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from IntuneCD.backup.Intune.Applications import ApplicationsBackupModule  # a dev dependency
+    from IntuneCD.intunecdlib.process_scope_tags import ProcessScopeTags
 
     app_id = await publish_app(graph)
     assigned = await graph.post(
@@ -54,8 +55,14 @@ async def test_intunecd_backs_up_apps_and_assignments(
     seen = _redirect(monkeypatch, sandbox.base_url)
 
     def backup() -> Any:
+        # as IntuneCD's backup command does: scope tags first, then each module
+        scope_tags = ProcessScopeTags({"access_token": token}).get_scope_tags()
         module = ApplicationsBackupModule(
-            path=str(tmp_path), filetype="json", token={"access_token": token}, exclude=[]
+            path=str(tmp_path),
+            filetype="json",
+            token={"access_token": token},
+            exclude=[],
+            scope_tags=scope_tags,
         )
         return module.main()
 
@@ -68,7 +75,7 @@ async def test_intunecd_backs_up_apps_and_assignments(
     app = json.loads(saved.read_text())
     assert app["@odata.type"] == "#microsoft.graph.win32LobApp"
     assert app["displayName"] == "7-Zip 24.08"
-    assert app["roleScopeTagIds"] == ["0"]
+    assert app["roleScopeTagIds"] == ["Default"]  # ids resolved through roleScopeTags
     assert app["publishingState"] == "published"
     (assignment,) = app["assignments"]
     assert assignment["intent"] == "required"
