@@ -80,9 +80,9 @@ def seed_jamf(sandbox: Sandbox, apps: int) -> None:
             "suppressRegistration": False,
             "notes": format_marker(f"app-{n}", DIGEST) + f"\nbundleId=com.contoso.app{n} "
             "bundleVersion=1.0",
-            "size": "1000",
         }
         package_id = sandbox.jamf.create_package(body).body["id"]
+        sandbox.jamf.uploads[int(package_id)] = b"\0" * 1000
         groups = "".join(
             f"<computer_group><id>{g}</id></computer_group>"
             for g in JAMF_GROUPS[: 1 + n % len(JAMF_GROUPS)]
@@ -97,6 +97,7 @@ def seed_jamf(sandbox: Sandbox, apps: int) -> None:
             "</package_configuration></policy>",
             create=True,
         )
+    sandbox.jamf.refresh_inventory()  # Jamf Cloud computes size and hashes
 
 
 def counter(paths: Counter[str]) -> object:

@@ -42,6 +42,12 @@ def serve(
     fleet: Annotated[
         Path | None, typer.Option("--fleet", help="FleetConfig whose rings the devices join.")
     ] = None,
+    jamf_token_seconds: Annotated[
+        int,
+        typer.Option(
+            "--jamf-token-seconds", help="expires_in of Jamf API client tokens (real: 60 s up)."
+        ),
+    ] = 599,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="text or json.")
     ] = OutputFormat.TEXT,
@@ -49,6 +55,8 @@ def serve(
     """Serve Graph, the Entra token endpoint and Jamf Pro on 127.0.0.1 until interrupted."""
     if devices < 0:
         fail("--devices must be zero or more")
+    if jamf_token_seconds < 1:
+        fail("--jamf-token-seconds must be at least 1")
     try:
         parse_faults(faults)
     except FaultSpecError as exc:
@@ -64,6 +72,7 @@ def serve(
         fleet=fleet_path if fleet_path.is_file() else None,
         faults=faults,
         port=port,
+        jamf_token_seconds=jamf_token_seconds,
     )
     try:
         asyncio.run(_run(sandbox, output))

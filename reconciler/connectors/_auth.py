@@ -4,8 +4,11 @@
 (``/{tenant}/oauth2/v2.0/token`` with ``scope=https://graph.microsoft.com/.default``) and
 Jamf Pro (``/api/oauth/token``, falling back to ``/api/v1/oauth/token`` on 404) both speak.
 :class:`JamfUserToken` is Jamf Pro's older user-account token (``/api/v1/auth/token`` with
-Basic credentials). A 401 on an API call invalidates the cached token so the HTTP core can
-retry once with a fresh one. Token requests are logged without their bodies.
+Basic credentials). A token is refreshed once a fraction (:data:`REFRESH_FRACTION`) of its
+lifetime has passed: Jamf API clients' lifetimes are set per client and can be 60 s, so a
+fixed margin would fetch a token before every call. A 401 on an API call invalidates the
+cached token so the HTTP core can retry once with a fresh one. Token requests are logged
+without their bodies.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ import structlog
 from reconciler.connectors._errors import error_for
 from reconciler.domain.errors import AuthenticationError, TransientTenantError
 
-#: refresh this many seconds before the token says it expires
-REFRESH_BEFORE = 60.0
+#: refresh once this fraction of the token's lifetime (``expires_in``) has passed
+REFRESH_FRACTION = 0.75
+#: a lifetime the token endpoint does not say, or that has already run out
+FALLBACK_LIFETIME = 300.0
 log = structlog.get_logger("eucora.auth")
 
 
@@ -32,7 +37,7 @@ class _CachedToken:
         self._service = service
         self._clock = clock
         self._token: str | None = None
-        self._expires_at = 0.0
+        self._refresh_at = 0.0
         self._lock = asyncio.Lock()
         #: tokens fetched so far (tests and benchmarks count refreshes)
         self.issued = 0
@@ -45,10 +50,10 @@ class _CachedToken:
 
     async def token(self) -> str:
         async with self._lock:
-            if self._token is None or self._clock() >= self._expires_at - REFRESH_BEFORE:
+            if self._token is None or self._clock() >= self._refresh_at:
                 token, lifetime = await self._fetch()
                 self._token = token
-                self._expires_at = self._clock() + lifetime
+                self._refresh_at = self._clock() + lifetime * REFRESH_FRACTION
                 self.issued += 1
             return self._token
 
@@ -112,7 +117,7 @@ class ClientCredentials(_CachedToken):
             if response.status_code != 200:
                 raise self._refused(response)
             body = response.json()
-            return str(body["access_token"]), float(body.get("expires_in", 300))
+            return str(body["access_token"]), float(body.get("expires_in", FALLBACK_LIFETIME))
         raise AssertionError("unreachable")  # pragma: no cover - the last URL returns or raises
 
 
@@ -143,7 +148,8 @@ class JamfUserToken(_CachedToken):
         lifetime = 1200.0
         try:
             expires = datetime.fromisoformat(str(body["expires"]).replace("Z", "+00:00"))
-            lifetime = max((expires - self._wall_clock()).total_seconds(), REFRESH_BEFORE + 1)
+            left = (expires - self._wall_clock()).total_seconds()
+            lifetime = left if left > 0 else FALLBACK_LIFETIME
         except (KeyError, ValueError):
             pass
         return str(body["token"]), lifetime

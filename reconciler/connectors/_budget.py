@@ -1,7 +1,8 @@
 """Write budget: stay under Intune's documented limit of 100 writes per 20 s per app and tenant.
 
 A sliding window; ``acquire`` waits until a slot is free instead of letting Graph answer
-429. Clock and sleep are injectable for tests.
+429. One call may take several slots: Graph evaluates each request inside a ``$batch``
+against the limits on its own. Clock and sleep are injectable for tests.
 """
 
 from __future__ import annotations
@@ -29,15 +30,18 @@ class WriteBudget:
         self._lock = asyncio.Lock()
         self.waited = 0.0
 
-    async def acquire(self) -> None:
+    async def acquire(self, slots: int = 1) -> None:
+        """Wait until ``slots`` requests fit in the window (at most the whole window)."""
+        slots = max(1, min(slots, self.writes))
         async with self._lock:
             while True:
                 now = self._clock()
                 while self._stamps and now - self._stamps[0] >= self.per_seconds:
                     self._stamps.popleft()
-                if len(self._stamps) < self.writes:
-                    self._stamps.append(now)
+                if len(self._stamps) + slots <= self.writes:
+                    self._stamps.extend([now] * slots)
                     return
-                delay = self.per_seconds - (now - self._stamps[0])
+                needed = len(self._stamps) + slots - self.writes
+                delay = self.per_seconds - (now - self._stamps[needed - 1])
                 self.waited += delay
                 await self._sleep(delay)

@@ -188,19 +188,22 @@ class ServiceClient:
         authenticated: bool = True,
         write: bool | None = None,
         retry: bool = True,
+        cost: int = 1,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response or raises a TenantError.
 
         ``write`` overrides the verb's classification for the write budget: a ``$batch``
         of reads or a report action is a POST that changes nothing, and uploads to blob
-        storage are not Graph writes. ``retry=False`` sends exactly one attempt.
+        storage are not Graph writes. ``cost`` is how many requests the call counts as in
+        the budgets (a ``$batch`` counts each inner request). ``retry=False`` sends
+        exactly one attempt.
         """
         verb = method.upper()
         is_write = verb in WRITE_METHODS if write is None else write
         body = {"json": json, "content": content, "data": data, "files": files, "params": params}
         if not retry:
             url = self.url(path)
-            return await self._attempt(verb, url, 1, body, headers, authenticated, is_write)
+            return await self._attempt(verb, url, 1, body, headers, authenticated, is_write, cost)
         async for attempt in self._retrying():
             with attempt:
                 return await self._attempt(
@@ -211,6 +214,7 @@ class ServiceClient:
                     headers,
                     authenticated,
                     is_write,
+                    cost,
                 )
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -262,13 +266,14 @@ class ServiceClient:
         extra_headers: Mapping[str, str] | None,
         authenticated: bool,
         write: bool,
+        cost: int = 1,
     ) -> httpx.Response:
         try:
             self.breaker.before_call()
             if write and self.budget is not None:
-                await self.budget.acquire()
+                await self.budget.acquire(cost)
             if self.request_budget is not None:
-                await self.request_budget.acquire()
+                await self.request_budget.acquire(cost)
             headers = dict(extra_headers or {})
             request_id = correlation_id.get() or str(uuid.uuid4())
             headers["client-request-id"] = request_id

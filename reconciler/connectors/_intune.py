@@ -6,7 +6,11 @@ reads every win32LobApp (paged), the assignments of all of them through ``$batch
 (20 per call), and for managed apps the install status per ring group from the
 install-status report; it reports managed apps (marker present) and unmanaged
 look-alikes. ``set_assignments`` always sends the complete desired list, because
-``/assign`` replaces whatever was there.
+``/assign`` replaces whatever was there, and only once the app is published (publishing
+takes a while after the content commit; until then the assignment waits for the next pass).
+
+Every property is sent to the API version that declares it (:data:`FIELD_VERSIONS`):
+v1.0 for all but ``displayVersion``, which only beta's win32LobApp has.
 """
 
 from __future__ import annotations
@@ -14,15 +18,18 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from types import MappingProxyType
 from typing import Any
 
 from reconciler.connectors._http import ServiceClient
 from reconciler.connectors._packages import read_intunewin
 from reconciler.domain.errors import (
+    AuthenticationError,
     ConflictError,
     NotFoundError,
+    NotReadyError,
     PermanentTenantError,
     TransientTenantError,
 )
@@ -51,6 +58,11 @@ BATCH_SIZE = 20
 DIRECTORY_PAGE = 999
 BLOCK_SIZE = 4 * 1024 * 1024
 _TRANSIENT = frozenset({429, 500, 502, 503, 504})
+#: the API version each win32LobApp property the connector writes is declared in (Microsoft's
+#: v1.0 and beta models, see docs/connectors.md); anything not named here is v1.0
+FIELD_VERSIONS = {"displayVersion": "beta"}
+#: renew an upload's storage URI when it has been in use this long (IntuneWin32App: 450 s)
+SAS_RENEW_AFTER = 450.0
 #: the properties EUCORA owns on a win32LobApp, compared for drift
 OWNED = (
     "fileName",
@@ -70,19 +82,22 @@ _TARGETS = {
     "#microsoft.graph.allLicensedUsersAssignmentTarget": TargetKind.ALL_USERS,
 }
 _TARGET_TYPES = {kind: odata for odata, kind in _TARGETS.items()}
-#: install-report states (enum names and their localized texts) → what they count as
+#: raw AppInstallState values of the install-status report (enum names, or their numeric
+#: codes) → what they count as. The ``_loc`` column is display text in the tenant's
+#: language and is never read.
 _STATES = {
     "installed": "installed",
+    "1": "installed",
     "failed": "failed",
+    "2": "failed",
     "uninstallfailed": "failed",
-    "uninstall failed": "failed",
+    "4": "failed",
     "pendinginstall": "pending",
-    "install pending": "pending",
-    "pending": "pending",
+    "5": "pending",
     "notinstalled": "pending",
-    "not installed": "pending",
+    "3": "pending",
     "notapplicable": "not_applicable",
-    "not applicable": "not_applicable",
+    "6": "not_applicable",
 }
 
 
@@ -101,8 +116,12 @@ class IntuneConnector:
         poll_interval: float = 1.0,
         poll_attempts: int = 60,
         storage: ServiceClient | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sas_renew_after: float = SAS_RENEW_AFTER,
     ) -> None:
         self.graph = graph
+        self.clock = clock
+        self.sas_renew_after = sas_renew_after
         # Blob storage is another service: its own breaker, no Graph budget, no bearer token.
         self.storage = storage or ServiceClient(
             base_url="",
@@ -206,7 +225,7 @@ class IntuneConnector:
                 by_id = {r["id"]: r for r in chunk}
                 body = (
                     await self.graph.request(
-                        "POST", "/$batch", json={"requests": chunk}, write=False
+                        "POST", "/$batch", json={"requests": chunk}, write=False, cost=len(chunk)
                     )
                 ).json()
                 for answer in body.get("responses", []):
@@ -262,7 +281,9 @@ class IntuneConnector:
             "url": REPORT,
             "headers": {"Content-Type": "application/json"},
             "body": {
-                "select": ["DeviceId", "AppInstallState", "AppInstallState_loc"],
+                # base columns only: a _loc column cannot be selected (it comes back with
+                # its base column anyway, as localized text)
+                "select": ["DeviceId", "AppInstallState"],
                 "filter": f"(ApplicationId eq '{app_id}')",
                 "skip": skip,
                 "top": top,
@@ -333,7 +354,8 @@ class IntuneConnector:
             marker=parse_marker(app.get("notes")),
             properties=MappingProxyType({k: app[k] for k in OWNED if k in app}),
             assignments=assignments,
-            content_ready=app.get("publishingState") == "published",
+            # content is in once a version is committed; publishing follows on its own
+            content_ready=bool(app.get("committedContentVersion")),
             install=MappingProxyType(install),
             extra=MappingProxyType(
                 {
@@ -345,11 +367,11 @@ class IntuneConnector:
 
     # --- writes ----------------------------------------------------------------
 
-    def payload(self, app: DesiredApp) -> dict[str, Any]:
-        """The win32LobApp body for ``app``: its owned properties and the marker."""
+    def payload(self, app: DesiredApp, version: str = "v1.0") -> dict[str, Any]:
+        """The win32LobApp body for ``app`` with the properties ``version`` declares: for
+        v1.0 the owned properties and the marker, for beta what only beta has."""
         properties = {k: v for k, v in app.properties.items() if k in OWNED}
-        return {
-            "@odata.type": WIN32,
+        body: dict[str, Any] = {
             "displayName": app.display_name,
             "displayVersion": app.version,
             "description": app.description,
@@ -357,6 +379,20 @@ class IntuneConnector:
             "notes": str(app.marker),
             **thaw(properties),
         }
+        return {"@odata.type": WIN32} | {
+            k: v for k, v in body.items() if FIELD_VERSIONS.get(k, "v1.0") == version
+        }
+
+    def _beta_url(self, path: str) -> str:
+        base = self.graph.base_url
+        root = base[: -len("/v1.0")] if base.endswith("/v1.0") else base.rsplit("/", 1)[0]
+        return f"{root}/beta{path}"
+
+    async def _patch_beta_fields(self, app_id: str, app: DesiredApp) -> None:
+        """What only beta declares (displayVersion), sent to beta on purpose."""
+        body = self.payload(app, "beta")
+        if len(body) > 1:
+            await self.graph.request("PATCH", self._beta_url(f"{APPS}/{app_id}"), json=body)
 
     async def create_app(self, app: DesiredApp) -> str:
         """Create the app; a create retried after a lost answer finds the first one."""
@@ -365,14 +401,17 @@ class IntuneConnector:
             found = await self.find_managed(app.intent)
             return found[0] if found else None
 
-        return await self.graph.create(
+        app_id = await self.graph.create(
             APPS, json=self.payload(app), find=existing, parse=lambda r: str(r.json()["id"])
         )
+        await self._patch_beta_fields(app_id, app)
+        return app_id
 
     async def update_app(self, app_id: str, app: DesiredApp) -> None:
         """PATCH the owned properties and the marker of an app that carries the marker."""
         await self._require_managed(app_id)
         await self.graph.request("PATCH", f"{APPS}/{app_id}", json=self.payload(app))
+        await self._patch_beta_fields(app_id, app)
 
     async def delete_app(self, app_id: str) -> None:
         """Delete a marked app; one already gone counts as deleted (a retried delete)."""
@@ -393,7 +432,31 @@ class IntuneConnector:
                 service=self.graph.service,
             )
 
+    async def _wait_published(self, app_id: str) -> None:
+        """Intune publishes an app a while after its content commit and refuses ``/assign``
+        until then: wait for it, else leave the assignment to the next pass."""
+        state = ""
+        for attempt in range(self.poll_attempts):
+            app = (
+                await self.graph.request(
+                    "GET", f"{APPS}/{app_id}", params={"$select": "id,publishingState"}
+                )
+            ).json()
+            state = str(app.get("publishingState") or "")
+            if state == "published":
+                return
+            if state == "notPublished":
+                break  # nothing committed: waiting will not help
+            if attempt + 1 < self.poll_attempts:
+                await self.graph.sleep(self.poll_interval)
+        raise NotReadyError(
+            f"intune app {app_id} is {state or 'not published'} yet; it is assigned next pass",
+            service=self.graph.service,
+        )
+
     async def set_assignments(self, app_id: str, assignments: Sequence[Assignment]) -> None:
+        if assignments:
+            await self._wait_published(app_id)
         body = {
             "mobileAppAssignments": [
                 {
@@ -434,7 +497,7 @@ class IntuneConnector:
         ready = await self._poll(
             file_url, "azureStorageUriRequestSuccess", "azureStorageUriRequest"
         )
-        await self._upload_blocks(str(ready["azureStorageUri"]), package.encrypted)
+        await self._upload_blocks(file_url, str(ready["azureStorageUri"]), package.encrypted)
         await self.graph.request(
             "POST", f"{file_url}/commit", json={"fileEncryptionInfo": package.encryption_info}
         )
@@ -464,26 +527,47 @@ class IntuneConnector:
             service=self.graph.service,
         )
 
-    async def _upload_blocks(self, sas: str, payload: bytes) -> None:
+    async def _renew(self, file_url: str) -> str:
+        """A fresh storage URI for the file (renewUpload → azureStorageUriRenewalSuccess)."""
+        await self.graph.request("POST", f"{file_url}/renewUpload", json={})
+        renewed = await self._poll(
+            file_url, "azureStorageUriRenewalSuccess", "azureStorageUriRenewal"
+        )
+        return str(renewed["azureStorageUri"])
+
+    async def _upload_blocks(self, file_url: str, sas: str, payload: bytes) -> None:
+        """Put Block per 4 MiB (ids Base64 of equal length), then Put Block List.
+
+        The storage URI is short-lived: it is renewed when it has been in use for
+        ``sas_renew_after`` seconds, and once more when storage refuses it (403).
+        """
         ids = []
+        issued = self.clock()
+
+        async def put(url: str, **kwargs: Any) -> None:
+            nonlocal sas, issued
+            if self.clock() - issued >= self.sas_renew_after:
+                sas, issued = await self._renew(file_url), self.clock()
+            try:
+                await self.storage.request("PUT", f"{sas}{url}", authenticated=False, **kwargs)
+            except AuthenticationError:  # expired or revoked SAS: renew once and resend
+                sas, issued = await self._renew(file_url), self.clock()
+                await self.storage.request("PUT", f"{sas}{url}", authenticated=False, **kwargs)
+
         for number, start in enumerate(range(0, len(payload), BLOCK_SIZE)):
             block = base64.b64encode(f"block-{number:08d}".encode()).decode()
             ids.append(block)
-            await self.storage.request(
-                "PUT",
-                f"{sas}&comp=block&blockid={block}",
+            await put(
+                f"&comp=block&blockid={block}",
                 content=payload[start : start + BLOCK_SIZE],
                 headers={"x-ms-blob-type": "BlockBlob"},
-                authenticated=False,
             )
         blocks = "".join(f"<Latest>{block}</Latest>" for block in ids)
         block_list = f'<?xml version="1.0" encoding="utf-8"?><BlockList>{blocks}</BlockList>'
-        await self.storage.request(
-            "PUT",
-            f"{sas}&comp=blocklist",
+        await put(
+            "&comp=blocklist",
             content=block_list.encode(),
             headers={"Content-Type": "application/xml"},
-            authenticated=False,
         )
 
     async def aclose(self) -> None:
@@ -515,11 +599,8 @@ def _rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _count(row: dict[str, Any]) -> InstallCounts:
-    for column in ("AppInstallState_loc", "AppInstallState"):
-        kind = _STATES.get(str(row.get(column) or "").strip().lower())
-        if kind is not None:
-            return InstallCounts(**{kind: 1})
-    return InstallCounts()
+    kind = _STATES.get(str(row.get("AppInstallState", "")).strip().lower())
+    return InstallCounts(**{kind: 1}) if kind is not None else InstallCounts()
 
 
 def _assignment(value: dict[str, Any]) -> Assignment:

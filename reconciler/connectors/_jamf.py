@@ -60,7 +60,13 @@ from reconciler.domain.tenant import (
 )
 
 PACKAGES = "/api/v1/packages"
-INVENTORY = "/api/v1/computers-inventory"
+#: v1 is deprecated since 2025-06-30; v3 replaces it (a v4 is announced for 2027)
+INVENTORY = "/api/v3/computers-inventory"
+REFRESH_INVENTORY = "/api/v1/cloud-distribution-point/refresh-inventory"
+#: filled in by Jamf Pro from the uploaded file (at a cloud distribution point inventory
+#: refresh), never by the client: evidence that content is in. ``size`` alone is not —
+#: a metadata PUT blanks it until the next refresh.
+CONTENT_EVIDENCE = ("hashValue", "md5", "size")
 POLICIES = "/JSSResource/policies"
 GROUPS = "/JSSResource/computergroups"
 HISTORY = "/JSSResource/computerhistory/id/{id}/subset/PolicyLogs"
@@ -151,6 +157,10 @@ class JamfConnector:
         self._limit = asyncio.Semaphore(min(concurrency, MAX_CONCURRENCY))
         #: package id → intent, learnt from snapshots and creates (saves a read per write)
         self._intents: dict[str, str] = {}
+        #: packages this connector uploaded (by digest of the intent): Jamf Cloud may take a
+        #: while after the inventory refresh to compute their size and hashes, and a pass
+        #: in between must not upload them again
+        self._uploaded: dict[str, str] = {}
 
     # --- reads -----------------------------------------------------------------
 
@@ -292,7 +302,8 @@ class JamfConnector:
             marker=marker,
             properties=MappingProxyType(properties),
             assignments=tuple(sorted(set(assignments))),
-            content_ready=str(package.get("size") or "0") not in {"", "0", "None"},
+            content_ready=_content_ready(package)
+            or (marker is not None and self._uploaded.get(str(package["id"])) == marker.digest),
             enabled=install_policy.enabled if install_policy is not None else False,
             install=MappingProxyType(install),
             extra=MappingProxyType(
@@ -502,6 +513,10 @@ class JamfConnector:
             f"{PACKAGES}/{app_id}/upload",
             files={"file": (file_name, data, "application/octet-stream")},
         )
+        self._uploaded[app_id] = app.digest
+        # Jamf Cloud computes size and hashes when the distribution point inventory is
+        # refreshed; until then the package looks empty
+        await self.jamf.request("POST", REFRESH_INVENTORY)
 
     async def set_assignments(self, app_id: str, assignments: Sequence[Assignment]) -> None:
         """Scope the install policy (and the uninstall policy) to exactly ``assignments``."""
@@ -535,6 +550,7 @@ class JamfConnector:
         with contextlib.suppress(NotFoundError):
             await self.jamf.request("DELETE", f"{PACKAGES}/{app_id}")
         self._intents.pop(app_id, None)
+        self._uploaded.pop(app_id, None)
 
     async def aclose(self) -> None:
         await self.jamf.aclose()
@@ -705,6 +721,10 @@ def _split_assignments(assignments: Sequence[Assignment]) -> tuple[_Scope, _Scop
                 f"jamf: target {a.target.value!r} has no Jamf Pro policy scope", service="jamf"
             )
     return install, uninstall
+
+
+def _content_ready(package: dict[str, Any]) -> bool:
+    return any(str(package.get(k) or "") not in {"", "0", "None"} for k in CONTENT_EVIDENCE)
 
 
 def _computer(record: dict[str, Any]) -> _Computer:

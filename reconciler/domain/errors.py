@@ -119,6 +119,13 @@ class TenantError(EucoraError):
         self.request_id = request_id
 
 
+class NotReadyError(TenantError):
+    """The tenant is still processing an earlier write (an Intune app still publishing after
+    its content commit): the write waits for the next pass. Not a failure."""
+
+    reason = "NotReady"
+
+
 class TransientTenantError(TenantError):
     reason = "TenantUnavailable"
     transient = True

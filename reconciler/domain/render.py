@@ -39,6 +39,22 @@ _OPERATORS = {
 }
 
 
+#: short release names → minimumSupportedWindowsRelease as Intune's portal and real clients
+#: (IntuneWin32App) send it; 21H2 and 22H2 alone mean Windows 10, 23H2 and 24H2 exist only
+#: for Windows 11. Other values ("1809", "21H1", "Windows11_22H2") are sent as written.
+WINDOWS_RELEASES = {
+    "20H2": "2H20",
+    "21H2": "Windows10_21H2",
+    "22H2": "Windows10_22H2",
+    "23H2": "Windows11_23H2",
+    "24H2": "Windows11_24H2",
+}
+
+
+def windows_release(value: str) -> str:
+    return WINDOWS_RELEASES.get(value, value)
+
+
 class MissingScriptError(LookupError):
     """A detection script the intent names was not supplied to :func:`desired_apps`."""
 
@@ -92,7 +108,9 @@ def _windows(
         "rules": [detection_rule(package.detection, scripts)],
     }
     if package.minimum_windows_release:
-        properties["minimumSupportedWindowsRelease"] = package.minimum_windows_release
+        properties["minimumSupportedWindowsRelease"] = windows_release(
+            package.minimum_windows_release
+        )
     return DesiredApp(
         intent=intent.name,
         digest=intent.digest,

@@ -25,7 +25,12 @@ import structlog
 
 from reconciler.connectors import LocalPackageStore, correlation_id
 from reconciler.domain.cab import DocumentProvenance
-from reconciler.domain.errors import EucoraError, InvalidRepositoryError, PackageError
+from reconciler.domain.errors import (
+    EucoraError,
+    InvalidRepositoryError,
+    NotReadyError,
+    PackageError,
+)
 from reconciler.domain.governance import (
     IntentGovernance,
     NoProvenance,
@@ -98,6 +103,8 @@ class _Evaluated:
 class _ApplyOutcome:
     writes: int = 0
     errors: dict[str, list[str]] = field(default_factory=dict)
+    #: intents whose remaining writes wait for the tenant (not errors)
+    deferred: set[str] = field(default_factory=set)
 
 
 class Reconciler:
@@ -397,6 +404,14 @@ class Reconciler:
                     await connector.delete_app(_needed(app_id))
                 case _:  # pragma: no cover - only writes reach here
                     return True
+        except NotReadyError as exc:
+            outcome.deferred.add(action.intent)
+            log.info(
+                "write deferred to the next pass", intent=action.intent,
+                action=action.kind.value, platform=platform.value, reason=exc.message,
+                correlation_id=request_id,
+            )  # fmt: skip
+            return False
         except EucoraError as exc:
             outcome.errors.setdefault(action.intent, []).append(
                 f"{action.describe()}: {exc.reason}: {exc.message}"
@@ -449,7 +464,11 @@ class Reconciler:
         held when the pass began (only this method changes it)."""
         for intent_plan in plan.intents:
             name = intent_plan.intent
-            if name in outcome.errors or progress[name].state is Progress.SUSPENDED:
+            if (
+                name in outcome.errors
+                or name in outcome.deferred
+                or progress[name].state is Progress.SUSPENDED
+            ):
                 continue
             written = {a.platform for a in intent_plan.writes}
             for app in evaluated[name].desired:

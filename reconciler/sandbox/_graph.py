@@ -14,10 +14,11 @@ import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from reconciler.sandbox import _odata
 from reconciler.sandbox._fleet import Device, iso, stable_uuid
 from reconciler.sandbox._wire import Reply, graph_error
 
@@ -27,7 +28,6 @@ LOB_TYPES = {
     "#microsoft.graph.macOSDmgApp": "macos",
     "#microsoft.graph.macOSPkgApp": "macos",
 }
-BETA_ONLY_TYPES = {"#microsoft.graph.macOSPkgApp"}
 INTENTS = {"available", "required", "uninstall", "availableWithoutEnrollment"}
 TARGET_TYPES = {
     "#microsoft.graph.groupAssignmentTarget",
@@ -35,10 +35,17 @@ TARGET_TYPES = {
     "#microsoft.graph.allDevicesAssignmentTarget",
     "#microsoft.graph.allLicensedUsersAssignmentTarget",
 }
-ARCH_FLAGS = {"none", "x86", "x64", "arm", "neutral"}
-RUN_AS = {"system", "user"}
-RESTART = {"basedOnReturnCode", "allow", "suppress", "force"}
-RETURN_CODE_TYPES = {"failed", "success", "softReboot", "hardReboot", "retry"}
+#: minimumSupportedWindowsRelease as the portal and real clients (IntuneWin32App) send it;
+#: the property is a plain string in the schema, the Intune service checks the value
+WINDOWS_RELEASES = {
+    "1607", "1703", "1709", "1803", "1809", "1903", "1909", "2004", "2H20", "21H1",
+    "Windows10_21H2", "Windows10_22H2", "Windows11_21H2", "Windows11_22H2", "Windows11_23H2",
+    "Windows11_24H2",
+}  # fmt: skip
+PUBLISHING_NOT_PUBLISHED = (
+    '{"_version": 3, "Message": "Invalid operation: app\'s PublishingState is not '
+    '\'Published\'", "CustomApiErrorPhrase": "", "RetryAfter": null}'
+)
 RULE_TYPES = {
     "#microsoft.graph.win32LobAppFileSystemRule",
     "#microsoft.graph.win32LobAppRegistryRule",
@@ -52,6 +59,10 @@ READ_ONLY = {
     "publishingState",
     "uploadState",
     "size",
+    "isAssigned",
+    "dependentAppCount",
+    "supersedingAppCount",
+    "supersededAppCount",
 }
 DEFAULT_RETURN_CODES = [
     {"returnCode": 0, "type": "success"},
@@ -78,9 +89,7 @@ REPORT_COLUMNS = [
     ("AssignmentFilterIdsExist", "Boolean"),
     ("LastModifiedDateTime", "DateTime"),
     ("AppInstallState", "Int32"),
-    ("AppInstallState_loc", "String"),
     ("AppInstallStateDetails", "Int32"),
-    ("AppInstallStateDetails_loc", "String"),
     ("HexErrorCode", "String"),
     ("ErrorCode", "Int32"),
     ("UserName", "String"),
@@ -96,6 +105,21 @@ STATE_CODES = {
     "notApplicable": 6,
 }
 MAX_BATCH = 20
+#: every tenant has the built-in scope tag "Default" (id "0"), which new apps carry
+DEFAULT_SCOPE_TAG = {
+    "@odata.type": "#microsoft.graph.roleScopeTag",
+    "id": "0",
+    "displayName": "Default",
+    "description": "Built-in scope tag",
+    "isBuiltIn": True,
+}
+#: localized companions of report columns: answered with their base column, never selectable
+LOCALIZED = {
+    "AppInstallState": "AppInstallState_loc",
+    "AppInstallStateDetails": "AppInstallStateDetails_loc",
+}
+#: an upload's SAS URI is valid this long (simulated clock); clients renew it
+SAS_LIFETIME = timedelta(minutes=10)
 
 
 class GraphError(Exception):
@@ -115,10 +139,23 @@ class ContentFile:
     blocks: dict[str, int] = field(default_factory=dict)
     committed_bytes: int = -1
     polls: int = 0
+    #: the current SAS: its signature and when it expires (simulated clock)
+    signature: str = ""
+    expires: datetime | None = None
+    renewals: int = 0
+
+    def issue_sas(self, now: datetime, lifetime: timedelta) -> None:
+        self.renewals += 1
+        self.signature = f"sandbox-{self.id[:8]}-{self.renewals}"
+        self.expires = now + lifetime
 
     def to_json(self, base: str) -> dict[str, Any]:
-        sas = f"{base}/blob/{self.id}?sv=2019-12-12&sr=b&se=2099-01-01&sp=rw&sig=sandbox"
-        ready = self.upload_state not in {"azureStorageUriRequestPending"}
+        ready = self.expires is not None and self.upload_state not in {
+            "azureStorageUriRequestPending",
+            "azureStorageUriRenewalPending",
+        }
+        expiry = iso(self.expires) if self.expires is not None else ""
+        sas = f"{base}/blob/{self.id}?sv=2019-12-12&sr=b&se={expiry}&sp=rw&sig={self.signature}"
         return {
             "@odata.type": "#microsoft.graph.mobileAppContentFile",
             "id": self.id,
@@ -130,7 +167,7 @@ class ContentFile:
             "isCommitted": self.upload_state == "commitFileSuccess",
             "createdDateTime": self.created,
             "azureStorageUri": sas if ready else None,
-            "azureStorageUriExpirationDateTime": "2099-01-01T00:00:00Z" if ready else None,
+            "azureStorageUriExpirationDateTime": expiry if ready else None,
             "uploadState": self.upload_state,
         }
 
@@ -141,6 +178,8 @@ class App:
     assignments: list[dict[str, Any]] = field(default_factory=list)
     content_versions: dict[str, dict[str, ContentFile]] = field(default_factory=dict)
     beta_only: bool = False
+    #: reads left until a committed app turns from processing to published
+    publish_in: int = 0
 
 
 @dataclass
@@ -162,8 +201,12 @@ class GraphService:
         now: Callable[[], datetime],
         page_size: int = 100,
         seed: int = 0,
+        publish_after_reads: int = 2,
+        sas_lifetime: timedelta = SAS_LIFETIME,
     ) -> None:
         self.seed = seed
+        self.publish_after_reads = publish_after_reads
+        self.sas_lifetime = sas_lifetime
         self._serial = 0
         self.targeting: Callable[[str], dict[str, str]] | None = None
         self.apps: dict[str, App] = {}
@@ -201,6 +244,8 @@ class GraphService:
             ("POST", r(r"/groups/(?P<g>[^/]+)/members/\$ref"), self.add_member),
             ("DELETE", r(r"/groups/(?P<g>[^/]+)/members/(?P<m>[^/]+)/\$ref"), self.remove_member),
             ("GET", r(r"/devices"), self.list_directory_devices),
+            ("GET", r(r"/deviceManagement/roleScopeTags"), self.list_scope_tags),
+            ("GET", r(r"/deviceManagement/roleScopeTags/(?P<tag>[^/]+)"), self.get_scope_tag),
             ("GET", r(r"/deviceManagement/managedDevices"), self.list_managed_devices),
             ("GET", r(r"/deviceManagement/managedDevices/(?P<d>[^/]+)"), self.get_managed_device),
             (
@@ -299,20 +344,39 @@ class GraphService:
             )
         return found
 
-    def _render_app(self, app: App) -> dict[str, Any]:
-        return copy.deepcopy(app.data)
+    def _render_app(self, app: App, version: str) -> dict[str, Any]:
+        """The app as Graph returns it in ``version``: every property that version declares
+        for its type (null when unset), none it does not."""
+        return _odata.render(version, app.data["@odata.type"], copy.deepcopy(app.data))
+
+    def _observed(self, app: App) -> App:
+        """A read: a committed app finishes publishing after a few of them."""
+        if app.data.get("publishingState") == "processing":
+            app.publish_in -= 1
+            if app.publish_in <= 0:
+                app.data["publishingState"] = "published"
+        return app
+
+    def publish_pending(self) -> None:
+        """Time passes (the clock advanced): whatever was processing is published."""
+        for app in self.apps.values():
+            if app.data.get("publishingState") == "processing":
+                app.data["publishingState"] = "published"
 
     # ---------------------------------------------------------------- apps
     def list_apps(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
-        apps = [a for a in self.apps.values() if version == "beta" or not a.beta_only]
+        apps = [
+            self._observed(a) for a in self.apps.values() if version == "beta" or not a.beta_only
+        ]
+        items = [self._render_app(a, version) for a in apps]
         flt = query.get("$filter", "").strip()
         if flt:
-            apps = [a for a in apps if _app_filter(flt)(a.data)]
-        items = [self._render_app(a) for a in apps]
-        select = query.get("$select")
-        if select:
-            fields = {s.strip() for s in select.split(",")} | {"@odata.type", "id"}
-            items = [{k: v for k, v in item.items() if k in fields} for item in items]
+            try:
+                matches = _odata.filter_predicate(flt)
+            except _odata.ODataError as exc:
+                raise GraphError(400, "BadRequest", str(exc)) from None
+            items = [item for item in items if matches(item)]
+        items = [_selected(item, query) for item in items]
         return self._page(
             version,
             "/deviceAppManagement/mobileApps",
@@ -332,12 +396,14 @@ class GraphService:
                 f"Unsupported or missing '@odata.type' {odata_type!r} for mobileApp "
                 f"(supported: {', '.join(sorted(LOB_TYPES))}).",
             )
-        if odata_type in BETA_ONLY_TYPES and version != "beta":
+        if not _odata.declares(version, odata_type):
             raise GraphError(
                 400,
                 "BadRequest",
-                f"The type '{odata_type[1:]}' is not available in API version v1.0.",
+                f"A type named '{odata_type[1:]}' could not be resolved by the model. When a "
+                "model is available, each type name must resolve to a valid type.",
             )
+        _validate_odata(version, "mobileApp", body)
         _validate_app(body, creating=True)
         stamp = iso(self.now())
         data = {k: v for k, v in body.items() if k not in READ_ONLY}
@@ -371,17 +437,17 @@ class GraphService:
                     "maxRunTimeInMinutes": 60,
                 },
             )
-        self.apps[data["id"]] = App(data, beta_only=odata_type in BETA_ONLY_TYPES)
+        self.apps[data["id"]] = App(data, beta_only=not _odata.declares("v1.0", odata_type))
         self.writes += 1
         return Reply(
             201,
-            self._render_app(self.apps[data["id"]])
+            self._render_app(self.apps[data["id"]], version)
             | {"@odata.context": self._context(version, "deviceAppManagement/mobileApps/$entity")},
         )
 
     def get_app(self, *, version: str, query: dict[str, str], body: Any, app: str) -> Reply:
-        found = self._app(app, version)
-        result = self._render_app(found)
+        found = self._observed(self._app(app, version))
+        result = _selected(self._render_app(found, version), query)
         if "assignments" in query.get("$expand", ""):
             result["assignments"] = copy.deepcopy(found.assignments)
         return Reply(
@@ -401,6 +467,7 @@ class GraphService:
                 f"'@odata.type' {body['@odata.type']!r} does not match the app's type "
                 f"{found.data['@odata.type']!r}.",
             )
+        _validate_odata(version, found.data["@odata.type"], body)
         _validate_app(body, creating=False)
         committed = body.get("committedContentVersion")
         if committed is not None:
@@ -418,8 +485,12 @@ class GraphService:
                 continue
             found.data[key] = copy.deepcopy(value)
         if committed is not None:
+            # publishing takes a while after the commit: assign is refused until then
             found.data["committedContentVersion"] = str(committed)
-            found.data["publishingState"] = "published"
+            found.data["publishingState"] = "processing"
+            found.publish_in = self.publish_after_reads
+            if found.publish_in <= 0:
+                found.data["publishingState"] = "published"
             found.data["size"] = sum(
                 f.size for f in found.content_versions[str(committed)].values()
             )
@@ -444,12 +515,7 @@ class GraphService:
                 400, "BadRequest", "Required parameter 'mobileAppAssignments' is missing."
             )
         if entries and found.data.get("publishingState") != "published":
-            raise GraphError(
-                400,
-                "BadRequest",
-                '{"_version": 3, "Message": "The app is not published and cannot be assigned. '
-                'Commit a content version first.", "CustomApiErrorPhrase": "", "RetryAfter": null}',
-            )
+            raise GraphError(400, "BadRequest", PUBLISHING_NOT_PUBLISHED)
         assignments = []
         seen: set[tuple[str, str | None]] = set()
         for entry in entries:
@@ -575,13 +641,16 @@ class GraphService:
         file = self._advance_file(self._file(app, t, cv, f, version))
         return Reply(200, file.to_json(self.base_url))
 
-    @staticmethod
-    def _advance_file(file: ContentFile) -> ContentFile:
+    def _advance_file(self, file: ContentFile) -> ContentFile:
         # Pending states resolve on the poll after the one that first sees them, like the
         # real service which answers "pending" at least once.
         file.polls += 1
+        if file.upload_state.endswith("Pending") and file.upload_state.startswith("azure"):
+            file.issue_sas(self.now(), self.sas_lifetime)
         if file.upload_state == "azureStorageUriRequestPending" and file.polls >= 1:
             file.upload_state = "azureStorageUriRequestSuccess"
+        elif file.upload_state == "azureStorageUriRenewalPending" and file.polls >= 1:
+            file.upload_state = "azureStorageUriRenewalSuccess"
         elif file.upload_state == "commitFilePending":
             if file.committed_bytes == file.size_encrypted:
                 file.upload_state = "commitFileSuccess"
@@ -597,12 +666,7 @@ class GraphService:
             raise GraphError(
                 400, "BadRequest", "Required parameter 'fileEncryptionInfo' is missing."
             )
-        if file.upload_state != "azureStorageUriRequestSuccess":
-            raise GraphError(
-                400,
-                "BadRequest",
-                f"File is in state {file.upload_state}; it cannot be committed now.",
-            )
+        _require_uploadable(file, "it cannot be committed now")
         if file.committed_bytes < 0:
             raise GraphError(
                 400, "BadRequest", "No block list has been committed to the storage URI."
@@ -616,7 +680,10 @@ class GraphService:
         self, *, version: str, query: dict[str, str], body: Any, app: str, t: str, cv: str, f: str
     ) -> Reply:
         file = self._file(app, t, cv, f, version)
-        file.upload_state = "azureStorageUriRenewalSuccess"
+        _require_uploadable(file, "its storage URI cannot be renewed now")
+        file.upload_state = "azureStorageUriRenewalPending"
+        file.polls = 0
+        self.writes += 1
         return Reply(204)
 
     # ---------------------------------------------------------------- groups
@@ -705,6 +772,21 @@ class GraphService:
     def list_directory_devices(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
         return self._page(version, "/devices", query, self.devices, "devices", _directory_device)
 
+    # ---------------------------------------------------------------- scope tags
+    def list_scope_tags(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
+        return self._page(
+            version,
+            "/deviceManagement/roleScopeTags",
+            query,
+            [dict(DEFAULT_SCOPE_TAG)],
+            "deviceManagement/roleScopeTags",
+        )
+
+    def get_scope_tag(self, *, version: str, query: dict[str, str], body: Any, tag: str) -> Reply:
+        if tag != DEFAULT_SCOPE_TAG["id"]:
+            raise GraphError(404, "ResourceNotFound", f"roleScopeTag {tag} not found.")
+        return Reply(200, dict(DEFAULT_SCOPE_TAG))
+
     # ---------------------------------------------------------------- managed devices
     def list_managed_devices(self, *, version: str, query: dict[str, str], body: Any) -> Reply:
         return self._page(
@@ -737,9 +819,11 @@ class GraphService:
         app_id = match.group(1)
         columns = [c for c, _ in REPORT_COLUMNS]
         select = body.get("select") or columns
+        # a localized column comes back with its base column; asking for it is an error
         if not isinstance(select, list) or any(c not in columns for c in select):
             bad = [c for c in select if c not in columns] if isinstance(select, list) else select
             raise GraphError(400, "BadRequest", f"Invalid select column(s): {bad}.")
+        answered = [name for column in select for name in (column, LOCALIZED.get(column)) if name]
         skip = body.get("skip") or 0
         top = body.get("top") or 50
         if not isinstance(skip, int) or not isinstance(top, int) or skip < 0 or top < 1:
@@ -782,11 +866,11 @@ class GraphService:
             if column in columns:
                 rows.sort(key=lambda r: str(r[column]), reverse=direction.lower() == "desc")
         page = rows[skip : skip + top]
-        types = dict(REPORT_COLUMNS)
+        types = dict(REPORT_COLUMNS) | dict.fromkeys(LOCALIZED.values(), "String")
         payload = {
             "TotalRowCount": len(rows),
-            "Schema": [{"Column": c, "PropertyType": types[c]} for c in select],
-            "Values": [[r[c] for c in select] for r in page],
+            "Schema": [{"Column": c, "PropertyType": types[c]} for c in answered],
+            "Values": [[r[c] for c in answered] for r in page],
             "SessionId": "",
         }
         return Reply(200, payload, content_type="application/octet-stream")
@@ -826,17 +910,59 @@ class GraphService:
                 )
             elif any(not 200 <= statuses[d] < 300 for d in depends):
                 reply = graph_error(424, "FailedDependency", "The request has a failed dependency.")
+            elif request.get("body") is not None and not _has_content_type(request):
+                reply = graph_error(
+                    400,
+                    "BadRequest",
+                    f"Write request id : {rid} does not contain Content-Type header or body.",
+                )
             else:
                 reply = run(method, url, request.get("body"), request.get("headers") or {})
             statuses[rid] = reply.status
-            headers = {"Content-Type": "application/json"} | reply.headers
+            headers = {"Content-Type": reply.content_type} | reply.headers
+            inner_body = reply.body
+            if inner_body is not None and not reply.content_type.startswith("application/json"):
+                # Graph base64-encodes inner bodies that are not JSON
+                inner_body = base64.b64encode(reply.encoded()).decode()
             responses.append(
-                {"id": rid, "status": reply.status, "headers": headers, "body": reply.body}
+                {"id": rid, "status": reply.status, "headers": headers, "body": inner_body}
             )
         return Reply(200, {"responses": responses})
 
 
 # -------------------------------------------------------------------- validation
+#: a file holding a storage URI: blocks may be put, the URI renewed, the file committed
+UPLOADABLE = frozenset({"azureStorageUriRequestSuccess", "azureStorageUriRenewalSuccess"})
+
+
+def _require_uploadable(file: ContentFile, consequence: str) -> None:
+    if file.upload_state not in UPLOADABLE:
+        raise GraphError(400, "BadRequest", f"File is in state {file.upload_state}; {consequence}.")
+
+
+def _has_content_type(request: dict[str, Any]) -> bool:
+    headers = request.get("headers")
+    return isinstance(headers, dict) and any(
+        str(k).lower() == "content-type" and v for k, v in headers.items()
+    )
+
+
+def _validate_odata(version: str, type_name: str, body: dict[str, Any]) -> None:
+    """What OData refuses, from Microsoft's models for ``version`` (see :mod:`._odata`)."""
+    try:
+        _odata.validate(version, type_name, body)
+    except _odata.ODataError as exc:
+        raise GraphError(400, "BadRequest", str(exc)) from None
+
+
+def _selected(item: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+    select = query.get("$select")
+    if not select:
+        return item
+    fields = {s.strip() for s in select.split(",")} | {"@odata.type", "id"}
+    return {k: v for k, v in item.items() if k in fields}
+
+
 def _validate_app(body: dict[str, Any], *, creating: bool) -> None:
     def bad(message: str) -> GraphError:
         return GraphError(400, "BadRequest", message)
@@ -856,52 +982,12 @@ def _validate_app(body: dict[str, Any], *, creating: bool) -> None:
             value = body.get(key)
             if not isinstance(value, str) or not value.strip():
                 raise bad(f"Required property '{key}' is missing or empty.")
-    for key in (
-        "displayName",
-        "publisher",
-        "description",
-        "notes",
-        "installCommandLine",
-        "uninstallCommandLine",
-        "fileName",
-        "setupFilePath",
-        "displayVersion",
-    ):
-        if key in body and body[key] is not None and not isinstance(body[key], str):
-            raise bad(f"Property '{key}' must be a string.")
-    if "applicableArchitectures" in body:
-        flags = str(body["applicableArchitectures"]).replace(" ", "").split(",")
-        unknown = [f for f in flags if f not in ARCH_FLAGS]
-        if unknown:
-            raise bad(
-                f"Requested value '{unknown[0]}' was not found in enum 'windowsArchitecture'."
-            )
-    experience = body.get("installExperience")
-    if experience is not None:
-        if not isinstance(experience, dict):
-            raise bad("Property 'installExperience' must be an object.")
-        if experience.get("runAsAccount", "system") not in RUN_AS:
-            raise bad(
-                f"Requested value '{experience.get('runAsAccount')}' "
-                "was not found in enum 'runAsAccountType'."
-            )
-        if experience.get("deviceRestartBehavior", "basedOnReturnCode") not in RESTART:
-            raise bad(
-                f"Requested value '{experience.get('deviceRestartBehavior')}' "
-                "was not found in enum 'win32LobAppRestartBehavior'."
-            )
-    codes = body.get("returnCodes")
-    if codes is not None:
-        if not isinstance(codes, list):
-            raise bad("Property 'returnCodes' must be an array.")
-        for code in codes:
-            if not isinstance(code, dict) or not isinstance(code.get("returnCode"), int):
-                raise bad("Each returnCodes entry needs an integer 'returnCode'.")
-            if code.get("type") not in RETURN_CODE_TYPES:
-                raise bad(
-                    f"Requested value '{code.get('type')}' was not "
-                    "found in enum 'win32LobAppReturnCodeType'."
-                )
+    release = body.get("minimumSupportedWindowsRelease")
+    if release is not None and release not in WINDOWS_RELEASES:
+        raise bad(
+            f"Invalid value '{release}' for minimumSupportedWindowsRelease; expected one of "
+            f"{', '.join(sorted(WINDOWS_RELEASES))}."
+        )
     rules = body.get("rules")
     if rules is not None:
         if not isinstance(rules, list):
@@ -911,11 +997,6 @@ def _validate_app(body: dict[str, Any], *, creating: bool) -> None:
                 raise bad(
                     "Unknown win32LobAppRule type "
                     f"{rule.get('@odata.type') if isinstance(rule, dict) else rule!r}."
-                )
-            if rule.get("ruleType", "detection") not in {"detection", "requirement"}:
-                raise bad(
-                    f"Requested value '{rule.get('ruleType')}' "
-                    "was not found in enum 'win32LobAppRuleType'."
                 )
             if rule["@odata.type"] == "#microsoft.graph.win32LobAppPowerShellScriptRule":
                 _validate_script_content(rule.get("scriptContent"), bad)
@@ -963,43 +1044,6 @@ def _validate_assignment(entry: Any, groups: dict[str, Group]) -> dict[str, Any]
         "target": clean_target,
         "settings": copy.deepcopy(entry.get("settings")),
     }
-
-
-_ISOF = re.compile(r"isof\('([^']+)'\)")
-_EQ = re.compile(r"(\w+)\s+eq\s+'([^']*)'")
-
-
-def _app_filter(text: str) -> Callable[[dict[str, Any]], bool]:
-    """The subset of OData $filter used on mobileApps: isof(...) joined by or/and, eq."""
-    clauses_or = re.split(r"\s+or\s+", text.strip().strip("()"))
-    parsed: list[list[tuple[str, str, str]]] = []
-    for clause in clauses_or:
-        terms = []
-        for raw_term in re.split(r"\s+and\s+", clause.strip().strip("()")):
-            term = raw_term.strip().strip("()")
-            isof = _ISOF.fullmatch(
-                term + (")" if term.startswith("isof(") and not term.endswith(")") else "")
-            )
-            if isof:
-                terms.append(("isof", "#" + isof.group(1), ""))
-                continue
-            eq = _EQ.fullmatch(term)
-            if eq:
-                terms.append(("eq", eq.group(1), eq.group(2)))
-                continue
-            raise GraphError(400, "BadRequest", f"Invalid filter clause '{term}'.")
-        parsed.append(terms)
-
-    def matches(app: dict[str, Any]) -> bool:
-        for terms in parsed:
-            if all(
-                (app.get("@odata.type") == a) if kind == "isof" else (str(app.get(a)) == b)
-                for kind, a, b in terms
-            ):
-                return True
-        return False
-
-    return matches
 
 
 def _group_json(group_id: str, body: dict[str, Any], created: str) -> dict[str, Any]:

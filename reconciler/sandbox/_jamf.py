@@ -9,6 +9,7 @@ Classic API answers HTML error pages (409 for conflicts), as the real server doe
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -60,6 +61,11 @@ PACKAGE_OPTIONAL = {
     "fillExistingUsers": False,
 }
 MAX_PAGE_SIZE = 2000
+#: computed by Jamf Pro from the uploaded file at a cloud distribution point inventory
+#: refresh; what a client sends for them is not stored
+SERVER_COMPUTED = ("size", "md5", "hashType", "hashValue")
+#: sections the v3 inventory no longer has
+V1_ONLY_SECTIONS = {"PLUGINS", "FONTS"}
 FREQUENCIES = {
     "Once per computer",
     "Once per user per computer",
@@ -221,6 +227,8 @@ class JamfService:
         pid = self._next_package
         self._next_package += 1
         record = {"id": str(pid)} | dict(PACKAGE_OPTIONAL) | data
+        for key in SERVER_COMPUTED:
+            record[key] = None
         self.packages[pid] = record
         self.writes += 1
         return Reply(201, {"id": str(pid), "href": f"{self.base_url}/api/v1/packages/{pid}"})
@@ -267,7 +275,10 @@ class JamfService:
                 "packageName",
                 f"packageName {data['packageName']} already exists",
             )
-        current.update(data)
+        current.update({k: v for k, v in data.items() if k not in SERVER_COMPUTED})
+        # Jamf Cloud: a metadata PUT of an uploaded package blanks its size until the next
+        # distribution point inventory refresh
+        current["size"] = None
         self.writes += 1
         return Reply(200, copy.deepcopy(current))
 
@@ -290,25 +301,56 @@ class JamfService:
                 f"File name {filename} does not match the package fileName {package['fileName']}",
             )
         self.uploads[int(pid)] = content
-        package["size"] = str(len(content))
+        # size and hashes appear only after the cloud distribution point inventory refresh
+        package["cloudTransferStatus"] = "IN_PROGRESS"
         self.writes += 1
         return Reply(201, {"id": str(pid), "href": f"{self.base_url}/api/v1/packages/{pid}"})
 
+    def refresh_inventory(self) -> Reply:
+        """``POST /api/v1/cloud-distribution-point/refresh-inventory``: Jamf Pro computes
+        size and hashes of every uploaded package."""
+        for pid, content in self.uploads.items():
+            package = self.packages.get(pid)
+            if package is None:
+                continue
+            package["size"] = str(len(content))
+            package["md5"] = hashlib.md5(content, usedforsecurity=False).hexdigest()
+            package["hashType"] = "SHA_512"
+            package["hashValue"] = hashlib.sha512(content).hexdigest()
+            package["cloudTransferStatus"] = "READY"
+        self.writes += 1
+        return Reply(204)
+
+    def classic_packages(self) -> list[dict[str, Any]]:
+        return [{"id": pid, "name": p["packageName"]} for pid, p in self.packages.items()]
+
     # ---------------------------------------------------------------- inventory
-    def inventory(self, query: Any) -> Reply:
+    def _sections(self, query: Any, version: str) -> set[str]:
+        known = INVENTORY_SECTIONS if version == "v1" else INVENTORY_SECTIONS - V1_ONLY_SECTIONS
         sections: set[str] = set()
         for value in query.getall("section", ["GENERAL"]):
             for raw in value.split(","):
                 part = raw.strip().upper()
                 if not part:
                     continue
-                if part not in INVENTORY_SECTIONS:
+                if part not in known:
                     raise _bad(400, "INVALID_FIELD", "section", f"Unknown section {part}")
                 sections.add(part)
-        records = [self._computer(d, sections) for d in self.computers.values()]
+        return sections
+
+    def inventory(self, query: Any, version: str = "v3") -> Reply:
+        sections = self._sections(query, version)
+        records = [self._computer(d, sections, version) for d in self.computers.values()]
         return Reply(200, self._pro_page(records, query, default_sort="general.name:asc"))
 
-    def _computer(self, device: Device, sections: set[str]) -> dict[str, Any]:
+    def inventory_detail(self, cid: str, version: str = "v3") -> Reply:
+        device = self.computers.get(int(cid)) if cid.isdigit() else None
+        if device is None:
+            raise _bad(404, "INVALID_ID", "id", f"Computer with id {cid} does not exist")
+        known = INVENTORY_SECTIONS if version == "v1" else INVENTORY_SECTIONS - V1_ONLY_SECTIONS
+        return Reply(200, self._computer(device, set(known), version))
+
+    def _computer(self, device: Device, sections: set[str], version: str) -> dict[str, Any]:
         groups = [g for g in self.groups.values() if device.jamf_id in g.members]
         full: dict[str, Any] = {
             "general": {
@@ -358,11 +400,28 @@ class JamfService:
             "PACKAGE_RECEIPTS": "packageReceipts",
         }
         for section in sorted(INVENTORY_SECTIONS):
+            if version != "v1" and section in V1_ONLY_SECTIONS:
+                continue
             key = names.get(section) or _camel(section)
             record[key] = full.get(key) if section in sections else None
         return record
 
     # ---------------------------------------------------------------- groups
+    def smart_groups(self, query: Any) -> Reply:
+        items: list[dict[str, Any]] = [
+            {
+                "id": str(g.id),
+                "name": g.name,
+                "description": None,
+                "siteId": str(g.site_id),
+                "membershipCount": len(g.members),
+                "criteria": [],
+            }
+            for g in self.groups.values()
+            if g.is_smart
+        ]
+        return Reply(200, self._pro_page(items, query, default_sort="id:asc"))
+
     def static_groups(self, query: Any) -> Reply:
         items = [
             {

@@ -17,7 +17,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,7 +36,7 @@ from reconciler.sandbox._fleet import (
     load_rings,
     stable_unit,
 )
-from reconciler.sandbox._graph import GraphService, Group, split_relative_url
+from reconciler.sandbox._graph import UPLOADABLE, GraphService, Group, split_relative_url
 from reconciler.sandbox._jamf import ComputerGroup, JamfProError, JamfService
 from reconciler.sandbox._wire import Reply, graph_error, jamf_error
 
@@ -78,7 +78,13 @@ class Sandbox:
         page_size: int = 100,
         success_rate: float = DEFAULT_SUCCESS_RATE,
         retry_after_seconds: int = 1,
+        jamf_token_seconds: int = JAMF_TOKEN_SECONDS,
+        publish_after_reads: int = 2,
+        sas_lifetime_minutes: float = 10.0,
     ) -> None:
+        self.jamf_token_seconds = jamf_token_seconds
+        self.publish_after_reads = publish_after_reads
+        self.sas_lifetime = timedelta(minutes=sas_lifetime_minutes)
         self.seed = seed
         self.host = host
         self.requested_port = port
@@ -99,9 +105,12 @@ class Sandbox:
         self.jamf_username = "sandbox-admin"
         self.jamf_password = secrets.token_urlsafe(18)
         self._tokens: dict[str, tuple[str, float]] = {}
+        #: OAuth tokens handed to Jamf API clients (token lifetime tests count them)
+        self.jamf_tokens_issued = 0
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.requests: Counter[str] = Counter()
+        self.graph_batch_inner = 0
         self.failure_rates: dict[str, float] = {}
         self._build_state()
 
@@ -110,7 +119,14 @@ class Sandbox:
         self.clock = SIM_EPOCH
         windows, macos = self.device_counts
         self.devices: list[Device] = build_devices(self.rings, windows, macos, self.seed)
-        self.graph = GraphService(self.devices, self.now, self.page_size, self.seed)
+        self.graph = GraphService(
+            self.devices,
+            self.now,
+            self.page_size,
+            self.seed,
+            publish_after_reads=self.publish_after_reads,
+            sas_lifetime=self.sas_lifetime,
+        )
         self.graph.blob_files = {}
         self.jamf = JamfService(self.devices, self.now)
         self.graph.targeting = lambda app_id: self._windows_plan(app_id).get(app_id, ({}, 0.0))[0]
@@ -407,6 +423,9 @@ class Sandbox:
             reply = self.graph.batch(
                 version, body, lambda m, u, b, h: self._batch_inner(version, m, u, b)
             )
+            if isinstance(body, dict) and isinstance(body.get("requests"), list):
+                # every inner request counts against the limits on its own
+                self.graph_batch_inner += len(body["requests"])
         else:
             reply = self.graph.handle(request.method, version, path, dict(request.query), body)
         return self._graph_response(request, reply)
@@ -434,18 +453,20 @@ class Sandbox:
     async def _blob(self, request: web.Request) -> web.Response:
         file_id = request.path.split("/")[2]
         file = self.graph.blob_files.get(file_id)
-        if file is None or request.query.get("sig") != "sandbox":
-            return _blob_error(
-                403, "AuthenticationFailed", "Server failed to authenticate the request."
+        if file is None or request.query.get("sig") != file.signature or file.expires is None:
+            return _blob_error(403, "AuthenticationFailed", _AUTH_FAILED, "Signature mismatch.")
+        if self.clock >= file.expires:
+            detail = (
+                "Signature not valid in the specified time frame: "
+                f"Start [{_http_date(file.expires - self.sas_lifetime)}] - "
+                f"Expiry [{_http_date(file.expires)}] - Current [{_http_date(self.clock)}]"
             )
+            return _blob_error(403, "AuthenticationFailed", _AUTH_FAILED, detail)
         if request.method != "PUT":
             return _blob_error(
                 405, "UnsupportedHttpVerb", "The resource doesn't support the specified HTTP verb."
             )
-        if file.upload_state not in {
-            "azureStorageUriRequestSuccess",
-            "azureStorageUriRenewalSuccess",
-        }:
+        if file.upload_state not in UPLOADABLE:
             return _blob_error(
                 403, "AuthenticationFailed", "The SAS URI is not valid in the file's upload state."
             )
@@ -465,6 +486,9 @@ class Sandbox:
                 )
             if request.headers.get("x-ms-blob-type", "BlockBlob") != "BlockBlob":
                 return _blob_error(400, "InvalidHeaderValue", "x-ms-blob-type must be BlockBlob.")
+            problem = _block_id_problem(block_id, file.blocks)
+            if problem is not None:
+                return _blob_error(400, *problem)
             file.blocks[block_id] = len(data)
             self.graph.writes += 1
             return web.Response(status=201, headers=headers)
@@ -534,18 +558,24 @@ class Sandbox:
                         return _response(error or self.jamf.put_package(pid, body))
                     if method == "DELETE":
                         return _response(self.jamf.delete_package(pid))
-            if (
-                path
-                in {
-                    "/api/v1/computers-inventory",
-                    "/api/v2/computers-inventory",
-                    "/api/v3/computers-inventory",
-                }
-                and method == "GET"
-            ):
-                return _response(self.jamf.inventory(request.query))
+            if path == "/api/v1/cloud-distribution-point/refresh-inventory" and method == "POST":
+                return _response(self.jamf.refresh_inventory())
+            match = re.fullmatch(
+                r"/api/(?P<v>v1|v3)/computers-inventory(?:-detail/(?P<id>[^/]+))?", path
+            )
+            if match and method == "GET":
+                reply = (
+                    self.jamf.inventory_detail(match["id"], match["v"])
+                    if match["id"]
+                    else self.jamf.inventory(request.query, match["v"])
+                )
+                if match["v"] == "v1":  # deprecated 2025-06-30; v3 replaces it
+                    reply.headers["Deprecation"] = "@1751241600"
+                return _response(reply)
             if path == "/api/v2/computer-groups/static-groups" and method == "GET":
                 return _response(self.jamf.static_groups(request.query))
+            if path == "/api/v2/computer-groups/smart-groups" and method == "GET":
+                return _response(self.jamf.smart_groups(request.query))
             match = re.fullmatch(r"/api/v2/computer-groups/static-groups/(\d+)", path)
             if match and method == "GET":
                 group = self.jamf.groups.get(int(match[1]))
@@ -582,13 +612,14 @@ class Sandbox:
             str(form.get("client_secret", "")), self.jamf_client_secret
         ):
             return web.json_response({"error": "invalid_client"}, status=401)
-        token = self._issue("jamf", JAMF_TOKEN_SECONDS)
+        token = self._issue("jamf", self.jamf_token_seconds)
+        self.jamf_tokens_issued += 1
         return web.json_response(
             {
                 "access_token": token,
                 "scope": "api-role:eucora",
                 "token_type": "Bearer",
-                "expires_in": JAMF_TOKEN_SECONDS,
+                "expires_in": self.jamf_token_seconds,
             }
         )
 
@@ -648,6 +679,13 @@ class Sandbox:
                     return _response(self.jamf.write_group(gid, text, create=False))
                 if method == "DELETE":
                     return _response(self.jamf.delete_group(gid))
+            if path == "/JSSResource/packages" and method == "GET":
+                items = self.jamf.classic_packages()
+                return _response(
+                    Reply(200, {"packages": items})
+                    if as_json
+                    else _classic_list_xml("packages", "package", items)
+                )
             if path == "/JSSResource/policies" and method == "GET":
                 return _response(self.jamf.classic_policies(as_json))
             match = re.fullmatch(r"/JSSResource/policies/id/(-?\d+)", path)
@@ -723,6 +761,8 @@ class Sandbox:
     def advance(self, hours: float = 0.0, *, minutes: float = 0.0) -> datetime:
         """Move the simulated clock; devices check in and act on what is assigned to them."""
         end = self.clock + timedelta(hours=hours, minutes=minutes)
+        if end > self.clock:
+            self.graph.publish_pending()
         windows_plan = self._windows_plan()
         mac_plan = self._mac_plan()
         for device in self.devices:
@@ -946,10 +986,12 @@ class Sandbox:
             "writes": writes,
             "stateWrites": {"graph": self.graph.writes, "jamf": self.jamf.writes},
             "faultsInjected": dict(self.faults.injected),
+            "graphBatchInner": self.graph_batch_inner,
         }
 
     def reset_counters(self) -> None:
         self.requests.clear()
+        self.graph_batch_inner = 0
         self.faults.reset()
         self.graph.writes = self.jamf.writes = 0
 
@@ -1026,10 +1068,36 @@ def _response(reply: Reply) -> web.Response:
     return web.Response(status=reply.status, body=reply.encoded(), headers=headers)
 
 
-def _blob_error(status: int, code: str, message: str) -> web.Response:
+_AUTH_FAILED = (
+    "Server failed to authenticate the request. Make sure the value of Authorization header "
+    "is formed correctly including the signature."
+)
+
+
+def _http_date(moment: datetime) -> str:
+    return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+def _block_id_problem(block_id: str, blocks: dict[str, int]) -> tuple[str, str] | None:
+    """Azure's Put Block: the id is Base64, and every id of one blob has the same length."""
+    try:
+        base64.b64decode(block_id, validate=True)
+    except ValueError:
+        return (
+            "InvalidQueryParameterValue",
+            "Value for one of the query parameters specified in the request URI is invalid.",
+        )
+    if blocks and any(len(known) != len(block_id) for known in blocks):
+        return ("InvalidBlobOrBlock", "The specified blob or block content is invalid.")
+    return None
+
+
+def _blob_error(status: int, code: str, message: str, detail: str | None = None) -> web.Response:
+    extra = f"<AuthenticationErrorDetail>{detail}</AuthenticationErrorDetail>" if detail else ""
     body = (
-        '<?xml version="1.0" '
-        f'encoding="utf-8"?><Error><Code>{code}</Code><Message>{message}</Message></Error>'
+        '<?xml version="1.0" encoding="utf-8"?>'
+        f"<Error><Code>{code}</Code><Message>{message}\nRequestId:{uuid.uuid4()}\n"
+        f"Time:{datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%S.%f0Z')}</Message>{extra}</Error>"
     )
     return web.Response(
         status=status,

@@ -129,7 +129,7 @@ async def test_snapshot_pages_packages_and_inventory() -> None:
         requests = sandbox.counters()["requests"]
         assert requests["GET /api/v1/packages"] == 3  # 13 packages, 5 a page
         macs = sum(1 for d in sandbox.devices if d.platform == "macos")
-        assert requests["GET /api/v1/computers-inventory"] == -(-macs // 20) >= 3
+        assert requests["GET /api/v3/computers-inventory"] == -(-macs // 20) >= 3
         assert requests["GET /JSSResource/policies/id/{id}"] == 13
         lab_macs = sum(1 for d in sandbox.devices if d.platform == "macos" and d.ring == "lab")
         for (observed,) in snapshot.managed().values():

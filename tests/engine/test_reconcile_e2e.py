@@ -218,3 +218,22 @@ async def test_unmanaged_look_alikes_are_reported_never_touched(
         assert app["notes"] == "made by hand"
         # the intent gets its own, marked app instead of adopting the unmarked one
         assert len(h.apps("chrome-131.0.6778")["windows"]) == 1
+
+
+async def test_an_app_still_publishing_is_assigned_next_pass_without_an_error(
+    fleet: Path, tmp_path: Path
+) -> None:
+    keep_only(fleet, ["7zip-24.08", "7zip-23.01"])
+    async with harness(fleet, tmp_path, devices=(200, 50), publish_after_reads=10_000) as h:
+        first = await h.run()
+        report = first.report("7zip-24.08")
+        assert report.errors == (), report.errors  # publishing is slow, not failed
+        assert h.apps("7zip-24.08")["windows"][0]["publishingState"] == "processing"
+        assert h.assignments("7zip-24.08") == []
+        h.sandbox.advance(minutes=10)  # Intune finishes publishing meanwhile
+        second = await h.run()
+        assert second.report("7zip-24.08").errors == ()
+        assert h.assignments("7zip-24.08") == [("required", LAB)]
+        commits = [k for k in h.sandbox.requests if k.endswith("/commit")]
+        # the content was committed once: an app still publishing is not uploaded again
+        assert sum(h.sandbox.requests[k] for k in commits) == 1

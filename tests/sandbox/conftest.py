@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -66,7 +67,6 @@ WIN32_APP = {
     "@odata.type": "#microsoft.graph.win32LobApp",
     "displayName": "7-Zip 24.08",
     "publisher": "Igor Pavlov",
-    "displayVersion": "24.08",
     "notes": "eucora:managed intent=7zip-24.08 digest=sha256:" + "a" * 64,
     "fileName": "7z2408-x64.intunewin",
     "setupFilePath": "7z2408-x64.exe",
@@ -111,7 +111,7 @@ async def publish_app(graph: httpx.AsyncClient, body: dict[str, object] | None =
     async with httpx.AsyncClient() as blob:
         ids = []
         for n in range(3):
-            block_id = f"block-{n:04d}"
+            block_id = base64.b64encode(f"block-{n:04d}".encode()).decode()
             ids.append(block_id)
             put = await blob.put(
                 f"{sas}&comp=block&blockid={block_id}",
@@ -137,6 +137,11 @@ async def publish_app(graph: httpx.AsyncClient, body: dict[str, object] | None =
         json={"@odata.type": "#microsoft.graph.win32LobApp", "committedContentVersion": version},
     )
     assert patched.status_code in (200, 204)
+    # publishing finishes a little after the commit
+    while (await graph.get(f"/deviceAppManagement/mobileApps/{app_id}")).json()[
+        "publishingState"
+    ] != "published":
+        pass
     return app_id
 
 

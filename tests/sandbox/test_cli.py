@@ -24,6 +24,8 @@ def test_serve_prints_connection_json_and_serves() -> None:
             "70",
             "--seed",
             "4",
+            "--jamf-token-seconds",
+            "60",
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -57,6 +59,15 @@ def test_serve_prints_connection_json_and_serves() -> None:
         ).json()
         assert len(devices["value"]) == 50
         assert httpx.get(f"{info['adminUrl']}/clock").json()["now"] == "2026-11-20T08:00:00Z"
+        jamf = httpx.post(
+            f"{info['jamfUrl']}/api/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": info["jamfClientId"],
+                "client_secret": info["jamfClientSecret"],
+            },
+        ).json()
+        assert jamf["expires_in"] == 60
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0

@@ -77,8 +77,23 @@ async def test_package_crud_duplicate_and_upload(jamf: httpx.AsyncClient) -> Non
         f"/api/v1/packages/{pid}/upload", files={"file": ("7zip-24.08.pkg", b"data")}
     )
     assert uploaded.status_code == 201
-    updated = await jamf.put(f"/api/v1/packages/{pid}", json=PACKAGE | {"priority": 3})
+    # Jamf Cloud: size and hashes appear after the distribution point inventory refresh
+    assert (await jamf.get(f"/api/v1/packages/{pid}")).json()["size"] is None
+    refresh = await jamf.post("/api/v1/cloud-distribution-point/refresh-inventory")
+    assert refresh.status_code == 204
+    package = (await jamf.get(f"/api/v1/packages/{pid}")).json()
+    assert package["size"] == "4"
+    assert package["hashType"] == "SHA_512" and len(package["hashValue"]) == 128
+    # a metadata PUT blanks the size until the next refresh; a size the client sends is
+    # not stored
+    updated = await jamf.put(
+        f"/api/v1/packages/{pid}", json=PACKAGE | {"priority": 3, "size": "999"}
+    )
     assert updated.json()["priority"] == 3
+    after_put = (await jamf.get(f"/api/v1/packages/{pid}")).json()
+    assert after_put["size"] is None
+    assert after_put["hashValue"] == package["hashValue"]
+    await jamf.post("/api/v1/cloud-distribution-point/refresh-inventory")
     assert (await jamf.get(f"/api/v1/packages/{pid}")).json()["size"] == "4"
     assert (await jamf.delete(f"/api/v1/packages/{pid}")).status_code == 204
     assert (await jamf.get(f"/api/v1/packages/{pid}")).status_code == 404
@@ -129,7 +144,7 @@ async def test_inventory_sections_and_paging(jamf: httpx.AsyncClient, sections: 
         ("page-size", 50),
         ("page", 2),
     ]
-    body = (await jamf.get("/api/v1/computers-inventory", params=params)).json()
+    body = (await jamf.get("/api/v3/computers-inventory", params=params)).json()
     assert body["totalCount"] == 112
     assert len(body["results"]) == 12
     record = body["results"][0]
@@ -138,7 +153,7 @@ async def test_inventory_sections_and_paging(jamf: httpx.AsyncClient, sections: 
     assert record["hardware"] is None
     filtered = (
         await jamf.get(
-            "/api/v1/computers-inventory", params={"filter": 'general.name=="MAC-LAB-*"'}
+            "/api/v3/computers-inventory", params={"filter": 'general.name=="MAC-LAB-*"'}
         )
     ).json()
     assert filtered["totalCount"] == sum(1 for r in filtered["results"]) > 0
