@@ -27,6 +27,7 @@ _STYLE = {
     "setup": "dim",
     "promote": "green",
     "hold": "yellow",
+    "halt": "red",
     "fleet": "magenta",
     "cab": "cyan",
     "portal": "magenta",

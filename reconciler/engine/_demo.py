@@ -8,7 +8,9 @@ simulated time (12 h apart) until the story is told and the fleet is steady:
 3. a privileged admin tool waits at canary for CAB quorum, then proceeds to pilot after
    a signed approval commit;
 4. an admin's hand-made "All Devices" assignment on 7-Zip is detected and reverted;
-5. the same change on Zoom (``driftPolicy: warn``) is reported and left alone.
+5. the same change on Zoom (``driftPolicy: warn``) is reported and left alone;
+6. SAP GUI 8.00's installer fails on 60 % of lab machines (a missing prerequisite): the
+   health gate halts it in lab.
 
 It ends with the summary table, two quiet passes and the audit log verified. The steps are
 driven by what the passes report, not by a script of expected results.
@@ -36,6 +38,7 @@ from reconciler.sandbox import Sandbox
 
 SEVEN_ZIP, OLD_ZIP = "7zip-24.08", "7zip-23.01"
 BROWSER, ADMIN_TOOL, WARN_ONLY = "chrome-131.0.6778", "rdm-admin-2024.3", "zoom-6.2.10"
+HALTED = "sap-gui-8.00"
 APPROVAL = "approvals/rdm-admin-2024.3-pilot-grace.kim.yaml"
 GRACE = ("Grace Kim", "grace.kim@contoso.example")
 DANA = ("Dana Lee", "dana.lee@contoso.example")
@@ -112,6 +115,8 @@ async def _run(root: Path, narrate: Narrate) -> DemoResult:
             reason="in production before the demo", now=since,
         )  # fmt: skip
         narrate("setup", f"{OLD_ZIP} has been on every ring since {since:%d %b}")
+        sandbox.set_failure_rate(HALTED, 0.6)
+        narrate("fleet", f"{HALTED}'s installer lacks a prerequisite on 60 % of lab machines")
         story = _Story()
         try:
             passes, previous, result = 0, None, None
@@ -204,6 +209,9 @@ def _tell(
         reason = admin_gate.result.deny[0].msg
         narrate("hold", f"[{when}] {ADMIN_TOOL} waits at {admin.ring}: {reason}")
         story.approval_due = n + 1
+    halted = result.report(HALTED)
+    if halted.state is Progress.BLOCKED and story.once("sap-halted"):
+        narrate("halt", f"[{when}] {HALTED}: {halted.reason}")
     if zip_report.ring == "pilot" and story.drift_at is None:
         story.drift_at = n
     for report, beat in ((zip_report, "zip-drift"), (zoom, "zoom-drift")):
@@ -223,6 +231,6 @@ def _policy(intent: str) -> str:
 
 
 def _steady(result: PassResult, story: _Story) -> bool:
-    needed = {"browser-held", "zip-drift", "zoom-drift", "zip-complete"}
+    needed = {"browser-held", "zip-drift", "zoom-drift", "zip-complete", "sap-halted"}
     admin = result.report(ADMIN_TOOL)
     return needed <= story.told and admin.state is Progress.COMPLETE and result.writes == 0

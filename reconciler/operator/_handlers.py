@@ -18,9 +18,10 @@ from reconciler.domain.errors import EucoraError, InvalidRepositoryError
 from reconciler.domain.loader import load_repo
 from reconciler.domain.ports import Revision
 from reconciler.domain.progress import Progress
-from reconciler.engine import Reconciler, utc_now
+from reconciler.engine import Reconciler, intent_events, utc_now
 from reconciler.gitops import fetch
 from reconciler.operator import _materialize as m
+from reconciler.operator import dashboard
 from reconciler.operator._engines import Engines, SourceConfig
 from reconciler.operator._errors import kopf_errors
 from reconciler.operator._kube import KubeClient
@@ -31,7 +32,6 @@ from reconciler.operator._secrets import resolve as resolve_secrets
 from reconciler.operator._status import (
     drop_unchanged,
     failed_status,
-    intent_events,
     intent_status,
     merge_conditions,
     unchanged,
@@ -67,6 +67,9 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     )
     if port := os.environ.get("EUCORA_METRICS_PORT"):
         serve(int(port))
+    memo.dashboard = None
+    if port := os.environ.get("EUCORA_DASHBOARD_PORT"):
+        memo.dashboard = await dashboard.start(memo, int(port), os.environ)
     memo.forget_http_observer = observe_http(record_http)
     if "kube" not in memo:
         memo.kube = _in_cluster_client()
@@ -85,6 +88,8 @@ def _in_cluster_client() -> KubeClient:
 
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    if memo.get("dashboard") is not None:
+        await memo.dashboard.cleanup()
     await memo.engines.close()
     await memo.kube.close()
     memo.forget_http_observer()
@@ -208,6 +213,7 @@ def _summarize(patch: kopf.Patch, status: Any, outcome: PassOutcome) -> None:
     # a merge patch: states no intent is in any more are set to None, which removes them
     counts: dict[str, int | None] = {state.value: None for state in Progress}
     counts["total"] = len(result.intents)
+    patch.status["rings"] = list(result.rings)
     for report in result.intents:
         counts[report.state.value] = (counts[report.state.value] or 0) + 1
     patch.status["intents"] = counts
