@@ -59,7 +59,8 @@ class Missing:
     rings: tuple[str, ...]
     approvals: int
     roles: tuple[str, ...]
-    command: str
+    #: what each approver runs in a checkout of the fleet repo (one per role required)
+    commands: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +128,10 @@ def missing_approvals(report: Mapping[str, Any]) -> Missing | None:
     if not rings:
         return None
     short = max(int(approvals.get("required") or 0) - int(approvals.get("valid") or 0), 1)
-    command = f"eucora approve {shlex.quote(str(report.get('name', '')))} --rings {','.join(rings)}"
-    return Missing(rings, short, tuple(approvals.get("roles") or ()), command)
+    base = f"eucora approve {shlex.quote(str(report.get('name', '')))} --rings {','.join(rings)}"
+    roles = tuple(str(r) for r in approvals.get("roles") or ())
+    commands = tuple(f"{base} --role {shlex.quote(r)}" for r in roles) or (base,)
+    return Missing(rings, short, roles, commands)
 
 
 def waiting_for_cab(fleets: Sequence[Fleet]) -> list[QueueEntry]:
