@@ -59,8 +59,8 @@ def test_an_authenticating_proxys_user_header_is_required_and_shown(demo_state: 
 
 def test_a_missing_state_store_or_token_is_a_usage_error(tmp_path: Path) -> None:
     run = subprocess.run([*EUCORA, "dashboard", "--state", str(tmp_path / "none.db")],
-                         capture_output=True, text=True, timeout=60)  # fmt: skip
+                         check=False, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert run.returncode == 2 and "no such state store" in run.stderr
     run = subprocess.run([*EUCORA, "dashboard", "--token-env", "UNSET_FOR_TEST_XYZ"],
-                         capture_output=True, text=True, timeout=60)  # fmt: skip
+                         check=False, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert run.returncode == 2 and "UNSET_FOR_TEST_XYZ" in run.stderr
