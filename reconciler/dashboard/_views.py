@@ -11,12 +11,12 @@ of intents waiting for CAB.
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.domain.conditions import WAITING
+from reconciler.engine import approve_commands
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +128,8 @@ def missing_approvals(report: Mapping[str, Any]) -> Missing | None:
     if not rings:
         return None
     short = max(int(approvals.get("required") or 0) - int(approvals.get("valid") or 0), 1)
-    base = f"eucora approve {shlex.quote(str(report.get('name', '')))} --rings {','.join(rings)}"
     roles = tuple(str(r) for r in approvals.get("roles") or ())
-    commands = tuple(f"{base} --role {shlex.quote(r)}" for r in roles) or (base,)
+    commands = approve_commands(str(report.get("name", "")), needed, tuple(approved), roles)
     return Missing(rings, short, roles, commands)
 
 

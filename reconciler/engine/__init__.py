@@ -17,7 +17,7 @@ from reconciler.engine._events import (
     hold_key,
     intent_events,
 )
-from reconciler.engine._report import IntentReport, PassResult, RingHealth
+from reconciler.engine._report import IntentReport, PassResult, RingHealth, approve_commands
 from reconciler.engine._service import REPORT_META, Reconciler, utc_now
 from reconciler.engine._state import IntentState, MemoryStateStore, RingEntry, StateStore, Store
 
@@ -35,6 +35,7 @@ __all__ = [
     "RingHealth",
     "StateStore",
     "Store",
+    "approve_commands",
     "drift_fields",
     "event_basis",
     "gate_fields",

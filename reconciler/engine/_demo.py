@@ -19,7 +19,7 @@ driven by what the passes report, not by a script of expected results.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -46,6 +46,8 @@ STEP_HOURS = 12.0
 MAX_PASSES = 60
 
 Narrate = Callable[[str, str], None]
+#: called after each pass with its result and the state store (notifications, tests)
+OnPass = Callable[[PassResult, StateStore], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -74,14 +76,16 @@ class _Story:
         return True
 
 
-async def run_demo(workdir: Path | None, narrate: Narrate) -> DemoResult:
+async def run_demo(
+    workdir: Path | None, narrate: Narrate, on_pass: OnPass | None = None
+) -> DemoResult:
     if workdir is not None:
-        return await _run(workdir, narrate)
+        return await _run(workdir, narrate, on_pass)
     with tempfile.TemporaryDirectory() as scratch:
-        return await _run(Path(scratch), narrate)
+        return await _run(Path(scratch), narrate, on_pass)
 
 
-async def _run(root: Path, narrate: Narrate) -> DemoResult:
+async def _run(root: Path, narrate: Narrate, on_pass: OnPass | None) -> DemoResult:
     examples = data_dir("examples")
     keys, signers = examples / "keys", examples / "keys" / "allowed_signers"
     repo = root / "fleet"
@@ -123,6 +127,8 @@ async def _run(root: Path, narrate: Narrate) -> DemoResult:
             while passes < MAX_PASSES:
                 passes += 1
                 result = await reconciler.reconcile(open_local(repo))
+                if on_pass is not None:
+                    await on_pass(result, store)
                 _tell(result, previous, story, narrate, passes)
                 if story.break_browser:
                     sandbox.set_failure_rate(BROWSER, 0.08)
@@ -143,7 +149,10 @@ async def _run(root: Path, narrate: Narrate) -> DemoResult:
                 raise RuntimeError("the demo ran no pass")
             quiet = 0
             for _ in range(2):
-                quiet += (await reconciler.reconcile(open_local(repo))).writes
+                again = await reconciler.reconcile(open_local(repo))
+                if on_pass is not None:
+                    await on_pass(again, store)
+                quiet += again.writes
             narrate("steady", f"two more passes with nothing changed: {quiet} writes")
             check = verify_audit_log(audit.path, expected_head=store.meta("audit_head"))
             return DemoResult(repo, passes, result, check, quiet, sorted(story.told))

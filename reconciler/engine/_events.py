@@ -6,7 +6,8 @@ where it stands (``state``, ``currentRing``, ``lastGate``, ``drift``, ``errors``
 operator's basis is the custom resource's status; the standalone loop keeps the basis of
 its last pass in the state store. Either way a pass that changed nothing tells nothing,
 and a hold is told once per ring and set of denying rules (its messages change every
-pass as soak hours and device counts move).
+pass as soak hours and device counts move; waiting rules count only when nothing else
+denies).
 """
 
 from __future__ import annotations
@@ -123,11 +124,13 @@ def intent_events(
 
 
 def hold_key(gate: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What makes a hold a new one: the ring and the rules denying it."""
+    """What makes a hold a new one: the ring and the rules denying it. Rules that only
+    wait (soak time, devices) count only when nothing else denies: a success-rate hold
+    whose soak time runs out meanwhile is the same hold."""
     if gate.get("allow") is not False:
         return ()
-    ids = sorted({str(d).split(":", 1)[0] for d in gate.get("deny") or ()})
-    return (gate.get("ring"), *ids)
+    ids = {str(d).split(":", 1)[0] for d in gate.get("deny") or ()}
+    return (gate.get("ring"), *sorted(ids - WAITING or ids))
 
 
 def _text(value: Any) -> str:

@@ -7,6 +7,8 @@ resources' status.
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -56,6 +58,18 @@ class RingHealth:
             "haltBelowSuccessRate": self.gates.halt_below_success_rate,
             "verdict": self.verdict,
         }
+
+
+def approve_commands(
+    intent: str, rings: Sequence[str], approved: Sequence[str], roles: Sequence[str]
+) -> tuple[str, ...]:
+    """What a CAB member runs to approve the rings still missing: one line per role the
+    quorum needs (each approver acts in one), none when nothing is missing."""
+    missing = [r for r in rings if r not in set(approved)]
+    if not missing:
+        return ()
+    base = f"eucora approve {shlex.quote(intent)} --rings {','.join(missing)}"
+    return tuple(f"{base} --role {shlex.quote(r)}" for r in roles) or (base,)
 
 
 def _factor_dict(factor: FactorScore) -> dict[str, Any]:
@@ -164,6 +178,9 @@ class IntentReport:
             approvals=governance.approvals,
             ring_health=ring_health,
         )
+
+    def approve_commands(self) -> tuple[str, ...]:
+        return approve_commands(self.name, self.cab_rings, self.approved_rings, self.cab_roles)
 
     @property
     def last_gate(self) -> GateOutcome | None:
