@@ -91,7 +91,7 @@ def create_app(
         template: str, request: web.Request, status: int = 200, **context: Any
     ) -> web.Response:
         html = env.get_template(template).render(
-            title=title or "EUCORA rollouts", viewer=request.get("viewer"), **context
+            title=title or "EUCORA rollouts", viewer=access.check(request), **context
         )
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
@@ -100,7 +100,7 @@ def create_app(
         if request.method not in {"GET", "HEAD"}:
             raise web.HTTPMethodNotAllowed(request.method, ["GET", "HEAD"])
         if request.path != "/healthz":
-            request["viewer"] = access.check(request)
+            access.check(request)
         try:
             response = await handler(request)
         except EucoraError as exc:

@@ -108,7 +108,7 @@ def parse(document: Mapping[str, Any], resolve: Resolve, where: str) -> Notifica
         token = resolve(
             {"secretRef": spec["tokenSecretRef"]} if "tokenSecretRef" in spec else
             {"urlEnv": spec["tokenEnv"]} if "tokenEnv" in spec else {},
-            f"{where}: commitStatus token",
+            f"{where}: commitStatus.token",
         )  # fmt: skip
         api = str(spec.get("apiUrl") or DEFAULT_API[provider]).rstrip("/")
         context = spec.get("context") or "eucora/rollout"

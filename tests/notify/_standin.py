@@ -42,16 +42,18 @@ async def stand_in() -> AsyncIterator[StandIn]:
     async def record(request: web.Request) -> web.Response:
         raw = await request.read()
         recorder.requests.append(
-            Recorded(request.path, dict(request.headers), json.loads(raw) if raw else None)
+            Recorded(
+                request.rel_url.raw_path, dict(request.headers), json.loads(raw) if raw else None
+            )
         )
         if recorder.delay:
             await asyncio.sleep(recorder.delay)
-        planned = recorder.script.get(request.path)
+        planned = recorder.script.get(request.rel_url.raw_path)
         if planned:
             code = planned.pop(0)
             headers = {"Retry-After": "0"} if code == 429 else {}
             return web.Response(status=code, text="scripted", headers=headers)
-        if "/statuses/" in request.path:
+        if "/statuses/" in request.rel_url.raw_path:
             return web.json_response({"id": len(recorder.requests)}, status=201)
         return web.Response(text="1")
 
