@@ -24,7 +24,8 @@ from tenacity import (
     RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from reconciler.notify import _payloads as payloads
@@ -123,12 +124,16 @@ class Notifier:
 
     # ---------------------------------------------------------------- delivery
     async def _deliver(self, channel: str, url: str, body: Any, headers: dict[str, str]) -> None:
+        # exponential, plus jitter so that many sources do not retry in step
+        backoff = wait_exponential(
+            multiplier=self._backoff.initial, max=self._backoff.maximum
+        ) + wait_random(0, self._backoff.initial)
+
         def wait(state: RetryCallState) -> float:
             error = state.outcome.exception() if state.outcome else None
-            backoff = wait_exponential_jitter(self._backoff.initial, self._backoff.maximum)(state)
             if isinstance(error, _Retryable) and error.retry_after is not None:
                 return min(error.retry_after, self._backoff.maximum)
-            return float(backoff)
+            return float(backoff(state))
 
         def counted(_: RetryCallState) -> None:
             RETRIES.labels(channel).inc()
