@@ -26,7 +26,13 @@ from reconciler.operator import dashboard
 from reconciler.operator._engines import Engines, SourceConfig
 from reconciler.operator._errors import kopf_errors
 from reconciler.operator._kube import KubeClient
-from reconciler.operator._metrics import INTENTS, RECONCILE_SECONDS, record_http, serve
+from reconciler.operator._metrics import (
+    INTENTS,
+    RECONCILE_SECONDS,
+    record_http,
+    record_states,
+    serve,
+)
 from reconciler.operator._notify import notification_config, notifier_for
 from reconciler.operator._passes import PassOutcome, SourcePasses
 from reconciler.operator._runtime import Runtime
@@ -179,7 +185,7 @@ async def _tick_source(
             passes.request()
     outcome = await passes.run_if_due()
     if outcome is not None and memo.summarized.get(uid) != outcome.info.id:
-        _summarize(patch, status, outcome)
+        _summarize(patch, status, outcome, namespace, meta["name"])
         memo.summarized[uid] = outcome.info.id
         if (notifier := memo.notifiers.get(uid)) is not None and outcome.result is not None:
             tell_pass(notifier, outcome.result)
@@ -210,7 +216,9 @@ def _passes(memo: kopf.Memo, uid: str, namespace: str, name: str, status: Any) -
     return passes
 
 
-def _summarize(patch: kopf.Patch, status: Any, outcome: PassOutcome) -> None:
+def _summarize(
+    patch: kopf.Patch, status: Any, outcome: PassOutcome, namespace: str, name: str
+) -> None:
     """The source's Ready condition and intent counts from its latest pass."""
     if outcome.error is not None:
         error = outcome.error
@@ -226,6 +234,7 @@ def _summarize(patch: kopf.Patch, status: Any, outcome: PassOutcome) -> None:
     for report in result.intents:
         counts[report.state.value] = (counts[report.state.value] or 0) + 1
     patch.status["intents"] = counts
+    record_states(namespace, name, {k: v or 0 for k, v in counts.items() if k != "total"})
     if outcome.audit is not None:
         patch.status["audit"] = dict(outcome.audit)
     errors = result.errors
