@@ -111,8 +111,10 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Per module: Playwright's sync API runs an event loop in this thread while it is
+    open, which other modules' asyncio tests cannot share."""
     path = chromium_path()
     if path is None:
         message = "Chromium is not installed (apt-get install chromium)"
