@@ -111,16 +111,21 @@ def chromium_path() -> str | None:
     return None
 
 
+def require_chromium(path: str | None, *, ci: bool) -> str:
+    """The browser to drive; without one a test fails in CI and skips elsewhere."""
+    if path is None:
+        message = "Chromium is not installed (apt-get install chromium)"
+        if ci:
+            pytest.fail(message + "; CI must run the browser tests")
+        pytest.skip(message)
+    return path
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Per module: Playwright's sync API runs an event loop in this thread while it is
     open, which other modules' asyncio tests cannot share."""
-    path = chromium_path()
-    if path is None:
-        message = "Chromium is not installed (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + "; CI must run the browser tests")
-        pytest.skip(message)
+    path = require_chromium(chromium_path(), ci=os.environ.get("CI") == "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

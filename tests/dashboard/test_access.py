@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.dashboard.conftest import EUCORA, Served, serve_dashboard
+from tests.dashboard.conftest import EUCORA, Served, require_chromium, serve_dashboard
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
@@ -64,3 +64,11 @@ def test_a_missing_state_store_or_token_is_a_usage_error(tmp_path: Path) -> None
     run = subprocess.run([*EUCORA, "dashboard", "--token-env", "UNSET_FOR_TEST_XYZ"],
                          check=False, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert run.returncode == 2 and "UNSET_FOR_TEST_XYZ" in run.stderr
+
+
+def test_without_chromium_browser_tests_fail_in_ci_and_skip_elsewhere() -> None:
+    with pytest.raises(pytest.fail.Exception, match="CI must run the browser tests"):
+        require_chromium(None, ci=True)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
+        require_chromium(None, ci=False)
+    assert require_chromium("/usr/bin/chromium", ci=True) == "/usr/bin/chromium"
