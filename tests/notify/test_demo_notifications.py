@@ -25,7 +25,8 @@ def config(url: str, **extra: object) -> NotificationConfig:
         "dashboardUrl": "https://eucora.contoso.example",
         "teams": [{"urlEnv": "TEAMS"}],
         "slack": [{"urlEnv": "SLACK"}],
-        "webhooks": [{"urlEnv": "HOOK", "events": ["promotion", "hold", "halt"]}],
+        "webhooks": [{"urlEnv": "HOOK", "events": ["promotion", "hold", "halt",
+                      "cab-approval-needed", "drift-corrected", "drift-reported", "complete"]}],
         "commitStatus": {"provider": "github", "repository": "contoso/fleet",
                          "apiUrl": f"{url}/api", "tokenEnv": "GH_TOKEN"},
         **extra,
@@ -94,7 +95,23 @@ async def test_a_held_and_a_halted_intent_are_told_once_each_with_a_commit_statu
     assert sorted(titles) == sorted(b["blocks"][0]["text"]["text"] for b in slack)
     # the generic webhook also takes promotions; its held/halted events are still single
     hook = server.at("/hook")
-    assert {e["kind"] for e in hook} == {"promotion", "hold", "halt"}
+    assert {e["kind"] for e in hook} == {
+        "promotion",
+        "hold",
+        "halt",
+        "cab-approval-needed",
+        "drift-corrected",
+        "drift-reported",
+        "complete",
+    }
+    # the admin tool waited for CAB: told once, with the command that approves it
+    (cab,) = [e for e in hook if e["kind"] == "cab-approval-needed"]
+    assert cab["intent"] == "rdm-admin-2024.3" and cab["ring"] == "pilot"
+    assert cab["commands"] == ["eucora approve rdm-admin-2024.3 --rings pilot"]
+    # the portal edit: reverted on 7-Zip, reported on Zoom
+    assert [e["intent"] for e in hook if e["kind"] == "drift-corrected"] == ["7zip-24.08"]
+    assert [e["intent"] for e in hook if e["kind"] == "drift-reported"] == ["zoom-6.2.10"]
+    assert "allDevices" in next(e for e in hook if e["kind"] == "drift-reported")["message"]
     assert [e["intent"] for e in hook if e["kind"] == "halt"] == [HALTED]
     assert [e["intent"] for e in hook if e["kind"] == "hold"].count(HELD) == 1
     # commit statuses on the revisions rolled out, the last one failing for the halt
