@@ -71,6 +71,10 @@ class QueueEntry:
     waiting_since: str = ""
     reasons: tuple[str, ...] = field(default=())
 
+    @property
+    def held_by_cab(self) -> bool:
+        return any(r.startswith("cab-") for r in self.reasons)
+
 
 def denies(report: Mapping[str, Any]) -> list[str]:
     """The last gate's denying rules as ``id: message`` lines."""
@@ -134,18 +138,18 @@ def missing_approvals(report: Mapping[str, Any]) -> Missing | None:
 
 
 def waiting_for_cab(fleets: Sequence[Fleet]) -> list[QueueEntry]:
-    """Intents that need CAB approvals: those held by the CAB gate now first, then by how
-    long they have been in their ring, then by name."""
+    """Intents that need CAB approvals: those the CAB gate holds now first, then by how
+    long they have been in their ring, then by name. ``reasons`` are the last gate's
+    denying rules (the CAB's, or what else holds the intent before it reaches a CAB ring)."""
     queue = []
     for fleet in fleets:
         for report in fleet.intents:
             missing = missing_approvals(report)
             if missing is None:
                 continue
-            reasons = tuple(line for line in denies(report) if line.startswith("cab-"))
-            queue.append(QueueEntry(fleet, report, missing, str(report.get("ringEnteredAt") or ""),
-                                    reasons))  # fmt: skip
-    return sorted(queue, key=lambda e: (not e.reasons, e.waiting_since, str(e.intent["name"])))
+            since = str(report.get("ringEnteredAt") or "")
+            queue.append(QueueEntry(fleet, report, missing, since, tuple(denies(report))))
+    return sorted(queue, key=lambda e: (not e.held_by_cab, e.waiting_since, str(e.intent["name"])))
 
 
 def factor_bars(report: Mapping[str, Any]) -> list[dict[str, Any]]:
