@@ -17,7 +17,15 @@ from typing import Annotated
 import typer
 
 from reconciler import logs
-from reconciler.cli._common import EXIT_OK, command, console, fail, handle_errors
+from reconciler.cli._common import (
+    EXIT_OK,
+    OutputFormat,
+    command,
+    console,
+    fail,
+    handle_errors,
+    print_json,
+)
 from reconciler.cli.reconcile import DEFAULT_STATE
 from reconciler.dashboard import Access, FleetSource, StateFileSource, create_app, serve
 
@@ -52,6 +60,9 @@ def dashboard(
             help="Trust this header from an authenticating proxy, e.g. X-Forwarded-Email.",
         ),
     ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text or json (the start line).")
+    ] = OutputFormat.TEXT,
 ) -> None:
     """Serve the read-only rollout dashboard (matrix, intents, CAB queue)."""
     logs.configure(level=os.environ.get("EUCORA_LOG_LEVEL", "warning"))
@@ -74,7 +85,13 @@ def dashboard(
         if not path.is_file():
             fail(f"--state {path}: no such state store (run `eucora reconcile` first)")
         source = StateFileSource(path, audit)
-    console.print(f"dashboard on http://{host}:{port}/ (read-only; Ctrl-C stops it)")
+    url = f"http://{host}:{port}/"
+    if output is OutputFormat.JSON:
+        what = "cluster" if cluster else str(state if state is not None else DEFAULT_STATE)
+        print_json({"url": url, "source": what, "readOnly": True,
+                    "auth": {"token": token is not None, "userHeader": user_header}})  # fmt: skip
+    else:
+        console.print(f"dashboard on {url} (read-only; Ctrl-C stops it)")
     with handle_errors(), contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(source, access, host, port))
     raise typer.Exit(EXIT_OK)

@@ -3,13 +3,20 @@ proxy-header access, clear errors."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.dashboard.conftest import EUCORA, Served, require_chromium, serve_dashboard
+from tests.dashboard.conftest import (
+    EUCORA,
+    Served,
+    free_port,
+    require_chromium,
+    serve_dashboard,
+)
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
@@ -72,3 +79,24 @@ def test_without_chromium_browser_tests_fail_in_ci_and_skip_elsewhere() -> None:
     with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
         require_chromium(None, ci=False)
     assert require_chromium("/usr/bin/chromium", ci=True) == "/usr/bin/chromium"
+
+
+def test_the_start_line_as_json(demo_state: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [*EUCORA, "dashboard", "--state", str(demo_state), "--port", str(port), "--format", "json"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        lines = []
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("}"):
+                break
+        started = json.loads("".join(lines))
+        assert started == {"url": f"http://127.0.0.1:{port}/", "source": str(demo_state),
+                           "readOnly": True, "auth": {"token": False, "userHeader": None}}  # fmt: skip
+    finally:
+        process.terminate()
+        process.wait(10)
