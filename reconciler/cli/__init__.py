@@ -8,7 +8,8 @@ policy deny (``eucora gate``).
 
 from __future__ import annotations
 
-from reconciler.cli import demo as _demo  # noqa: F401  (registers commands)
+from reconciler.cli import dashboard as _dashboard  # noqa: F401  (registers commands)
+from reconciler.cli import demo as _demo  # noqa: F401
 from reconciler.cli import docs as _docs  # noqa: F401
 from reconciler.cli import governance as _governance  # noqa: F401
 from reconciler.cli import operator as _operator  # noqa: F401

@@ -21,12 +21,15 @@ from reconciler.cli._common import (
     print_json,
 )
 from reconciler.cli._render import summary_table
-from reconciler.engine._demo import run_demo
+from reconciler.engine import PassResult, StateStore
+from reconciler.engine._demo import DemoResult, Narrate, run_demo
+from reconciler.notify import NotificationConfig, Notifier, StoreBasis, load_file
 
 _STYLE = {
     "setup": "dim",
     "promote": "green",
     "hold": "yellow",
+    "halt": "red",
     "fleet": "magenta",
     "cab": "cyan",
     "portal": "magenta",
@@ -41,6 +44,10 @@ def demo(
     directory: Annotated[
         Path | None,
         typer.Option("--dir", help="Keep the fleet repo, state and audit log here."),
+    ] = None,
+    notifications: Annotated[
+        Path | None,
+        typer.Option("--notifications", help="Tell Teams/Slack/webhooks per this file."),
     ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="text or json.")
@@ -60,7 +67,8 @@ def demo(
 
     started = time.perf_counter()
     with handle_errors():
-        result = asyncio.run(run_demo(directory, narrate))
+        config = load_file(notifications) if notifications is not None else None
+        result = asyncio.run(_demo(directory, narrate, config))
     seconds = time.perf_counter() - started
     ok = result.audit.ok and result.quiet_writes == 0
     if output is OutputFormat.JSON:
@@ -82,3 +90,22 @@ def demo(
             f"{seconds:.0f}s wall clock"
         )
     raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
+
+
+async def _demo(
+    directory: Path | None, narrate: Narrate, config: NotificationConfig | None
+) -> DemoResult:
+    if config is None:
+        return await run_demo(directory, narrate)
+    notifier = Notifier(config)
+    told: list[StoreBasis] = []
+
+    async def tell(result: PassResult, store: StateStore) -> None:
+        if not told:
+            told.append(StoreBasis(store, notifier, source="eucora demo"))
+        told[0].after_pass(result)
+
+    try:
+        return await run_demo(directory, narrate, tell)
+    finally:
+        await notifier.aclose(timeout=30)

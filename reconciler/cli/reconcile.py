@@ -60,6 +60,7 @@ from reconciler.engine._wiring import (
     url_connectors,
 )
 from reconciler.gitops import changed_files, check_url, fetch, open_local
+from reconciler.notify import NotificationConfig, Notifier, StoreBasis, load_file
 from reconciler.sandbox import Sandbox
 
 DEFAULT_STATE = Path(".eucora/state.db")
@@ -217,6 +218,12 @@ def reconcile(
         Path | None, typer.Option("--audit", help="Audit log (default: next to the state).")
     ] = None,
     opa_url: Annotated[str, typer.Option("--opa-url", help="Decide with an OPA server.")] = "",
+    notifications: Annotated[
+        Path | None,
+        typer.Option(
+            "--notifications", help="Tell Teams, Slack, webhooks, commit statuses (a YAML file)."
+        ),
+    ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="text or json.")
     ] = OutputFormat.TEXT,
@@ -234,11 +241,13 @@ def reconcile(
     step = parse_duration(sandbox_step, "--sandbox-step") / 3600
     source = _source(repo, ref, state.parent / "cache")
     with handle_errors():
+        config = load_file(notifications) if notifications is not None else None
         code = asyncio.run(
             _reconcile_loop(
                 source, sandbox=sandbox, step_hours=step, tenant=tenant, signers=signers,
                 dry_run=dry_run, state=state, audit=audit or state.parent / "audit.jsonl",
-                opa_url=opa_url, every=every, passes=passes, output=output,
+                opa_url=opa_url, every=every, passes=passes, output=output, notify=config,
+                source_name=repo,
             )
         )  # fmt: skip
     raise typer.Exit(code)
@@ -258,6 +267,8 @@ async def _reconcile_loop(
     every: float | None,
     passes: int,
     output: OutputFormat,
+    notify: NotificationConfig | None = None,
+    source_name: str = "",
 ) -> int:
     revision = source()
     policies = RevisionPolicies(opa_url)
@@ -275,6 +286,8 @@ async def _reconcile_loop(
             signers=signers,
         )
         count, code = 0, EXIT_OK
+        notifier = Notifier(notify) if notify is not None and not dry_run else None
+        told = StoreBasis(store, notifier, source=source_name) if notifier else None
         try:
             while True:
                 if count:
@@ -290,6 +303,8 @@ async def _reconcile_loop(
                     err_console.print(f"[red]pass failed[/red] {exc.reason}: {exc.message}")
                     result = None
                 count += 1
+                if result is not None and told is not None:
+                    told.after_pass(result)  # delivered in the background
                 if result is not None:
                     code = EXIT_OK if result.ok else EXIT_FINDINGS
                     if output is OutputFormat.JSON:
@@ -308,6 +323,8 @@ async def _reconcile_loop(
                 if where.sandbox is not None:
                     where.sandbox.advance(hours=step_hours)
         finally:
+            if notifier is not None:
+                await notifier.aclose(timeout=30)  # what is still under way, bounded
             store.close()
 
 

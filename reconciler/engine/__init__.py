@@ -1,28 +1,46 @@
 """Reconcile service: fetch → load → evaluate → observe → gate → plan → apply → record.
 
 Public API: :class:`Reconciler` (one pass per call to :meth:`Reconciler.reconcile`),
-its :class:`PassResult` / :class:`IntentReport`, the :class:`Store` it keeps between
+its :class:`PassResult` / :class:`IntentReport` and the :class:`Event` s a pass's changes
+make (:func:`intent_events`), the :class:`Store` it keeps between
 passes (:class:`StateStore` on SQLite, :class:`MemoryStateStore` for the operator), the
 hash-chained :class:`AuditLog` with :func:`verify_audit_log`, and the wiring helpers
 that build connectors for a tenant file or the sandbox. See ``docs/engine.md``.
 """
 
 from reconciler.engine._audit import AuditLog, AuditVerification, verify_audit_log
-from reconciler.engine._report import IntentReport, PassResult
-from reconciler.engine._service import Reconciler, utc_now
+from reconciler.engine._events import (
+    Event,
+    drift_fields,
+    event_basis,
+    gate_fields,
+    hold_key,
+    intent_events,
+)
+from reconciler.engine._report import IntentReport, PassResult, RingHealth, approve_commands
+from reconciler.engine._service import REPORT_META, Reconciler, utc_now
 from reconciler.engine._state import IntentState, MemoryStateStore, RingEntry, StateStore, Store
 
 __all__ = [
+    "REPORT_META",
     "AuditLog",
     "AuditVerification",
+    "Event",
     "IntentReport",
     "IntentState",
     "MemoryStateStore",
     "PassResult",
     "Reconciler",
     "RingEntry",
+    "RingHealth",
     "StateStore",
     "Store",
+    "approve_commands",
+    "drift_fields",
+    "event_basis",
+    "gate_fields",
+    "hold_key",
+    "intent_events",
     "utc_now",
     "verify_audit_log",
 ]

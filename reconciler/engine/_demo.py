@@ -8,7 +8,9 @@ simulated time (12 h apart) until the story is told and the fleet is steady:
 3. a privileged admin tool waits at canary for CAB quorum, then proceeds to pilot after
    a signed approval commit;
 4. an admin's hand-made "All Devices" assignment on 7-Zip is detected and reverted;
-5. the same change on Zoom (``driftPolicy: warn``) is reported and left alone.
+5. the same change on Zoom (``driftPolicy: warn``) is reported and left alone;
+6. SAP GUI 8.00's installer fails on 60 % of lab machines (a missing prerequisite): the
+   health gate halts it in lab.
 
 It ends with the summary table, two quiet passes and the audit log verified. The steps are
 driven by what the passes report, not by a script of expected results.
@@ -17,7 +19,7 @@ driven by what the passes report, not by a script of expected results.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -36,6 +38,7 @@ from reconciler.sandbox import Sandbox
 
 SEVEN_ZIP, OLD_ZIP = "7zip-24.08", "7zip-23.01"
 BROWSER, ADMIN_TOOL, WARN_ONLY = "chrome-131.0.6778", "rdm-admin-2024.3", "zoom-6.2.10"
+HALTED = "sap-gui-8.00"
 APPROVAL = "approvals/rdm-admin-2024.3-pilot-grace.kim.yaml"
 GRACE = ("Grace Kim", "grace.kim@contoso.example")
 DANA = ("Dana Lee", "dana.lee@contoso.example")
@@ -43,6 +46,8 @@ STEP_HOURS = 12.0
 MAX_PASSES = 60
 
 Narrate = Callable[[str, str], None]
+#: called after each pass with its result and the state store (notifications, tests)
+OnPass = Callable[[PassResult, StateStore], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -71,14 +76,16 @@ class _Story:
         return True
 
 
-async def run_demo(workdir: Path | None, narrate: Narrate) -> DemoResult:
+async def run_demo(
+    workdir: Path | None, narrate: Narrate, on_pass: OnPass | None = None
+) -> DemoResult:
     if workdir is not None:
-        return await _run(workdir, narrate)
+        return await _run(workdir, narrate, on_pass)
     with tempfile.TemporaryDirectory() as scratch:
-        return await _run(Path(scratch), narrate)
+        return await _run(Path(scratch), narrate, on_pass)
 
 
-async def _run(root: Path, narrate: Narrate) -> DemoResult:
+async def _run(root: Path, narrate: Narrate, on_pass: OnPass | None) -> DemoResult:
     examples = data_dir("examples")
     keys, signers = examples / "keys", examples / "keys" / "allowed_signers"
     repo = root / "fleet"
@@ -112,12 +119,16 @@ async def _run(root: Path, narrate: Narrate) -> DemoResult:
             reason="in production before the demo", now=since,
         )  # fmt: skip
         narrate("setup", f"{OLD_ZIP} has been on every ring since {since:%d %b}")
+        sandbox.set_failure_rate(HALTED, 0.6)
+        narrate("fleet", f"{HALTED}'s installer lacks a prerequisite on 60 % of lab machines")
         story = _Story()
         try:
             passes, previous, result = 0, None, None
             while passes < MAX_PASSES:
                 passes += 1
                 result = await reconciler.reconcile(open_local(repo))
+                if on_pass is not None:
+                    await on_pass(result, store)
                 _tell(result, previous, story, narrate, passes)
                 if story.break_browser:
                     sandbox.set_failure_rate(BROWSER, 0.08)
@@ -138,7 +149,10 @@ async def _run(root: Path, narrate: Narrate) -> DemoResult:
                 raise RuntimeError("the demo ran no pass")
             quiet = 0
             for _ in range(2):
-                quiet += (await reconciler.reconcile(open_local(repo))).writes
+                again = await reconciler.reconcile(open_local(repo))
+                if on_pass is not None:
+                    await on_pass(again, store)
+                quiet += again.writes
             narrate("steady", f"two more passes with nothing changed: {quiet} writes")
             check = verify_audit_log(audit.path, expected_head=store.meta("audit_head"))
             return DemoResult(repo, passes, result, check, quiet, sorted(story.told))
@@ -204,6 +218,9 @@ def _tell(
         reason = admin_gate.result.deny[0].msg
         narrate("hold", f"[{when}] {ADMIN_TOOL} waits at {admin.ring}: {reason}")
         story.approval_due = n + 1
+    halted = result.report(HALTED)
+    if halted.state is Progress.BLOCKED and story.once("sap-halted"):
+        narrate("halt", f"[{when}] {HALTED}: {halted.reason}")
     if zip_report.ring == "pilot" and story.drift_at is None:
         story.drift_at = n
     for report, beat in ((zip_report, "zip-drift"), (zoom, "zoom-drift")):
@@ -223,6 +240,6 @@ def _policy(intent: str) -> str:
 
 
 def _steady(result: PassResult, story: _Story) -> bool:
-    needed = {"browser-held", "zip-drift", "zoom-drift", "zip-complete"}
+    needed = {"browser-held", "zip-drift", "zoom-drift", "zip-complete", "sap-halted"}
     admin = result.report(ADMIN_TOOL)
     return needed <= story.told and admin.state is Progress.COMPLETE and result.writes == 0

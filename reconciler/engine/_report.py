@@ -7,17 +7,94 @@ resources' status.
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from reconciler.domain.cab import ApprovalVerdict
 from reconciler.domain.conditions import Condition, intent_conditions
+from reconciler.domain.models import Gates
 from reconciler.domain.plan import Action, DriftItem, IntentPlan, Plan
 from reconciler.domain.progress import GateOutcome, IntentProgress, Progress
+from reconciler.domain.risk import FactorScore
 from reconciler.domain.tenant import InstallCounts
 
 if TYPE_CHECKING:
     from reconciler.engine._service import _Evaluated
+
+
+@dataclass(frozen=True, slots=True)
+class RingHealth:
+    """Install results of an intent in one ring, next to that ring's gate."""
+
+    ring: str
+    counts: InstallCounts
+    gates: Gates
+
+    @property
+    def verdict(self) -> str:
+        """``no-data``, ``too-few-devices``, ``below-gate`` or ``meets-gate``."""
+        rate = self.counts.success_rate
+        if rate is None:
+            return "no-data"
+        if self.gates.min_devices is not None and self.counts.reporting < self.gates.min_devices:
+            return "too-few-devices"
+        if self.gates.min_success_rate is not None and rate < self.gates.min_success_rate:
+            return "below-gate"
+        return "meets-gate"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ring": self.ring,
+            "installed": self.counts.installed,
+            "failed": self.counts.failed,
+            "pending": self.counts.pending,
+            "reporting": self.counts.reporting,
+            "successRate": self.counts.success_rate,
+            "minSuccessRate": self.gates.min_success_rate,
+            "minDevices": self.gates.min_devices,
+            "haltBelowSuccessRate": self.gates.halt_below_success_rate,
+            "verdict": self.verdict,
+        }
+
+
+def approve_commands(
+    intent: str, rings: Sequence[str], approved: Sequence[str], roles: Sequence[str]
+) -> tuple[str, ...]:
+    """What a CAB member runs to approve the rings still missing: one line per role the
+    quorum needs (each approver acts in one), none when nothing is missing."""
+    missing = [r for r in rings if r not in set(approved)]
+    if not missing:
+        return ()
+    base = f"eucora approve {shlex.quote(intent)} --rings {','.join(missing)}"
+    return tuple(f"{base} --role {shlex.quote(r)}" for r in roles) or (base,)
+
+
+def _factor_dict(factor: FactorScore) -> dict[str, Any]:
+    return {
+        "factor": factor.name,
+        "weight": factor.weight,
+        "value": factor.value,
+        "contribution": factor.contribution,
+        "reason": factor.reason,
+    }
+
+
+def _verdict_dict(verdict: ApprovalVerdict) -> dict[str, Any]:
+    approval = verdict.approval
+    return {
+        "file": approval.source.file,
+        "approver": approval.approver,
+        "role": approval.role,
+        "rings": list(approval.rings),
+        "valid": verdict.valid,
+        "reason": verdict.reason.value,
+        "detail": verdict.detail,
+        "expires": approval.expires.isoformat(),
+        "exception": approval.exception,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +123,14 @@ class IntentReport:
     conditions: tuple[Condition, ...]
     digest: str
     dry_run: bool = False
+    #: every risk factor (``risk_factors`` holds the top three as plain tuples)
+    risk_breakdown: tuple[FactorScore, ...] = ()
+    auto_approve_threshold: float | None = None
+    cab_roles: tuple[str, ...] = ()
+    #: each CABApproval for this intent with its verdict
+    approvals: tuple[ApprovalVerdict, ...] = ()
+    #: install results per ring up to ``until``, against each ring's gate
+    ring_health: tuple[RingHealth, ...] = ()
 
     @classmethod
     def build(
@@ -57,6 +142,7 @@ class IntentReport:
         errors: list[str],
         *,
         dry_run: bool,
+        ring_health: tuple[RingHealth, ...] = (),
     ) -> IntentReport:
         intent, governance = evaluated.intent, evaluated.governance
         drift = plan.drift if plan else ()
@@ -86,7 +172,15 @@ class IntentReport:
             conditions=tuple(intent_conditions(progress, drift, errors)),
             digest=intent.digest,
             dry_run=dry_run,
+            risk_breakdown=tuple(sorted(governance.risk.factors, key=lambda f: -f.contribution)),
+            auto_approve_threshold=governance.need.auto_approve_threshold,
+            cab_roles=governance.need.roles,
+            approvals=governance.approvals,
+            ring_health=ring_health,
         )
+
+    def approve_commands(self) -> tuple[str, ...]:
+        return approve_commands(self.name, self.cab_rings, self.approved_rings, self.cab_roles)
 
     @property
     def last_gate(self) -> GateOutcome | None:
@@ -126,13 +220,18 @@ class IntentReport:
                 "topFactors": [
                     {"factor": n, "contribution": c, "reason": r} for n, c, r in self.risk_factors
                 ],
+                "factors": [_factor_dict(f) for f in self.risk_breakdown],
+                "autoApproveThreshold": self.auto_approve_threshold,
             },
             "approvals": {
                 "valid": self.approvals_valid,
                 "required": self.approvals_required,
                 "rings": list(self.cab_rings),
+                "roles": list(self.cab_roles),
                 "approvedRings": list(self.approved_rings),
+                "verdicts": [_verdict_dict(v) for v in self.approvals],
             },
+            "ringHealth": [h.to_dict() for h in self.ring_health],
             "gates": [g.to_dict() for g in self.gates],
             "lastGate": self.last_gate.to_dict() if self.last_gate else None,
             "drift": [

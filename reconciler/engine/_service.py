@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -49,6 +50,7 @@ from reconciler.domain.plan import (
     build_plan,
     ring_groups,
 )
+from reconciler.domain.policy_input import effective_gates
 from reconciler.domain.ports import PolicyEngine, Revision, TenantConnector
 from reconciler.domain.progress import IntentProgress, Progress, StoredRing, decide_progress
 from reconciler.domain.render import MissingScriptError, desired_apps, detection_scripts
@@ -60,12 +62,15 @@ from reconciler.domain.tenant import (
     TenantSnapshot,
 )
 from reconciler.engine._audit import AuditLog
-from reconciler.engine._report import IntentReport, PassResult
+from reconciler.engine._report import IntentReport, PassResult, RingHealth
 from reconciler.engine._state import Store
 from reconciler.gitops import GitProvenance
 
 log = structlog.get_logger("eucora.engine")
 _T = TypeVar("_T")
+
+#: state-store meta key holding the newest applied pass's report as JSON
+REPORT_META = "last_pass"
 
 #: (step, done, total) — drives progress bars
 ProgressCallback = Callable[[str, int, int], None]
@@ -171,11 +176,12 @@ class Reconciler:
                 _telemetry(fleet, evaluated[name].intent, progress[name].ring, managed),
                 outcome.errors.get(name, []),
                 dry_run=dry_run,
+                ring_health=_ring_health(fleet, evaluated[name].intent, managed),
             )
             for name in sorted(evaluated)
             if only is None or name in only
         ]
-        return PassResult(
+        result = PassResult(
             revision=revision.commit,
             at=now,
             dry_run=dry_run,
@@ -189,6 +195,10 @@ class Reconciler:
             rings=list(fleet.ring_names),
             plan=plan,
         )
+        if not dry_run:
+            # what a dashboard reading the store shows: the newest pass, as reported
+            self.store.set_meta(REPORT_META, json.dumps(result.to_dict(), default=str))
+        return result
 
     # ---------------------------------------------------------------- steps
     def _tick(self, step: str, done: int, total: int) -> None:
@@ -535,3 +545,17 @@ def _telemetry(
             for group in groups:
                 total = total + app.install.get(group, InstallCounts())
     return total
+
+
+def _ring_health(
+    fleet: FleetConfig, intent: DeploymentIntent, managed: Managed
+) -> tuple[RingHealth, ...]:
+    """Install results in every ring up to ``until``, with the gate each ring applies."""
+    rings = fleet.ring_names
+    last = rings.index(intent.rollout.until) if intent.rollout.until in rings else len(rings) - 1
+    return tuple(
+        RingHealth(
+            ring, _telemetry(fleet, intent, ring, managed), effective_gates(fleet, intent, ring)
+        )
+        for ring in rings[: last + 1]
+    )

@@ -135,16 +135,24 @@ class Store(Protocol):
 class StateStore:
     """SQLite-backed state of the standalone reconciler. ``:memory:`` works for dry runs."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        """``read_only`` opens an existing store for reading only (the dashboard): no
+        schema is created, a missing file is an error, a running loop is not blocked."""
         self.path = str(path)
         try:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
+            if read_only:
+                if not Path(self.path).is_file():
+                    raise StateStoreError(f"state store {self.path} does not exist")
+                uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+            else:
+                if self.path != ":memory:":
+                    Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.executescript(_SCHEMA)
             version = self.meta("schema_version")
-            if version is None:
+            if version is None and not read_only:
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
             elif version != str(SCHEMA_VERSION):
                 raise StateStoreError(
@@ -380,6 +388,10 @@ class MemoryStateStore:
 
     def export(self, intent: str) -> IntentState | None:
         return self._states.get(intent)
+
+    def history(self, intent: str) -> list[RingEntry]:
+        state = self._states.get(intent)
+        return [] if state is None else list(state.history)
 
     def restore(self, intent: str, state: IntentState) -> bool:
         """Take ``state`` unless what is held is as new or newer; True when taken."""

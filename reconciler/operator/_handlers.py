@@ -18,20 +18,28 @@ from reconciler.domain.errors import EucoraError, InvalidRepositoryError
 from reconciler.domain.loader import load_repo
 from reconciler.domain.ports import Revision
 from reconciler.domain.progress import Progress
-from reconciler.engine import Reconciler, utc_now
+from reconciler.engine import Reconciler, intent_events, utc_now
 from reconciler.gitops import fetch
+from reconciler.notify import tell_intent, tell_pass
 from reconciler.operator import _materialize as m
+from reconciler.operator import dashboard
 from reconciler.operator._engines import Engines, SourceConfig
 from reconciler.operator._errors import kopf_errors
 from reconciler.operator._kube import KubeClient
-from reconciler.operator._metrics import INTENTS, RECONCILE_SECONDS, record_http, serve
+from reconciler.operator._metrics import (
+    INTENTS,
+    RECONCILE_SECONDS,
+    record_http,
+    record_states,
+    serve,
+)
+from reconciler.operator._notify import notification_config, notifier_for
 from reconciler.operator._passes import PassOutcome, SourcePasses
 from reconciler.operator._runtime import Runtime
 from reconciler.operator._secrets import resolve as resolve_secrets
 from reconciler.operator._status import (
     drop_unchanged,
     failed_status,
-    intent_events,
     intent_status,
     merge_conditions,
     unchanged,
@@ -55,6 +63,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     memo.secrets_dir = Path(tempfile.mkdtemp(prefix="eucora-secrets-"))
     memo.sources = {}  # source uid → SourceConfig (tenants, signers file) of its last fetch
     memo.passes = {}  # source uid → SourcePasses: the engine passes of that source
+    memo.notifiers = {}  # source uid → Notifier of its spec.notifications
     memo.reported = {}  # (namespace, intent) → id of the pass its status reflects
     memo.summarized = {}  # source uid → id of the pass its status reflects
     memo.pass_interval = m.parse_interval(os.environ.get("EUCORA_PASS_INTERVAL", "1m"))
@@ -67,6 +76,9 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     )
     if port := os.environ.get("EUCORA_METRICS_PORT"):
         serve(int(port))
+    memo.dashboard = None
+    if port := os.environ.get("EUCORA_DASHBOARD_PORT"):
+        memo.dashboard = await dashboard.start(memo, int(port), os.environ)
     memo.forget_http_observer = observe_http(record_http)
     if "kube" not in memo:
         memo.kube = _in_cluster_client()
@@ -85,6 +97,10 @@ def _in_cluster_client() -> KubeClient:
 
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    for notifier in memo.notifiers.values():
+        await notifier.aclose(timeout=5)
+    if memo.get("dashboard") is not None:
+        await memo.dashboard.cleanup()
     await memo.engines.close()
     await memo.kube.close()
     memo.forget_http_observer()
@@ -98,6 +114,8 @@ async def source_deleted(uid: str, memo: kopf.Memo, **_: Any) -> None:
     memo.last_fetch.pop(uid, None)
     memo.passes.pop(uid, None)
     memo.summarized.pop(uid, None)
+    if (notifier := memo.notifiers.pop(uid, None)) is not None:
+        await notifier.aclose(timeout=5)
     await memo.engines.forget(uid)
     memo.sources.pop(uid, None)
     shutil.rmtree(memo.secrets_dir / uid, ignore_errors=True)
@@ -167,8 +185,10 @@ async def _tick_source(
             passes.request()
     outcome = await passes.run_if_due()
     if outcome is not None and memo.summarized.get(uid) != outcome.info.id:
-        _summarize(patch, status, outcome)
+        _summarize(patch, status, outcome, namespace, meta["name"])
         memo.summarized[uid] = outcome.info.id
+        if (notifier := memo.notifiers.get(uid)) is not None and outcome.result is not None:
+            tell_pass(notifier, outcome.result)
 
 
 def _observed(patch: kopf.Patch, generation: int | None) -> None:
@@ -196,7 +216,9 @@ def _passes(memo: kopf.Memo, uid: str, namespace: str, name: str, status: Any) -
     return passes
 
 
-def _summarize(patch: kopf.Patch, status: Any, outcome: PassOutcome) -> None:
+def _summarize(
+    patch: kopf.Patch, status: Any, outcome: PassOutcome, namespace: str, name: str
+) -> None:
     """The source's Ready condition and intent counts from its latest pass."""
     if outcome.error is not None:
         error = outcome.error
@@ -208,9 +230,11 @@ def _summarize(patch: kopf.Patch, status: Any, outcome: PassOutcome) -> None:
     # a merge patch: states no intent is in any more are set to None, which removes them
     counts: dict[str, int | None] = {state.value: None for state in Progress}
     counts["total"] = len(result.intents)
+    patch.status["rings"] = list(result.rings)
     for report in result.intents:
         counts[report.state.value] = (counts[report.state.value] or 0) + 1
     patch.status["intents"] = counts
+    record_states(namespace, name, {k: v or 0 for k, v in counts.items() if k != "total"})
     if outcome.audit is not None:
         patch.status["audit"] = dict(outcome.audit)
     errors = result.errors
@@ -255,6 +279,11 @@ async def materialize(
     memo.sources[uid] = SourceConfig.from_spec(
         f"{namespace}/{name}", spec, secrets.tenants, secrets.signers_file
     )
+    told = await notification_config(spec, namespace, memo.kube, f"GitSource {namespace}/{name}")
+    if (notifier := await notifier_for(memo.notifiers.get(uid), told)) is not None:
+        memo.notifiers[uid] = notifier
+    else:
+        memo.notifiers.pop(uid, None)
     passes: SourcePasses = memo.passes[uid]
 
     async def engine_for(at: Revision) -> Reconciler:
@@ -304,8 +333,14 @@ async def intent_tick(
     if unchanged(update, status):
         return  # a quiet pass writes nothing to the cluster either
     patch.status.update(update)
-    for event in intent_events(report, status, update):
+    events = intent_events(report, status, update)
+    for event in events:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+    source = m.owner_uid(meta)
+    if (notifier := memo.notifiers.get(source)) is not None and outcome.result is not None:
+        where = f"{meta.get('namespace')}/{(meta.get('labels') or {}).get(m.SOURCE_LABEL, '')}"
+        tell_intent(notifier, report, events, result=outcome.result, source=where,
+                    fleet=source or "")  # fmt: skip
 
 
 @kopf.on.field(m.GROUP, m.VERSION, "deploymentintents", field="spec")

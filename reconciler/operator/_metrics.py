@@ -27,6 +27,17 @@ CIRCUIT_STATE = Gauge(
 )
 INTENTS = Gauge("eucora_intents", "Materialized intents by source.", ["namespace", "source"])
 WRITES = Counter("eucora_tenant_writes_total", "Writes made to the tenants by passes.")
+WRITE_ERRORS = Counter(
+    "eucora_tenant_write_errors_total", "Tenant writes that failed in passes (retried next pass)."
+)
+PASS_FAILURES = Counter(
+    "eucora_pass_failures_total", "Engine passes that did not finish, by error reason.", ["reason"]
+)
+INTENT_STATES = Gauge(
+    "eucora_intent_states",
+    "Intents of a source by state after its last pass (Blocked: halted by the health gate).",
+    ["namespace", "source", "state"],
+)
 
 
 def serve(port: int) -> None:
@@ -45,6 +56,7 @@ def record_pass(result: PassResult) -> None:
     """Figures of one engine pass: its duration, gate decisions, drift and writes."""
     RECONCILE_SECONDS.labels("pass").observe(result.seconds)
     WRITES.inc(result.writes)
+    WRITE_ERRORS.inc(len(result.errors))
     for report in result.intents:
         for gate in report.gates:
             GATE_DECISIONS.labels(gate.ring or "-", "allow" if gate.result.allow else "deny").inc()
@@ -52,3 +64,13 @@ def record_pass(result: PassResult) -> None:
             DRIFT_DETECTED.labels(drift.platform.value).inc()
             if drift.corrected:
                 DRIFT_CORRECTED.labels(drift.platform.value).inc()
+
+
+def record_states(namespace: str, source: str, counts: dict[str, int]) -> None:
+    """Intents by state after a source's pass; every state is set, 0 when none is in it."""
+    for state, value in counts.items():
+        INTENT_STATES.labels(namespace, source, state).set(value)
+
+
+def record_failure(reason: str) -> None:
+    PASS_FAILURES.labels(reason).inc()

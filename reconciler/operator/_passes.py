@@ -33,7 +33,7 @@ from reconciler.engine import (
     Reconciler,
     verify_audit_log,
 )
-from reconciler.operator._metrics import record_pass
+from reconciler.operator._metrics import record_failure, record_pass
 from reconciler.operator._status import PassInfo, state_from_status
 
 #: the statuses of a source's DeploymentIntents, by intent name
@@ -140,6 +140,7 @@ class SourcePasses:
             await self._check_audit(engine)
             result = await engine.reconcile(revision)
         except EucoraError as error:
+            record_failure(error.reason)
             return PassOutcome(PassInfo(pass_id, at, revision.commit), error=error)
         record_pass(result)
         states = {

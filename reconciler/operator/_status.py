@@ -6,8 +6,6 @@ Pure functions on plain dicts, between the engine's :class:`IntentReport` /
 - :func:`intent_status` — the status after a pass: conditions (``lastTransitionTime``
   kept unless a condition's status flips), ring, history, risk, approvals, last gate,
   drift, telemetry and the engine's state record (so any replica can carry on from it);
-- :func:`intent_events` — what changed between the old and the new status, as Events:
-  promotions, holds, health halts and rollbacks, drift found or corrected, failed writes;
 - :func:`state_from_status` — the engine's record read back from a status;
 - :func:`unchanged` — whether a new status differs from the old in more than the pass
   it comes from (a quiet pass sends no status patch); :func:`drop_unchanged` — a
@@ -23,16 +21,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from reconciler.domain.conditions import WAITING
 from reconciler.domain.errors import EucoraError
 from reconciler.domain.plan import Applied
-from reconciler.domain.progress import Progress, StoredRing
+from reconciler.domain.progress import StoredRing
 from reconciler.domain.tenant import Assignment, AssignmentIntent, Platform, TargetKind
-from reconciler.engine import IntentReport, IntentState, RingEntry
+from reconciler.engine import IntentReport, IntentState, RingEntry, drift_fields, gate_fields
 
 #: status lists are bounded: a status is part of an object etcd stores whole
-MAX_DRIFT = 20
 MAX_HISTORY = 50
+MAX_VERDICTS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +39,6 @@ class PassInfo:
     id: str
     at: datetime
     revision: str
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    type: str  # Normal | Warning
-    reason: str
-    message: str
 
 
 def timestamp(moment: datetime) -> str:
@@ -100,6 +90,7 @@ def intent_status(
 ) -> dict[str, Any]:
     """The status fields a pass sets (a merge patch: other fields are left alone)."""
     gate = report.last_gate
+    document = report.to_dict()
     status: dict[str, Any] = {
         "conditions": merge_conditions(
             previous.get("conditions") or [],
@@ -114,27 +105,16 @@ def intent_status(
             "score": report.risk_score,
             "decision": report.cab_decision,
             "blastRadius": report.blast_radius,
+            "autoApproveThreshold": document["risk"]["autoApproveThreshold"],
+            "factors": document["risk"]["factors"],
         },
-        "approvals": {"valid": report.approvals_valid, "required": report.approvals_required},
-        "lastGate": None
-        if gate is None
-        else {
-            "decision": gate.decision,
-            "ring": gate.ring,
-            "allow": gate.result.allow,
-            "deny": [f"{v.id}: {v.msg}" for v in gate.result.deny],
+        "approvals": {
+            **document["approvals"],
+            "verdicts": document["approvals"]["verdicts"][:MAX_VERDICTS],
         },
-        "drift": [
-            {
-                "platform": d.platform.value,
-                "field": d.field,
-                "expected": _text(d.desired),
-                "actual": _text(d.observed),
-                "policy": d.policy.value,
-                "corrected": d.corrected,
-            }
-            for d in report.drift[:MAX_DRIFT]
-        ],
+        "ringHealth": document["ringHealth"],
+        "lastGate": gate_fields(gate),
+        "drift": drift_fields(report),
         "telemetry": {
             "ring": report.ring,
             "installed": report.telemetry.installed,
@@ -264,52 +244,6 @@ def failed_status(
     }
 
 
-def intent_events(
-    report: IntentReport, previous: Mapping[str, Any], current: Mapping[str, Any]
-) -> list[Event]:
-    """Events for what this pass changed; a pass that changed nothing posts none."""
-    events: list[Event] = []
-    label = f"{report.app} {report.version}"
-    before_ring, ring = previous.get("currentRing"), report.ring
-    gate = current.get("lastGate") or {}
-    if report.state is Progress.ROLLED_BACK and previous.get("state") != Progress.ROLLED_BACK:
-        events.append(Event("Warning", "RolledBack", f"{label} rolled back: {report.reason}"))
-    elif ring != before_ring and ring is not None:
-        how = f"{gate.get('decision')} allowed" if gate.get("allow") else report.reason
-        events.append(Event("Normal", "Promoted", f"{label} entered ring {ring} ({how})"))
-    if report.state is Progress.BLOCKED and previous.get("state") != Progress.BLOCKED:
-        events.append(Event("Warning", "HealthGateFailed", f"{label}: {report.reason}"))
-    if (
-        report.state is Progress.HOLDING
-        and gate.get("allow") is False
-        and _hold_key(gate) != _hold_key(previous.get("lastGate") or {})
-    ):
-        denies = gate.get("deny") or []
-        waiting = all(d.split(":", 1)[0] in WAITING for d in denies)
-        events.append(
-            Event(
-                "Normal" if waiting else "Warning",
-                "PromotionHeld",
-                f"{label} held in {ring or 'no ring'}: " + "; ".join(denies),
-            )
-        )
-    if report.state is Progress.COMPLETE and previous.get("state") != Progress.COMPLETE:
-        events.append(Event("Normal", "RolloutComplete", f"{label} reached {ring}"))
-    corrected = [d for d in report.drift if d.corrected]
-    reported = [d for d in report.drift if not d.corrected]
-    if corrected:
-        events.append(
-            Event("Normal", "DriftCorrected", "; ".join(d.describe() for d in corrected[:5]))
-        )
-    if reported and current.get("drift") != previous.get("drift"):
-        events.append(
-            Event("Warning", "DriftDetected", "; ".join(d.describe() for d in reported[:5]))
-        )
-    if report.errors and list(report.errors) != list(previous.get("errors") or []):
-        events.append(Event("Warning", "ApplyFailed", report.errors[0]))
-    return events
-
-
 #: fields a pass sets even when nothing else changed
 _EVERY_PASS = frozenset({"lastPass", "stateAsOf"})
 
@@ -351,18 +285,3 @@ def _merge(patch: Any, old: Any) -> Any:
 
 def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
-
-
-def _hold_key(gate: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What makes a hold a new one: the ring and the rules denying it (their messages
-    change every pass as soak hours and device counts move)."""
-    if gate.get("allow") is not False:
-        return ()
-    ids = sorted({str(d).split(":", 1)[0] for d in gate.get("deny") or ()})
-    return (gate.get("ring"), *ids)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, sort_keys=True, default=str)

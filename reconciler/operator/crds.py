@@ -83,6 +83,9 @@ _CONDITIONS = {
     ),
 }
 
+_INT = {"type": "integer"}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+
 GIT_SOURCE_STATUS = _obj(
     "What the operator last saw and applied from the source.",
     {
@@ -98,6 +101,7 @@ GIT_SOURCE_STATUS = _obj(
         "lastHandledReconcileAt": _str(
             "Value of the eucora.io/reconcile-requested-at annotation last acted on."
         ),
+        "rings": {**_STRINGS, "description": "The fleet's rings in order, from the last pass."},
         "audit": _obj(
             "The end of the source's audit log after the last pass; checked against the log "
             "when the operator starts (eucora audit verify --expected-head).",
@@ -109,8 +113,6 @@ GIT_SOURCE_STATUS = _obj(
     },
 )
 
-_INT = {"type": "integer"}
-_STRINGS = {"type": "array", "items": {"type": "string"}}
 
 DEPLOYMENT_INTENT_STATUS = _obj(
     "Where the rollout stands, as the reconcile engine last computed it. The fields from "
@@ -144,6 +146,28 @@ DEPLOYMENT_INTENT_STATUS = _obj(
                 "score": {"type": "number", "description": "Risk score 0-100."},
                 "decision": _str("AUTO_APPROVE, CAB_REQUIRED or BLOCKED, per the risk model."),
                 "blastRadius": _str("Effective blast radius class."),
+                "autoApproveThreshold": {
+                    "type": "number",
+                    "description": "Score up to which no CAB approval is needed.",
+                    "nullable": True,
+                },
+                "factors": {
+                    "type": "array",
+                    "description": "Every risk factor, the largest contribution first.",
+                    "items": _obj(
+                        "One factor.",
+                        {
+                            "factor": _str("Factor name."),
+                            "weight": {"type": "number", "description": "Weight in the model."},
+                            "value": {"type": "number", "description": "Factor value 0-1."},
+                            "contribution": {
+                                "type": "number",
+                                "description": "Points it adds to the score.",
+                            },
+                            "reason": _str("Why it has that value."),
+                        },
+                    ),
+                },
             },
         ),
         "approvals": _obj(
@@ -151,8 +175,64 @@ DEPLOYMENT_INTENT_STATUS = _obj(
             {
                 "valid": {**_INT, "description": "Valid signed approvals."},
                 "required": {**_INT, "description": "Approvals the quorum needs."},
+                "rings": {**_STRINGS, "description": "Rings that need CAB approval."},
+                "roles": {**_STRINGS, "description": "CAB roles the quorum needs."},
+                "approvedRings": {**_STRINGS, "description": "Rings approved by a quorum."},
+                "verdicts": {
+                    "type": "array",
+                    "description": "Each CABApproval for this intent and whether it counts.",
+                    "items": _obj(
+                        "One approval's verdict.",
+                        {
+                            "file": _str("Approval document in the fleet repo."),
+                            "approver": _str("Approver principal."),
+                            "role": _str("Role acted in.", nullable=True),
+                            "rings": {**_STRINGS, "description": "Rings approved."},
+                            "valid": {"type": "boolean", "description": "Whether it counts."},
+                            "reason": _str("valid, or why not (unsigned, expired, ...)."),
+                            "detail": _str("More on the reason."),
+                            "expires": _str("When it expires.", format="date-time"),
+                            "exception": _str("CABException it approves.", nullable=True),
+                        },
+                    ),
+                },
             },
         ),
+        "ringHealth": {
+            "type": "array",
+            "description": "Install results per ring up to until, against each ring's gate.",
+            "items": _obj(
+                "One ring.",
+                {
+                    "ring": _str("Ring name."),
+                    "installed": {**_INT, "description": "Devices installed."},
+                    "failed": {**_INT, "description": "Devices failed."},
+                    "pending": {**_INT, "description": "Devices pending."},
+                    "reporting": {**_INT, "description": "Devices with a result (the sample)."},
+                    "successRate": {
+                        "type": "number",
+                        "nullable": True,
+                        "description": "installed / reporting.",
+                    },
+                    "minSuccessRate": {
+                        "type": "number",
+                        "nullable": True,
+                        "description": "The ring's promotion gate.",
+                    },
+                    "minDevices": {
+                        **_INT,
+                        "nullable": True,
+                        "description": "Sample the gate needs.",
+                    },
+                    "haltBelowSuccessRate": {
+                        "type": "number",
+                        "nullable": True,
+                        "description": "Health gate: halt below this.",
+                    },
+                    "verdict": _str("no-data, too-few-devices, below-gate or meets-gate."),
+                },
+            ),
+        },
         "lastGate": _obj(
             "Last gate decision (admission, promotion or health).",
             {

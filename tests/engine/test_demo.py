@@ -13,11 +13,13 @@ async def test_the_demo_reaches_steady_state_with_every_beat_told(tmp_path: Path
     result = await run_demo(tmp_path, lambda kind, text: events.append((kind, text)))
     assert set(result.told) == {
         "admin-waits", "browser-breaks", "browser-held", "zip-complete", "zip-drift", "zoom-drift",
+        "sap-halted",
     }  # fmt: skip
     final = {r.name: r for r in result.last.intents}
     assert final["7zip-24.08"].state is Progress.COMPLETE
     assert final["chrome-131.0.6778"].ring == "canary"
     assert final["rdm-admin-2024.3"].ring == "pilot"
+    assert final["sap-gui-8.00"].state is Progress.BLOCKED and final["sap-gui-8.00"].ring == "lab"
     assert final["zoom-6.2.10"].drift and not final["zoom-6.2.10"].drift[0].corrected
     assert result.quiet_writes == 0 and result.audit.ok
     drift = [text for kind, text in events if kind == "drift"]

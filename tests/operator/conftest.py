@@ -18,6 +18,8 @@ os.environ.setdefault("EUCORA_SOURCE_TICK", "0.3")
 
 # only now: importing the operator package reads the tick
 from reconciler.operator._kube import KubeClient
+from reconciler.sandbox import Sandbox
+from tests.engine._harness import keep_only
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples/fleet-repo"
 GIT_ENV = {
@@ -105,3 +107,59 @@ async def running_operator(memo: kopf.Memo, **options: Any) -> AsyncIterator[kop
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+# --- a fleet of two intents, the sandbox as its tenant, and the cluster holding both ---
+GS = "eucora.io/v1alpha1/gitsources"
+DI = "eucora.io/v1alpha1/deploymentintents"
+EVENTS = "v1/events"
+ZIP, VLC = "7zip-23.01", "vlc-3.0.21"
+
+
+def _tenant_keys(sandbox: Sandbox) -> dict[str, str]:
+    return {
+        "INTUNE_TENANT_ID": sandbox.tenant_id,
+        "INTUNE_CLIENT_ID": sandbox.client_id,
+        "INTUNE_CLIENT_SECRET": sandbox.client_secret,
+        "INTUNE_GRAPH_URL": sandbox.graph_v1_url,
+        "INTUNE_AUTHORITY_URL": sandbox.authority_url,
+        "JAMF_URL": sandbox.jamf_url,
+        "JAMF_CLIENT_ID": sandbox.jamf_client_id,
+        "JAMF_CLIENT_SECRET": sandbox.jamf_client_secret,
+    }
+
+
+@pytest.fixture()
+def fleet_two(fleet_git: Path) -> Path:
+    keep_only(fleet_git, [ZIP, VLC])
+    return fleet_git
+
+
+@pytest.fixture()
+async def tenant(fleet_two: Path) -> AsyncIterator[Sandbox]:
+    async with Sandbox(
+        fleet=fleet_two / "fleet.yaml",
+        devices_windows=2000,
+        devices_macos=800,
+        retry_after_seconds=0,
+    ) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture()
+def fleet_cluster(
+    cluster: Any, fleet_two: Path, tenant: Sandbox, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Any:  # fmt: skip
+    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
+    # passes run when asked for (annotation) or on a new revision, not on the clock
+    monkeypatch.setenv("EUCORA_PASS_INTERVAL", "1h")
+    cluster.resources[EVENTS] = {
+        "namespaced": True, "kind": "Event", "verbs": ["create", "list", "get"],
+    }  # fmt: skip
+    cluster.resources["v1/secrets"] = {"namespaced": True, "kind": "Secret", "verbs": ["get"]}
+    cluster.objects["v1/secrets", "fleet", "tenant"] = secret("tenant", _tenant_keys(tenant))
+    cluster.objects[GS, "fleet", "src"] = git_source(
+        "src", "fleet", fleet_two, tenantSecretRef={"name": "tenant"}
+    )
+    return cluster

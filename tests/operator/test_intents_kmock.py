@@ -21,29 +21,20 @@ import reconciler.operator  # noqa: F401  (registers handlers)
 from reconciler.engine import verify_audit_log
 from reconciler.operator._passes import SourcePasses
 from reconciler.sandbox import Sandbox
-from tests.engine._harness import FAST_RETRY, keep_only
+from tests.engine._harness import FAST_RETRY
 from tests.operator._apiserver import ApiServer
-from tests.operator.conftest import git_source, memo_for, running_operator, secret, until
+from tests.operator.conftest import (
+    DI,
+    GS,
+    VLC,
+    ZIP,
+    memo_for,
+    running_operator,
+    until,
+)
 
 RECONCILE_ANNOTATION = "eucora.io/reconcile-requested-at"
-GS = "eucora.io/v1alpha1/gitsources"
-DI = "eucora.io/v1alpha1/deploymentintents"
-EVENTS = "v1/events"
 RINGS = ["lab", "canary", "pilot", "broad", "global"]
-ZIP, VLC = "7zip-23.01", "vlc-3.0.21"
-
-
-def _tenant_keys(sandbox: Sandbox) -> dict[str, str]:
-    return {
-        "INTUNE_TENANT_ID": sandbox.tenant_id,
-        "INTUNE_CLIENT_ID": sandbox.client_id,
-        "INTUNE_CLIENT_SECRET": sandbox.client_secret,
-        "INTUNE_GRAPH_URL": sandbox.graph_v1_url,
-        "INTUNE_AUTHORITY_URL": sandbox.authority_url,
-        "JAMF_URL": sandbox.jamf_url,
-        "JAMF_CLIENT_ID": sandbox.jamf_client_id,
-        "JAMF_CLIENT_SECRET": sandbox.jamf_client_secret,
-    }
 
 
 class Operator:
@@ -124,42 +115,6 @@ async def operator(cluster: Any, sandbox: Sandbox) -> AsyncIterator[Operator]:
 def audit_log(tmp_path: Path) -> Path:
     """Where the operator keeps the audit log of the source ``src`` (uid ``uid-src``)."""
     return tmp_path / "cache" / "audit" / "uid-src.jsonl"
-
-
-@pytest.fixture()
-def fleet_two(fleet_git: Path) -> Path:
-    keep_only(fleet_git, [ZIP, VLC])
-    return fleet_git
-
-
-@pytest.fixture()
-async def tenant(fleet_two: Path) -> AsyncIterator[Sandbox]:
-    async with Sandbox(
-        fleet=fleet_two / "fleet.yaml",
-        devices_windows=2000,
-        devices_macos=800,
-        retry_after_seconds=0,
-    ) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture()
-def fleet_cluster(
-    cluster: Any, fleet_two: Path, tenant: Sandbox, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Any:  # fmt: skip
-    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
-    # passes run when asked for (annotation) or on a new revision, not on the clock
-    monkeypatch.setenv("EUCORA_PASS_INTERVAL", "1h")
-    cluster.resources[EVENTS] = {
-        "namespaced": True, "kind": "Event", "verbs": ["create", "list", "get"],
-    }  # fmt: skip
-    cluster.resources["v1/secrets"] = {"namespaced": True, "kind": "Secret", "verbs": ["get"]}
-    cluster.objects["v1/secrets", "fleet", "tenant"] = secret("tenant", _tenant_keys(tenant))
-    cluster.objects[GS, "fleet", "src"] = git_source(
-        "src", "fleet", fleet_two, tenantSecretRef={"name": "tenant"}
-    )
-    return cluster
 
 
 async def _patch_source(cluster: Any, body: dict[str, Any]) -> None:

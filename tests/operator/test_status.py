@@ -8,12 +8,11 @@ from typing import Any
 
 from reconciler.domain.errors import ConfigurationError, SourceError
 from reconciler.domain.progress import StoredRing
-from reconciler.engine import IntentState, MemoryStateStore, PassResult
+from reconciler.engine import IntentState, MemoryStateStore, PassResult, intent_events
 from reconciler.operator._status import (
     PassInfo,
     drop_unchanged,
     failed_status,
-    intent_events,
     intent_status,
     merge_conditions,
     state_from_status,
