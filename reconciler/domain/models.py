@@ -88,6 +88,9 @@ class Gates:
     min_devices: int | None = None
     soak_hours: float | None = None
     halt_below_success_rate: float | None = None
+    #: share of the previous ring's targeted devices that reached the desired state within
+    #: their connectivity class's target (time to compliance)
+    min_compliant_share: float | None = None
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any] | None) -> Gates:
@@ -97,6 +100,7 @@ class Gates:
             spec.get("minDevices"),
             spec.get("soakHours"),
             spec.get("haltBelowSuccessRate"),
+            spec.get("minCompliantShare"),
         )
 
     def tightened_by(self, override: Gates) -> Gates:
@@ -112,6 +116,7 @@ class Gates:
             pick(self.min_devices, override.min_devices),
             pick(self.soak_hours, override.soak_hours),
             pick(self.halt_below_success_rate, override.halt_below_success_rate),
+            pick(self.min_compliant_share, override.min_compliant_share),
         )
 
 

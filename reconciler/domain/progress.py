@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from reconciler.domain.compliance import RingCompliance
 from reconciler.domain.governance import IntentGovernance
 from reconciler.domain.models import DeploymentIntent, FleetConfig, Incident, OnFailure
 from reconciler.domain.policy_input import (
@@ -34,6 +35,7 @@ from reconciler.domain.policy_input import (
     promotion_input,
 )
 from reconciler.domain.ports import PolicyDecision, PolicyEngine
+from reconciler.domain.rollback import RollbackFacts
 from reconciler.domain.tenant import InstallCounts
 
 
@@ -120,8 +122,13 @@ def decide_progress(
     incidents: tuple[Incident, ...],
     policy: PolicyEngine,
     now: datetime,
+    rollback: RollbackFacts,
+    compliance: RingCompliance | None = None,
 ) -> IntentProgress:
-    """Decide whether the intent enters a ring, holds, completes or fails in this pass."""
+    """Decide whether the intent enters a ring, holds, completes or fails in this pass.
+
+    ``compliance`` is the time to compliance of the current ring, ``rollback`` the facts of
+    its way back (both computed by the engine from the tenants and the state store)."""
     names = fleet.ring_names
     current = stored.ring
     base = IntentProgress(
@@ -148,7 +155,7 @@ def decide_progress(
     if current is not None and current not in names:
         return outcome(Progress.BLOCKED, f"ring {current!r} is no longer in the fleet")
     until = intent.rollout.until if intent.rollout.until in names else names[-1]
-    state = RingState(current, stored.entered_at, telemetry)
+    state = RingState(current, stored.entered_at, telemetry, compliance)
 
     if current is None:
         admission = policy.decide(
@@ -159,7 +166,7 @@ def decide_progress(
         if not admission.allow:
             return outcome(Progress.NOT_STARTED, _messages(admission), admitted)
         first = names[0]
-        gate = _promotion(intent, fleet, first, state, incidents, governance, policy, now)
+        gate = _promotion(intent, fleet, first, state, incidents, governance, rollback, policy, now)
         if not gate.result.allow:
             return outcome(Progress.NOT_STARTED, _messages(gate.result), admitted, gate)
         return outcome(
@@ -193,7 +200,7 @@ def decide_progress(
     if position == last:
         return outcome(Progress.COMPLETE, f"reached {until}", checked)
     target = names[position + 1]
-    gate = _promotion(intent, fleet, target, state, incidents, governance, policy, now)
+    gate = _promotion(intent, fleet, target, state, incidents, governance, rollback, policy, now)
     if not gate.result.allow:
         return outcome(
             Progress.HOLDING, f"held at {current}: {_messages(gate.result)}", checked, gate
@@ -217,6 +224,7 @@ def _promotion(
     state: RingState,
     incidents: tuple[Incident, ...],
     governance: IntentGovernance,
+    rollback: RollbackFacts,
     policy: PolicyEngine,
     now: datetime,
 ) -> GateOutcome:
@@ -229,6 +237,7 @@ def _promotion(
         risk=governance.risk_summary,
         cab=governance.cab_summary,
         exceptions=governance.valid_exceptions,
+        rollback=rollback,
         now=now,
     )
     return GateOutcome("promotion", target, policy.decide("promotion", document))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from reconciler.domain.compliance import RingCompliance
 from reconciler.domain.conditions import Condition, intent_conditions
 from reconciler.domain.plan import Action, DriftItem, IntentPlan, Plan
 from reconciler.domain.progress import GateOutcome, IntentProgress, Progress
@@ -46,6 +47,8 @@ class IntentReport:
     conditions: tuple[Condition, ...]
     digest: str
     dry_run: bool = False
+    #: time to compliance of the ring the intent was in when gated
+    compliance: RingCompliance | None = None
 
     @classmethod
     def build(
@@ -57,6 +60,7 @@ class IntentReport:
         errors: list[str],
         *,
         dry_run: bool,
+        compliance: RingCompliance | None = None,
     ) -> IntentReport:
         intent, governance = evaluated.intent, evaluated.governance
         drift = plan.drift if plan else ()
@@ -86,6 +90,7 @@ class IntentReport:
             conditions=tuple(intent_conditions(progress, drift, errors)),
             digest=intent.digest,
             dry_run=dry_run,
+            compliance=compliance,
         )
 
     @property
@@ -154,9 +159,35 @@ class IntentReport:
                 "pending": self.telemetry.pending,
                 "successRate": self.telemetry.success_rate,
             },
+            "timeToCompliance": _compliance(self.compliance),
             "errors": list(self.errors),
             "conditions": [c.to_dict() for c in self.conditions],
         }
+
+
+def _compliance(compliance: RingCompliance | None) -> dict[str, Any] | None:
+    """The time-to-compliance counts as reported (times as RFC 3339, not epoch)."""
+    if compliance is None or compliance.ring is None:
+        return None
+    return {
+        "ring": compliance.ring,
+        "since": compliance.since.isoformat() if compliance.since else None,
+        "share": compliance.share,
+        "targeted": compliance.total("targeted"),
+        "compliant": compliance.total("compliant"),
+        "open": compliance.total("open"),
+        "missed": compliance.total("missed"),
+        "classes": {
+            c.connectivity.value: {
+                "targetHours": c.target_hours,
+                "targeted": c.targeted,
+                "compliant": c.compliant,
+                "open": c.open,
+                "missed": c.missed,
+            }
+            for c in compliance.classes
+        },
+    }
 
 
 @dataclass(slots=True)

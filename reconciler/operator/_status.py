@@ -141,6 +141,7 @@ def intent_status(
             "failed": report.telemetry.failed,
             "pending": report.telemetry.pending,
         },
+        "timeToCompliance": _compliance(report),
         "errors": list(report.errors),
         "lastPass": {"id": run.id, "at": timestamp(run.at), "revision": run.revision},
     }
@@ -151,6 +152,26 @@ def intent_status(
     if state is not None:
         status.update(_state_fields(state))
     return status
+
+
+def _compliance(report: IntentReport) -> dict[str, Any] | None:
+    """Time to compliance of the ring the intent was gated in (share in whole percent,
+    counts per connectivity class)."""
+    compliance = report.compliance
+    if compliance is None or compliance.ring is None or compliance.share is None:
+        return None
+    return {
+        "ring": compliance.ring,
+        "percent": round(compliance.share * 100),
+        "targeted": compliance.total("targeted"),
+        "compliant": compliance.total("compliant"),
+        "open": compliance.total("open"),
+        "missed": compliance.total("missed"),
+        "classes": {
+            c.connectivity.value: f"{c.compliant}/{c.targeted} within {c.target_hours:g}h"
+            for c in compliance.classes
+        },
+    }
 
 
 def _state_fields(state: IntentState) -> dict[str, Any]:

@@ -186,6 +186,23 @@ DEPLOYMENT_INTENT_STATUS = _obj(
                 "pending": {**_INT, "description": "Devices pending."},
             },
         ),
+        "timeToCompliance": _obj(
+            "Time to compliance of the ring the intent was last gated in.",
+            {
+                "ring": _str("Ring measured."),
+                "percent": {**_INT, "description": "Targeted devices compliant in time, %."},
+                "targeted": {**_INT, "description": "Devices targeted in the ring."},
+                "compliant": {**_INT, "description": "Devices in the desired state in time."},
+                "open": {**_INT, "description": "Devices whose window is still open."},
+                "missed": {**_INT, "description": "Devices whose window closed short."},
+                "classes": {
+                    "type": "object",
+                    "description": "Per connectivity class: compliant/targeted within target.",
+                    "additionalProperties": {"type": "string"},
+                },
+            },
+            nullable=True,
+        ),
         "errors": {**_STRINGS, "description": "Writes that failed on the last pass."},
         "applied": {
             "type": "array",

@@ -16,7 +16,7 @@ import socket
 import uuid
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -78,8 +78,11 @@ class Sandbox:
         page_size: int = 100,
         success_rate: float = DEFAULT_SUCCESS_RATE,
         retry_after_seconds: int = 1,
+        connectivity: Mapping[str, tuple[float, float, float]] | None = None,
     ) -> None:
         self.seed = seed
+        #: per ring: shares of online / intermittent / air-gapped devices
+        self.connectivity = dict(connectivity or {})
         self.host = host
         self.requested_port = port
         self.page_size = page_size
@@ -109,7 +112,9 @@ class Sandbox:
     def _build_state(self) -> None:
         self.clock = SIM_EPOCH
         windows, macos = self.device_counts
-        self.devices: list[Device] = build_devices(self.rings, windows, macos, self.seed)
+        self.devices: list[Device] = build_devices(
+            self.rings, windows, macos, self.seed, self.connectivity
+        )
         self.graph = GraphService(self.devices, self.now, self.page_size, self.seed)
         self.graph.blob_files = {}
         self.jamf = JamfService(self.devices, self.now)

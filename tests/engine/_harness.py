@@ -194,6 +194,7 @@ async def harness(
     *,
     faults: str | None = None,
     devices: tuple[int, int] = (2000, 800),
+    connectivity: dict[str, tuple[float, float, float]] | None = None,
 ) -> AsyncIterator[Harness]:
     async with Sandbox(
         fleet=repo / "fleet.yaml",
@@ -201,6 +202,7 @@ async def harness(
         devices_windows=devices[0],
         devices_macos=devices[1],
         retry_after_seconds=0,
+        connectivity=connectivity,
     ) as sandbox:
         connectors = sandbox_connectors(sandbox, retry=FAST_RETRY)
         store = StateStore(state_dir / "state.db")

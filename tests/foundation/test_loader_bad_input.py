@@ -317,7 +317,7 @@ CASES = [
         "duplicate-ring",
         {"fleet.yaml": example_text("fleet.yaml").replace("- name: canary", "- name: lab")},
         "fleet.yaml",
-        17,
+        23,
         Code.DUPLICATE_RING,
     ),
     Case(
@@ -336,7 +336,7 @@ CASES = [
             )
         },
         "fleet.yaml",
-        60,
+        66,
         Code.INVALID_WINDOW,
     ),
 ]
