@@ -8,6 +8,7 @@ that build connectors for a tenant file or the sandbox. See ``docs/engine.md``.
 """
 
 from reconciler.engine._audit import AuditLog, AuditVerification, verify_audit_log
+from reconciler.engine._history import deployments_from_audit, deployments_from_state
 from reconciler.engine._report import IntentReport, PassResult
 from reconciler.engine._service import Reconciler, utc_now
 from reconciler.engine._state import IntentState, MemoryStateStore, RingEntry, StateStore, Store
@@ -23,6 +24,8 @@ __all__ = [
     "RingEntry",
     "StateStore",
     "Store",
+    "deployments_from_audit",
+    "deployments_from_state",
     "utc_now",
     "verify_audit_log",
 ]
