@@ -107,6 +107,14 @@ async def test_the_status_round_trip_lets_a_fresh_engine_carry_on(tmp_path: Path
         assert seen == [["Promoted"], ["Promoted"], ["PromotionHeld"], ["Promoted"],
                         ["PromotionHeld"], ["PromotionHeld"], []], seen  # fmt: skip
         assert [h_["ring"] for h_ in status["ringHistory"]] == ["lab", "canary", "pilot"]
+        # time to compliance of the ring it was gated in, per connectivity class
+        compliance = status["timeToCompliance"]
+        assert compliance["ring"] == "pilot" and 0 <= compliance["percent"] <= 100
+        assert compliance["targeted"] == (
+            compliance["compliant"] + compliance["open"] + compliance["missed"]
+        )
+        assert set(compliance["classes"]) == {"online", "intermittent", "airGapped"}
+        assert compliance["classes"]["airGapped"].endswith("within 168h")
 
         # a new process: nothing in memory, the status is all it has
         fresh = MemoryStateStore()
