@@ -410,6 +410,8 @@ class Rollout:
     suspend: bool = False
     supersedes: str | None = None
     on_failure: OnFailure = OnFailure.HALT
+    #: exercise the rollback in the first ring before cab.firstRing (rollback-validated)
+    rollback_drill: bool = False
     gates: Mapping[str, Gates] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -494,6 +496,7 @@ class DeploymentIntent:
                 suspend=bool(rollout.get("suspend", False)),
                 supersedes=rollout.get("supersedes"),
                 on_failure=OnFailure(rollout.get("onFailure", "halt")),
+                rollback_drill=bool(rollout.get("rollbackDrill", False)),
                 gates=MappingProxyType(
                     {ring: Gates.from_spec(g) for ring, g in rollout.get("gates", {}).items()}
                 ),

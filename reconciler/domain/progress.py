@@ -90,6 +90,8 @@ class IntentProgress:
     gates: tuple[GateOutcome, ...] = ()
     #: rings the intent reached, for a rollback's uninstall assignments
     reached: tuple[str, ...] = field(default=())
+    #: the ring where a rollback drill uninstalls the build in this pass (rollbackDrill)
+    drill_ring: str | None = None
 
     @property
     def moved(self) -> bool:
@@ -202,9 +204,13 @@ def decide_progress(
     target = names[position + 1]
     gate = _promotion(intent, fleet, target, state, incidents, governance, rollback, policy, now)
     if not gate.result.allow:
-        return outcome(
-            Progress.HOLDING, f"held at {current}: {_messages(gate.result)}", checked, gate
-        )
+        drill = drill_ring(intent, fleet, current, rollback)
+        reason = f"held at {current}: {_messages(gate.result)}"
+        if drill is not None:
+            reason += (
+                f"; rollback drill: {drill} uninstalls the build until a device is seen without it"
+            )
+        return outcome(Progress.HOLDING, reason, checked, gate, drill_ring=drill)
     reached = tuple(dict.fromkeys((*stored.reached, *rings_up_to(fleet, target))))
     return outcome(
         Progress.PROGRESSING,
@@ -215,6 +221,25 @@ def decide_progress(
         entered_at=now,
         reached=reached,
     )
+
+
+def drill_ring(
+    intent: DeploymentIntent, fleet: FleetConfig, current: str, rollback: RollbackFacts
+) -> str | None:
+    """The first ring, when ``rollout.rollbackDrill`` asks to exercise the rollback there:
+    with ``onFailure: rollback``, no rollback of the build seen yet, and the intent past the
+    first ring but before ``cab.firstRing`` (so the ring judging the next promotion is not
+    the one drilled)."""
+    names = fleet.ring_names
+    if not (
+        intent.rollout.rollback_drill
+        and intent.rollout.on_failure is OnFailure.ROLLBACK
+        and rollback.validated is None
+        and fleet.cab.first_ring in names
+    ):
+        return None
+    position = names.index(current)
+    return names[0] if 0 < position < names.index(fleet.cab.first_ring) else None
 
 
 def _promotion(

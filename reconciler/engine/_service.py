@@ -413,16 +413,20 @@ class Reconciler:
         in a ring before the first CAB ring (evidence for ``rollback-validated``)."""
         self.store.save_device_histories(facts.changed)
         for name, state in sorted(progress.items()):
-            if state.state is not Progress.ROLLED_BACK:
+            if state.state is Progress.ROLLED_BACK:
+                rolled = state.reached
+            elif state.drill_ring is not None:
+                rolled = (state.drill_ring,)
+            else:
                 continue
             intent = evaluated[name].intent
             evidence = observed_rollback(
                 intent=intent,
                 fleet=fleet,
-                reached=state.reached,
+                reached=rolled,
                 ring_groups={
                     ring: [g for p in managed for g in ring_groups(fleet, p, [ring])]
-                    for ring in state.reached
+                    for ring in rolled
                 },
                 apps=[app for apps in managed.values() for app in apps.get(name, [])],
                 histories=facts.histories,

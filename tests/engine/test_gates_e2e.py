@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from reconciler.domain.loader import load_repo
 from reconciler.domain.progress import Progress
+from reconciler.domain.rollback import build_key
 from tests.engine._harness import edit, harness, keep_only
 
 ZIP = "7zip-24.08"
+LAB, CANARY, PILOT = (f"3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b0{i}" for i in (1, 2, 3))
 
 
 def _first_version(fleet: Path) -> None:
@@ -81,3 +84,27 @@ async def test_a_build_whose_rollback_never_succeeded_is_held_before_pilot(
         assert "pilot needs a validated rollback" in report.reason
         blocked = report.condition("Blocked")
         assert blocked is not None and blocked.status and blocked.reason == "RollbackValidated"
+
+
+async def test_a_rollback_drill_in_lab_validates_the_build_then_it_moves_on(
+    fleet: Path, tmp_path: Path
+) -> None:
+    _first_version(fleet)
+    edit(
+        fleet,
+        f"intents/{ZIP}.yaml",
+        "driftPolicy: correct",
+        "driftPolicy: correct\n    onFailure: rollback\n    rollbackDrill: true",
+    )
+    async with harness(fleet, tmp_path) as h:
+        drilling = await h.until(lambda r: "rollback drill" in r.report(ZIP).reason, hours=24)
+        report = drilling.report(ZIP)
+        assert report.ring == "canary" and report.state is Progress.HOLDING
+        # the lab gives the build back while canary keeps it
+        assert h.assignments(ZIP) == [("required", CANARY), ("uninstall", LAB)]
+        moved = await h.until(lambda r: r.report(ZIP).ring == "pilot", hours=24)
+        evidence = h.store.rollback_evidence(build_key(load_repo(fleet).repo.intents[ZIP]))
+        assert evidence is not None and evidence.ring == "lab" and evidence.devices >= 1
+        assert evidence.at <= moved.at
+        # the drill is over: the lab has the build again, and pilot now too
+        assert h.assignments(ZIP) == [("required", g) for g in (LAB, CANARY, PILOT)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
@@ -16,7 +17,14 @@ from reconciler.domain.compliance import (
     update_histories,
 )
 from reconciler.domain.loader import load_repo
-from reconciler.domain.rollback import build_key, observed_rollback, rollback_facts
+from reconciler.domain.models import OnFailure
+from reconciler.domain.progress import drill_ring
+from reconciler.domain.rollback import (
+    RollbackEvidence,
+    build_key,
+    observed_rollback,
+    rollback_facts,
+)
 from reconciler.domain.tenant import DeviceInstall, ObservedApp, Platform
 from tests.conftest import EXAMPLE_REPO
 
@@ -164,3 +172,26 @@ def test_the_build_is_the_packages_not_the_revision() -> None:
     zip_new, zip_old = repo.intents["7zip-24.08"], repo.intents["7zip-23.01"]
     assert build_key(zip_new) != build_key(zip_old)
     assert build_key(zip_new) == build_key(zip_new)
+
+
+def test_a_rollback_drill_runs_only_where_it_proves_something() -> None:
+    repo = load_repo(EXAMPLE_REPO).repo
+    fleet = repo.fleet
+    assert fleet is not None
+    base = repo.intents["7zip-24.08"]
+    drilled = replace(
+        base,
+        rollout=replace(base.rollout, on_failure=OnFailure.ROLLBACK, rollback_drill=True),
+    )
+    none_seen = rollback_facts(intent=drilled, managed={}, evidence=None)
+    assert drill_ring(drilled, fleet, "canary", none_seen) == "lab"
+    assert drill_ring(drilled, fleet, "lab", none_seen) is None  # lab judges canary's entry
+    assert drill_ring(drilled, fleet, "pilot", none_seen) is None  # already a CAB ring
+    seen = replace(
+        none_seen, validated=RollbackEvidence(build_key(drilled), drilled.name, "lab", 1, T0)
+    )
+    assert drill_ring(drilled, fleet, "canary", seen) is None
+    halting = replace(drilled, rollout=replace(drilled.rollout, on_failure=OnFailure.HALT))
+    assert drill_ring(halting, fleet, "canary", none_seen) is None
+    off = replace(drilled, rollout=replace(drilled.rollout, rollback_drill=False))
+    assert drill_ring(off, fleet, "canary", none_seen) is None
