@@ -20,6 +20,13 @@ def _first_version(fleet: Path) -> None:
     edit(fleet, f"intents/{ZIP}.yaml", "    supersedes: 7zip-23.01\n", "")
 
 
+def _rolling_back(fleet: Path, extra: str = "") -> None:
+    """The first version with ``onFailure: rollback`` (and ``extra`` rollout lines)."""
+    _first_version(fleet)
+    rollout = "driftPolicy: correct\n    onFailure: rollback" + extra
+    edit(fleet, f"intents/{ZIP}.yaml", "driftPolicy: correct", rollout)
+
+
 async def test_an_air_gapped_heavy_ring_waits_then_passes_within_seven_days(
     fleet: Path, tmp_path: Path
 ) -> None:
@@ -61,13 +68,7 @@ async def test_an_air_gapped_heavy_ring_waits_then_passes_within_seven_days(
 async def test_a_build_whose_rollback_never_succeeded_is_held_before_pilot(
     fleet: Path, tmp_path: Path
 ) -> None:
-    _first_version(fleet)
-    edit(
-        fleet,
-        f"intents/{ZIP}.yaml",
-        "driftPolicy: correct",
-        "driftPolicy: correct\n    onFailure: rollback",
-    )
+    _rolling_back(fleet)
     async with harness(fleet, tmp_path) as h:
         result = await h.until(
             lambda r: "rollback-validated" in r.report(ZIP).gate_summary(), hours=24
@@ -89,13 +90,7 @@ async def test_a_build_whose_rollback_never_succeeded_is_held_before_pilot(
 async def test_a_rollback_drill_in_lab_validates_the_build_then_it_moves_on(
     fleet: Path, tmp_path: Path
 ) -> None:
-    _first_version(fleet)
-    edit(
-        fleet,
-        f"intents/{ZIP}.yaml",
-        "driftPolicy: correct",
-        "driftPolicy: correct\n    onFailure: rollback\n    rollbackDrill: true",
-    )
+    _rolling_back(fleet, "\n    rollbackDrill: true")
     async with harness(fleet, tmp_path) as h:
         drilling = await h.until(lambda r: "rollback drill" in r.report(ZIP).reason, hours=24)
         report = drilling.report(ZIP)
