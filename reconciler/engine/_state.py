@@ -16,7 +16,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -367,6 +367,8 @@ class IntentState:
     history: tuple[RingEntry, ...] = ()
     applied: tuple[tuple[Platform, Applied], ...] = ()
     as_of: datetime | None = None
+    #: the rollback of the intent's build seen to succeed (rollback-validated's evidence)
+    rollback: RollbackEvidence | None = None
 
 
 class MemoryStateStore:
@@ -378,7 +380,6 @@ class MemoryStateStore:
         self._meta: dict[str, str] = {}
         #: fleet-wide, not per intent: kept by the process (a new replica relearns them)
         self._devices: dict[str, CheckInHistory] = {}
-        self._rollbacks: dict[str, RollbackEvidence] = {}
 
     def ring(self, intent: str) -> StoredRing:
         state = self._states.get(intent)
@@ -398,7 +399,7 @@ class MemoryStateStore:
         history = current.history
         if (entry := RingEntry.of(stored, entered)) is not None:
             history = (*history, entry)
-        self._states[intent] = IntentState(stored, history, current.applied, now)
+        self._states[intent] = IntentState(stored, history, current.applied, now, current.rollback)
 
     def save_decision(
         self, intent: str, ring: str, kind: str, detail: dict[str, Any], now: datetime
@@ -420,7 +421,9 @@ class MemoryStateStore:
         current = self._states.get(intent, IntentState(StoredRing(None)))
         others = tuple((p, a) for p, a in current.applied if p is not platform)
         merged = tuple(sorted((*others, (platform, applied)), key=lambda item: item[0].value))
-        self._states[intent] = IntentState(current.ring, current.history, merged, now)
+        self._states[intent] = IntentState(
+            current.ring, current.history, merged, now, current.rollback
+        )
 
     def forget(self, intent: str) -> None:
         self._states.pop(intent, None)
@@ -443,10 +446,15 @@ class MemoryStateStore:
         self._devices.update(histories)
 
     def rollback_evidence(self, build: str) -> RollbackEvidence | None:
-        return self._rollbacks.get(build)
+        """Kept with the intent that was rolled back, so it lives in that intent's status."""
+        found = [
+            s.rollback for s in self._states.values() if s.rollback and s.rollback.build == build
+        ]
+        return max(found, key=lambda e: e.devices, default=None)
 
     def save_rollback_evidence(self, evidence: RollbackEvidence) -> None:
-        self._rollbacks[evidence.build] = evidence
+        current = self._states.get(evidence.intent, IntentState(StoredRing(None)))
+        self._states[evidence.intent] = replace(current, rollback=evidence)
 
     def ring_entries(self) -> list[tuple[str, RingEntry]]:
         entries = [

@@ -27,6 +27,7 @@ from reconciler.domain.conditions import WAITING
 from reconciler.domain.errors import EucoraError
 from reconciler.domain.plan import Applied
 from reconciler.domain.progress import Progress, StoredRing
+from reconciler.domain.rollback import RollbackEvidence
 from reconciler.domain.tenant import Assignment, AssignmentIntent, Platform, TargetKind
 from reconciler.engine import IntentReport, IntentState, RingEntry
 
@@ -199,6 +200,15 @@ def _state_fields(state: IntentState) -> dict[str, Any]:
             }
             for platform, applied in state.applied
         ],
+        "rollbackValidated": None
+        if state.rollback is None
+        else {
+            "build": state.rollback.build,
+            "intent": state.rollback.intent,
+            "ring": state.rollback.ring,
+            "devices": state.rollback.devices,
+            "at": timestamp(state.rollback.at),
+        },
         "stateAsOf": timestamp(state.as_of) if state.as_of else None,
     }
 
@@ -238,9 +248,21 @@ def state_from_status(status: Mapping[str, Any]) -> IntentState | None:
             )
             for a in status.get("applied") or ()
         )
+        seen = status.get("rollbackValidated")
+        rollback = (
+            RollbackEvidence(
+                str(seen["build"]),
+                str(seen["intent"]),
+                str(seen["ring"]),
+                int(seen["devices"]),
+                _required_moment(seen["at"]),
+            )
+            if seen
+            else None
+        )
     except (KeyError, TypeError, ValueError):
         return None
-    return IntentState(ring, history, applied, _moment(status.get("stateAsOf")))
+    return IntentState(ring, history, applied, _moment(status.get("stateAsOf")), rollback)
 
 
 def _required_moment(text: Any) -> datetime:

@@ -227,6 +227,17 @@ DEPLOYMENT_INTENT_STATUS = _obj(
                 },
             ),
         },
+        "rollbackValidated": _obj(
+            "The rollback of the intent's build seen to succeed before the first CAB ring.",
+            {
+                "build": _str("Build: sha256 of app, version and package hashes."),
+                "intent": _str("Intent that was rolled back."),
+                "ring": _str("Ring it was seen in."),
+                "devices": {**_INT, "description": "Devices it was seen to succeed on."},
+                "at": _str("When it was recorded.", format="date-time"),
+            },
+            nullable=True,
+        ),
         "stateAsOf": _str("When the engine's record was written.", format="date-time"),
         "lastPass": _obj(
             "The pass this status comes from.",

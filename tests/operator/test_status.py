@@ -8,9 +8,11 @@ from typing import Any
 
 from reconciler.domain.errors import ConfigurationError, SourceError
 from reconciler.domain.progress import StoredRing
+from reconciler.domain.rollback import RollbackEvidence
 from reconciler.engine import IntentState, MemoryStateStore, PassResult
 from reconciler.operator._status import (
     PassInfo,
+    _state_fields,
     drop_unchanged,
     failed_status,
     intent_events,
@@ -54,6 +56,28 @@ def test_the_newer_record_wins_when_restored() -> None:
     assert store.restore(ZIP, newer)
     assert store.ring(ZIP).ring == "pilot"
     assert store.restore("fresh", IntentState(StoredRing(None)))
+
+
+def test_a_recorded_rollback_survives_the_status_round_trip() -> None:
+    store = MemoryStateStore()
+    store.save_ring(ZIP, StoredRing("canary", T0), state="Holding", reason="", now=T0)
+    evidence = RollbackEvidence("sha256:" + "b" * 64, ZIP, "lab", 3, T0 + timedelta(hours=2))
+    store.save_rollback_evidence(evidence)
+    assert store.rollback_evidence(evidence.build) == evidence
+    held = store.export(ZIP)
+    assert held is not None
+    status = {"currentRing": "canary", **_state_fields(held)}
+    assert status["rollbackValidated"]["devices"] == 3
+    record = state_from_status(status)
+    assert record is not None and record.rollback == evidence
+    # a new replica reads it back: the build stays validated, no new drill or hold
+    fresh = MemoryStateStore()
+    assert fresh.rollback_evidence(evidence.build) is None
+    assert fresh.restore(ZIP, record)
+    assert fresh.rollback_evidence(evidence.build) == evidence
+    # later saves of the intent keep it
+    fresh.save_ring(ZIP, StoredRing("pilot", T0), state="Progressing", reason="", now=T0)
+    assert fresh.rollback_evidence(evidence.build) == evidence
 
 
 def test_a_failed_pass_is_stalled_only_when_retrying_cannot_help() -> None:
