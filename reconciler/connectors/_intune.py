@@ -133,8 +133,11 @@ class IntuneConnector:
             ring_devices = await self.ring_devices(ring_groups)
             device_groups = {d: group for d, (group, _sync) in ring_devices.items()}
             install, rows = await self._install_counts(managed, device_groups)
+            members: dict[str, list[tuple[str, datetime | None]]] = {}
+            for device, (group, synced) in sorted(ring_devices.items()):
+                members.setdefault(group, []).append((device, synced))
             devices = {
-                app_id: _device_installs(ring_devices, rows.get(app_id, {}), targeted)
+                app_id: _device_installs(members, rows.get(app_id, {}), targeted)
                 for app_id, targeted in _targeted_groups(assignments, managed).items()
                 if targeted
             }
@@ -581,26 +584,25 @@ def _targeted_groups(
 
 
 def _device_installs(
-    ring_devices: Mapping[str, tuple[str, datetime | None]],
+    members: Mapping[str, list[tuple[str, datetime | None]]],
     rows: Mapping[str, dict[str, Any]],
     targeted: set[str],
 ) -> dict[str, tuple[DeviceInstall, ...]]:
-    """Every device of the app's ring groups with its state (no report row yet: pending);
-    an installed device reached its state at the row's ``LastModifiedDateTime``, else at
-    its last sync."""
-    result: dict[str, list[DeviceInstall]] = {}
-    for device, (group, synced) in sorted(ring_devices.items()):
-        if group not in targeted:
-            continue
-        row = rows.get(device)
-        state = _device_state(row)
-        reached = None
-        if row is not None and state == "installed":
-            reached = _when(row.get("LastModifiedDateTime")) or synced
-        result.setdefault(group, []).append(
-            DeviceInstall(f"windows:{device}", state, synced, reached)
-        )
-    return {group: tuple(items) for group, items in result.items()}
+    """Every device (id, last sync) of the app's ring groups with its state (no report row
+    yet: pending); an installed device reached its state at the row's
+    ``LastModifiedDateTime``, else at its last sync."""
+    result: dict[str, tuple[DeviceInstall, ...]] = {}
+    for group in sorted(targeted & set(members)):
+        items = []
+        for device, synced in members[group]:
+            row = rows.get(device)
+            state = _device_state(row)
+            reached = None
+            if row is not None and state == "installed":
+                reached = _when(row.get("LastModifiedDateTime")) or synced
+            items.append(DeviceInstall(f"windows:{device}", state, synced, reached))
+        result[group] = tuple(items)
+    return result
 
 
 def _count(row: dict[str, Any]) -> InstallCounts:
