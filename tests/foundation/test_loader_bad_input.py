@@ -339,6 +339,17 @@ CASES = [
         66,
         Code.INVALID_WINDOW,
     ),
+    Case(
+        "connectivity-classes-overlap",
+        {
+            "fleet.yaml": example_text("fleet.yaml").replace(
+                "intermittentWithinHours: 72", "intermittentWithinHours: 12"
+            )
+        },
+        "fleet.yaml",
+        15,
+        Code.INVALID_CONNECTIVITY,
+    ),
 ]
 
 
