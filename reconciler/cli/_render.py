@@ -66,6 +66,17 @@ def actions_cell(report: IntentReport) -> str:
     return " ".join(f"{k}×{n}" if n > 1 else k for k, n in kinds.items())
 
 
+def compliance_cell(report: IntentReport) -> str:
+    """``lab 93% (online 40/40, airGapped 2/6)``: time to compliance of the gated ring."""
+    compliance = report.compliance
+    if compliance is None or compliance.share is None:
+        return "—"
+    classes = ", ".join(
+        f"{c.connectivity.value} {c.compliant}/{c.targeted}" for c in compliance.classes
+    )
+    return f"{compliance.ring} {compliance.share:.0%} ({classes})"
+
+
 def ring_cell(report: IntentReport, rings: Sequence[str]) -> str:
     """``canary 2/5`` — the current ring and how far along the fleet's rings it is."""
     if report.ring is None:
@@ -82,7 +93,7 @@ def summary_table(result: PassResult, *, title: str) -> Table:
     table.add_column("State", no_wrap=True)
     table.add_column("Risk", justify="right")
     table.add_column("Gate", overflow="fold", min_width=18)
-    for column in ("Drift", "Actions"):
+    for column in ("In time", "Drift", "Actions"):
         table.add_column(column, overflow="fold")
     for report in result.intents:
         state = report.state.value
@@ -94,6 +105,7 @@ def summary_table(result: PassResult, *, title: str) -> Table:
             state,
             f"{report.risk_score:.1f}",
             escape(report.gate_summary()),
+            compliance_cell(report),
             drift_cell(report),
             actions_cell(report),
         )
@@ -143,6 +155,8 @@ def markdown_plan(
             ),
             f"- **State:** {report.state.value} — {report.reason}",
         ]
+        if report.compliance is not None and report.compliance.share is not None:
+            lines.append(f"- **Time to compliance:** {compliance_cell(report)}")
         gate = report.last_gate
         if gate is not None and not gate.result.allow:
             lines.append(f"- **Gate for {gate.ring or gate.decision}:**")

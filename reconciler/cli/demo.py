@@ -21,6 +21,7 @@ from reconciler.cli._common import (
     print_json,
 )
 from reconciler.cli._render import summary_table
+from reconciler.domain.resources import data_dir
 from reconciler.engine import PassResult, StateStore
 from reconciler.engine._demo import DemoResult, Narrate, run_demo
 from reconciler.notify import NotificationConfig, Notifier, StoreBasis, load_file
@@ -36,6 +37,7 @@ _STYLE = {
     "drift": "yellow",
     "complete": "green",
     "steady": "green",
+    "maturity": "cyan",
 }
 
 
@@ -79,6 +81,15 @@ def demo(
                 "events": events,
                 "quietWrites": result.quiet_writes,
                 "audit": result.audit.to_dict(),
+                "maturity": None
+                if result.maturity is None
+                else {
+                    "level": result.maturity.level,
+                    "deployments": len(result.maturity.deployments),
+                    "incidents": len(result.maturity.incidents),
+                    "incidentRate": result.maturity.incident_rate,
+                    "blocking": [c.name for c in result.maturity.blocking],
+                },
                 "final": result.last.to_dict(),
             }
         )
@@ -89,6 +100,12 @@ def demo(
             f"audit log: {result.audit.records} records, chain {verdict} · "
             f"{seconds:.0f}s wall clock"
         )
+        if directory is not None:
+            signers = data_dir("examples") / "keys" / "allowed_signers"
+            console.print(
+                f"try: eucora maturity --repo {directory / 'fleet'} "
+                f"--state {directory / '.eucora' / 'state.db'} --signers {signers}"
+            )
     raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
 
 

@@ -1,5 +1,5 @@
-"""``eucora risk``, ``eucora cab status``, ``eucora approve``, ``eucora maturity``,
-``eucora example init``: governance on the command line."""
+"""``eucora risk``, ``eucora cab status``, ``eucora approve``, ``eucora example init``:
+governance on the command line (``eucora maturity`` lives in :mod:`.maturity`)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ from reconciler.domain.governance import (
     evaluate_governance,
 )
 from reconciler.domain.loader import load_repo
-from reconciler.domain.maturity import assess_maturity
 from reconciler.domain.models import FleetRepo, parse_datetime
 from reconciler.domain.resources import data_dir
 from reconciler.gitops import GitProvenance, build_example_repo, commit_signed
@@ -342,47 +341,6 @@ def _approval_document(
     if comment:
         lines.append(f"  comment: {json.dumps(comment, ensure_ascii=False)}")
     return "\n".join(lines) + "\n"
-
-
-@command("maturity")
-def maturity(
-    repo: RepoOption = Path(),
-    at: AtOption = None,
-    output: FormatOption = OutputFormat.TEXT,
-) -> None:
-    """Current trust-maturity level, readiness for the next, and what blocks it."""
-    report = assess_maturity(_load(repo), _now(at))
-    if output is OutputFormat.JSON:
-        print_json(
-            {
-                "level": report.level,
-                "mode": report.mode,
-                "nextLevel": report.next_level,
-                "ready": report.ready,
-                "weeksAtLevel": report.weeks_at_level,
-                "criteria": [
-                    {"name": c.name, "required": c.required, "actual": c.actual, "met": c.met}
-                    for c in report.criteria
-                ],
-            }
-        )
-        return
-    console.print(f"trust maturity: level {report.level} ({report.mode})")
-    if report.next_level is None:
-        console.print("already at the highest level")
-        return
-    table = Table(title=f"Criteria for level {report.next_level} ({report.next_mode})")
-    for column in ("Criterion", "Required", "Actual", "Met"):
-        table.add_column(column)
-    for c in report.criteria:
-        table.add_row(
-            c.name, c.required, c.actual, "[green]yes[/green]" if c.met else "[red]no[/red]"
-        )
-    console.print(table)
-    verdict = (
-        "ready: raise spec.trustMaturity.level in a reviewed PR" if report.ready else "not ready"
-    )
-    console.print(verdict)
 
 
 @example_app.command("init")

@@ -19,7 +19,8 @@ import base64
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -39,6 +40,7 @@ from reconciler.domain.tenant import (
     Assignment,
     AssignmentIntent,
     DesiredApp,
+    DeviceInstall,
     InstallCounts,
     ObservedApp,
     Platform,
@@ -145,11 +147,24 @@ class IntuneConnector:
         assignments = await self._assignments([a["id"] for a in raw])
         managed = [a["id"] for a in raw if parse_marker(a.get("notes")) is not None]
         install: dict[str, dict[str, InstallCounts]] = {}
+        devices: dict[str, dict[str, tuple[DeviceInstall, ...]]] = {}
         if ring_groups and managed:
-            device_groups = await self.device_ring_groups(ring_groups)
-            install = await self._install_counts(managed, device_groups)
+            ring_devices = await self.ring_devices(ring_groups)
+            device_groups = {d: group for d, (group, _sync) in ring_devices.items()}
+            install, rows = await self._install_counts(managed, device_groups)
+            members: dict[str, list[tuple[str, datetime | None]]] = {}
+            for device, (group, synced) in sorted(ring_devices.items()):
+                members.setdefault(group, []).append((device, synced))
+            devices = {
+                app_id: _device_installs(members, rows.get(app_id, {}), targeted)
+                for app_id, targeted in _targeted_groups(assignments, managed).items()
+                if targeted
+            }
         apps = tuple(
-            self._observed(a, assignments.get(a["id"], ()), install.get(a["id"], {})) for a in raw
+            self._observed(
+                a, assignments.get(a["id"], ()), install.get(a["id"], {}), devices.get(a["id"], {})
+            )
+            for a in raw
         )
         return TenantSnapshot(Platform.WINDOWS, apps, requests=self.graph.requests - before)
 
@@ -177,8 +192,10 @@ class IntuneConnector:
             f"/groups/{group_id}/members", {"$select": "id,deviceId", "$top": self.directory_page}
         )
 
-    async def device_ring_groups(self, ring_groups: Sequence[str]) -> dict[str, str]:
-        """managedDevice id → ring group id.
+    async def ring_devices(
+        self, ring_groups: Sequence[str]
+    ) -> dict[str, tuple[str, datetime | None]]:
+        """managedDevice id → (ring group id, ``lastSyncDateTime``).
 
         Group members are Entra *device objects*; a managedDevice names its Entra device
         by ``azureADDeviceId``, which is the device object's ``deviceId`` (not its id).
@@ -190,10 +207,13 @@ class IntuneConnector:
                     by_entra_id.setdefault(str(member["deviceId"]), group)
         devices = await self._paged(
             "/deviceManagement/managedDevices",
-            {"$select": "id,azureADDeviceId", "$top": self.directory_page},
+            {"$select": "id,azureADDeviceId,lastSyncDateTime", "$top": self.directory_page},
         )
         return {
-            str(d["id"]): by_entra_id[str(d.get("azureADDeviceId"))]
+            str(d["id"]): (
+                by_entra_id[str(d.get("azureADDeviceId"))],
+                _when(d.get("lastSyncDateTime")),
+            )
             for d in devices
             if str(d.get("azureADDeviceId")) in by_entra_id
         }
@@ -283,7 +303,7 @@ class IntuneConnector:
             "body": {
                 # base columns only: a _loc column cannot be selected (it comes back with
                 # its base column anyway, as localized text)
-                "select": ["DeviceId", "AppInstallState"],
+                "select": ["DeviceId", "AppInstallState", "LastModifiedDateTime"],
                 "filter": f"(ApplicationId eq '{app_id}')",
                 "skip": skip,
                 "top": top,
@@ -293,19 +313,23 @@ class IntuneConnector:
 
     async def _install_counts(
         self, app_ids: Sequence[str], device_groups: dict[str, str]
-    ) -> dict[str, dict[str, InstallCounts]]:
-        """Per app and ring group, from the install-status report pages, 20 a ``$batch``.
+    ) -> tuple[dict[str, dict[str, InstallCounts]], dict[str, dict[str, dict[str, Any]]]]:
+        """Per app and ring group, from the install-status report pages, 20 a ``$batch``;
+        and per app the report row of each ring device.
 
         The first page of every app says ``TotalRowCount``; all further pages are then
         asked for at once.
         """
         counts: dict[str, dict[str, InstallCounts]] = {a: {} for a in app_ids}
+        rows: dict[str, dict[str, dict[str, Any]]] = {a: {} for a in app_ids}
 
         def add(app_id: str, report: dict[str, Any]) -> None:
             for row in _rows(report):
-                group = device_groups.get(str(row.get("DeviceId")))
+                device = str(row.get("DeviceId"))
+                group = device_groups.get(device)
                 if group is not None:
                     counts[app_id][group] = counts[app_id].get(group, InstallCounts()) + _count(row)
+                    rows[app_id][device] = row
 
         first = [
             self._report_request(str(i), app_id, 0, self.report_page)
@@ -326,7 +350,7 @@ class IntuneConnector:
         for request_id, answer in (await self.batch(more)).items():
             app_id = app_ids[int(request_id.split(".")[0])]
             add(app_id, self._report_answer(answer, app_id))
-        return counts
+        return counts, rows
 
     def _report_answer(self, answer: dict[str, Any], app_id: str) -> dict[str, Any]:
         status = int(answer.get("status", 500))
@@ -345,6 +369,7 @@ class IntuneConnector:
         app: dict[str, Any],
         assignments: tuple[Assignment, ...],
         install: dict[str, InstallCounts],
+        devices: dict[str, tuple[DeviceInstall, ...]],
     ) -> ObservedApp:
         return ObservedApp(
             platform=Platform.WINDOWS,
@@ -357,6 +382,7 @@ class IntuneConnector:
             # content is in once a version is committed; publishing follows on its own
             content_ready=bool(app.get("committedContentVersion")),
             install=MappingProxyType(install),
+            devices=MappingProxyType(devices),
             extra=MappingProxyType(
                 {
                     "committedContentVersion": app.get("committedContentVersion"),
@@ -596,6 +622,66 @@ def _rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Schema/Values rows as dicts keyed by column name."""
     columns = [c.get("Column") for c in report.get("Schema", [])]
     return [dict(zip(columns, values, strict=False)) for values in report.get("Values", [])]
+
+
+def _when(text: Any) -> datetime | None:
+    """A Graph DateTimeOffset (or report DateTime) → aware datetime; None when absent."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _device_state(row: dict[str, Any] | None) -> str:
+    """A report row's state for time to compliance and rollback evidence."""
+    if row is None:
+        return "pending"
+    state = str(row.get("AppInstallState") or "").strip().lower()  # never the _loc text
+    if state in ("notinstalled", "3"):
+        return "uninstalled"
+    kind = _STATES.get(state)
+    return "pending" if kind in (None, "not_applicable") else kind
+
+
+def _targeted_groups(
+    assignments: Mapping[str, tuple[Assignment, ...]], app_ids: Sequence[str]
+) -> dict[str, set[str]]:
+    """Ring groups each app is assigned to (required or uninstall)."""
+    return {
+        app_id: {
+            a.group_id
+            for a in assignments.get(app_id, ())
+            if a.group_id
+            and a.target is TargetKind.GROUP
+            and a.intent in (AssignmentIntent.REQUIRED, AssignmentIntent.UNINSTALL)
+        }
+        for app_id in app_ids
+    }
+
+
+def _device_installs(
+    members: Mapping[str, list[tuple[str, datetime | None]]],
+    rows: Mapping[str, dict[str, Any]],
+    targeted: set[str],
+) -> dict[str, tuple[DeviceInstall, ...]]:
+    """Every device (id, last sync) of the app's ring groups with its state (no report row
+    yet: pending); an installed device reached its state at the row's
+    ``LastModifiedDateTime``, else at its last sync."""
+    result: dict[str, tuple[DeviceInstall, ...]] = {}
+    for group in sorted(targeted & set(members)):
+        items = []
+        for device, synced in members[group]:
+            row = rows.get(device)
+            state = _device_state(row)
+            reached = None
+            if row is not None and state == "installed":
+                reached = _when(row.get("LastModifiedDateTime")) or synced
+            items.append(DeviceInstall(f"windows:{device}", state, synced, reached))
+        result[group] = tuple(items)
+    return result
 
 
 def _count(row: dict[str, Any]) -> InstallCounts:

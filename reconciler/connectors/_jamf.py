@@ -29,8 +29,8 @@ import contextlib
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -49,6 +49,7 @@ from reconciler.domain.tenant import (
     Assignment,
     AssignmentIntent,
     DesiredApp,
+    DeviceInstall,
     InstallCounts,
     ObservedApp,
     OwnershipMarker,
@@ -114,6 +115,9 @@ class _Computer:
     groups: set[str] = field(default_factory=set)
     applications: list[dict[str, Any]] = field(default_factory=list)
     receipts: set[str] = field(default_factory=set)
+    #: ``general.lastContactTime``, else ``general.reportDate``
+    last_contact: datetime | None = None
+    report_date: datetime | None = None
 
 
 def policy_name(display_name: str, intent: str, *, uninstall: bool = False) -> str:
@@ -161,6 +165,9 @@ class JamfConnector:
         #: while after the inventory refresh to compute their size and hashes, and a pass
         #: in between must not upload them again
         self._uploaded: dict[str, str] = {}
+        #: (computer id, install policy id) → when the install was first seen done; an
+        #: install's time does not change, so its policy log is read once
+        self._installed_at: dict[tuple[str, str], datetime | None] = {}
 
     # --- reads -----------------------------------------------------------------
 
@@ -176,7 +183,8 @@ class JamfConnector:
                 marker = parse_marker(package.get("notes")) if package else None
                 if marker is not None and marker.intent == policy.intent:
                     linked.setdefault(package_id, []).append(policy)
-        install: dict[str, dict[str, InstallCounts]] = {}
+        install: dict[str, tuple[dict[str, InstallCounts], dict[str, tuple[DeviceInstall, ...]]]]
+        install = {}
         managed = [p for p in packages if parse_marker(p.get("notes")) is not None]
         if ring_groups and managed:
             install = await self._install_counts(
@@ -190,7 +198,7 @@ class JamfConnector:
                 self._intents[package_id] = marker.intent
             apps.append(
                 self._observed(
-                    package, marker, linked.get(package_id, []), install.get(package_id, {})
+                    package, marker, linked.get(package_id, []), *install.get(package_id, ({}, {}))
                 )
             )
         return TenantSnapshot(Platform.MACOS, tuple(apps), requests=self.jamf.requests - before)
@@ -279,6 +287,7 @@ class JamfConnector:
         marker: OwnershipMarker | None,
         policies: list[_Policy],
         install: dict[str, InstallCounts],
+        devices: dict[str, tuple[DeviceInstall, ...]],
     ) -> ObservedApp:
         properties: dict[str, Any] = {k: package[k] for k in PACKAGE_OWNED if k in package}
         bundle = _BUNDLE.search(str(package.get("notes") or ""))
@@ -306,6 +315,7 @@ class JamfConnector:
             or (marker is not None and self._uploaded.get(str(package["id"])) == marker.digest),
             enabled=install_policy.enabled if install_policy is not None else False,
             install=MappingProxyType(install),
+            devices=MappingProxyType(devices),
             extra=MappingProxyType(
                 {
                     "policyId": install_policy.id if install_policy else None,
@@ -329,49 +339,55 @@ class JamfConnector:
         managed: list[dict[str, Any]],
         linked: dict[str, list[_Policy]],
         by_package: dict[str, dict[str, Any]],
-    ) -> dict[str, dict[str, InstallCounts]]:
-        """Per package and ring group: installed / failed / pending among computers in scope."""
+    ) -> dict[str, tuple[dict[str, InstallCounts], dict[str, tuple[DeviceInstall, ...]]]]:
+        """Per package and ring group: installed / failed / pending among computers in scope
+        of its install policy, and each of those computers (and those in scope of its
+        uninstall policy) as a :class:`DeviceInstall`."""
         wanted = set(ring_groups)
         computers = [c for c in (_computer(r) for r in await self.inventory()) if c.groups & wanted]
-        # (package id, install policy, computers in scope, evidence test)
+        # (package id, policy, computers in scope, evidence test)
         targets = []
-        for package in managed:
-            package_id = str(package["id"])
-            policy = next((p for p in linked.get(package_id, []) if not p.uninstall), None)
-            if policy is None:
-                continue
-            scoped = [c for c in computers if _in_scope(policy, c)]
-            targets.append((package_id, policy, scoped, _evidence(by_package[package_id])))
+        for package_id in (str(p["id"]) for p in managed):
+            for policy in linked.get(package_id, []):
+                scoped = [c for c in computers if _in_scope(policy, c)]
+                targets.append((package_id, policy, scoped, _evidence(by_package[package_id])))
         unresolved = {
-            c.id for _pid, _policy, scoped, present in targets for c in scoped if not present(c)
+            c.id
+            for _pid, policy, scoped, present in targets
+            for c in scoped
+            if policy.uninstall or not present(c) or (c.id, policy.id) not in self._installed_at
         }
-        logs: dict[str, dict[str, str]] = {}
+        logs: dict[str, dict[str, tuple[str, datetime | None]]] = {}
         if self.read_policy_logs and unresolved:
             ids = sorted(unresolved, key=int)
             runs = await self._gather(self._latest_policy_runs(i) for i in ids)
             logs = dict(zip(ids, runs, strict=True))
-        counts: dict[str, dict[str, InstallCounts]] = {}
+        result: dict[str, tuple[dict[str, InstallCounts], dict[str, tuple[DeviceInstall, ...]]]]
+        result = {}
         for package_id, policy, scoped, present in targets:
-            per_group: dict[str, InstallCounts] = {}
+            per_group, devices = result.setdefault(package_id, ({}, {}))
             for computer in scoped:
-                if present(computer):
-                    result = InstallCounts(installed=1)
+                status, ran_at = logs.get(computer.id, {}).get(policy.id, ("", None))
+                device = _device_install(computer, present(computer), status, ran_at, policy)
+                key = (computer.id, policy.id)
+                if not policy.uninstall and device.state == "installed":
+                    if key in self._installed_at:
+                        device = replace(device, reached_at=self._installed_at[key])
+                    else:
+                        self._installed_at[key] = device.reached_at
                 else:
-                    status = logs.get(computer.id, {}).get(policy.id, "")
-                    result = (
-                        InstallCounts(installed=1)
-                        if status == "completed"
-                        else InstallCounts(failed=1)
-                        if status == "failed"
-                        else InstallCounts(pending=1)
-                    )
+                    self._installed_at.pop(key, None)
                 for group in sorted(computer.groups & wanted):
-                    per_group[group] = per_group.get(group, InstallCounts()) + result
-            counts[package_id] = per_group
-        return counts
+                    devices[group] = (*devices.get(group, ()), device)
+                    if not policy.uninstall:
+                        per_group[group] = per_group.get(group, InstallCounts()) + _as_count(
+                            device.state
+                        )
+        return result
 
-    async def _latest_policy_runs(self, computer_id: str) -> dict[str, str]:
-        """policy id → status (lower case) of that policy's latest run on the computer."""
+    async def _latest_policy_runs(self, computer_id: str) -> dict[str, tuple[str, datetime | None]]:
+        """policy id → (status in lower case, when) of that policy's latest run on the
+        computer."""
         try:
             response = await self.jamf.request("GET", HISTORY.format(id=computer_id), headers=JSON)
         except NotFoundError:  # the computer left Jamf since the inventory was read
@@ -385,7 +401,7 @@ class JamfConnector:
             key = _log_time(entry, position, len(entries))
             if policy_id not in latest or key > latest[policy_id][0]:
                 latest[policy_id] = (key, str(entry.get("status", "")).strip().lower())
-        return {pid: status for pid, (_key, status) in latest.items()}
+        return {pid: (status, _key_time(key)) for pid, (key, status) in latest.items()}
 
     async def ring_group_members(self, group_id: str | int) -> list[str]:
         """Ids of the computers in a (static or smart) computer group."""
@@ -729,12 +745,56 @@ def _content_ready(package: dict[str, Any]) -> bool:
 
 def _computer(record: dict[str, Any]) -> _Computer:
     receipts = (record.get("packageReceipts") or {}).get("installedByJamfPro") or []
+    general = record.get("general") or {}
+    reported = _aware(str(general.get("reportDate") or ""))
     return _Computer(
         id=str(record.get("id")),
         groups={str(g.get("groupId")) for g in record.get("groupMemberships") or []},
         applications=list(record.get("applications") or []),
         receipts={str(r) for r in receipts},
+        last_contact=_aware(str(general.get("lastContactTime") or "")) or reported,
+        report_date=reported,
     )
+
+
+def _aware(text: str) -> datetime | None:
+    moment = _iso(text) if text else None
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _key_time(key: tuple[int, float | str]) -> datetime | None:
+    """The time of a :func:`_log_time` key, when the entry had one."""
+    rank, value = key
+    return datetime.fromtimestamp(float(value) / 1000, UTC) if rank == 2 else None
+
+
+def _device_install(
+    computer: _Computer, present: bool, status: str, ran_at: datetime | None, policy: _Policy
+) -> DeviceInstall:
+    """A computer in scope of an install (or uninstall) policy: inventory evidence first,
+    then the policy's latest log entry. Installed counts from the log's completion time,
+    else from the inventory report that showed it."""
+    device = f"macos:{computer.id}"
+    if policy.uninstall:
+        state = "installed" if present else "uninstalled"
+        return DeviceInstall(device, state, computer.last_contact, None)
+    if present:
+        when = ran_at if status == "completed" and ran_at else computer.report_date
+        return DeviceInstall(device, "installed", computer.last_contact, when)
+    if status == "completed":
+        return DeviceInstall(device, "installed", computer.last_contact, ran_at)
+    state = "failed" if status == "failed" else "pending"
+    return DeviceInstall(device, state, computer.last_contact, None)
+
+
+def _as_count(state: str) -> InstallCounts:
+    if state == "installed":
+        return InstallCounts(installed=1)
+    if state == "failed":
+        return InstallCounts(failed=1)
+    return InstallCounts(pending=1)
 
 
 def _in_scope(policy: _Policy, computer: _Computer) -> bool:

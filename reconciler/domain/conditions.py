@@ -15,7 +15,7 @@ from reconciler.domain.plan import DriftItem
 from reconciler.domain.progress import IntentProgress, Progress
 
 #: deny ids that only mean "not yet": time or data will lift them without anyone acting
-WAITING = frozenset({"soak-time", "min-devices"})
+WAITING = frozenset({"soak-time", "min-devices", "time-to-compliance-pending"})
 
 
 @dataclass(frozen=True, slots=True)

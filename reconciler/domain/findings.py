@@ -59,6 +59,7 @@ class Code(enum.StrEnum):
     WEIGHTS_SUM = "weights-sum"
     MATURITY_LEVELS = "maturity-levels"
     INVALID_WINDOW = "invalid-window"
+    INVALID_CONNECTIVITY = "invalid-connectivity"
     GATE_LOOSENED = "gate-loosened"
     SELF_REFERENCE = "self-reference"
 

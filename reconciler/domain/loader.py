@@ -414,6 +414,16 @@ class _Loader:
                     f"freeze window {window.name!r} ends before it starts",
                 )
             self._check_rings(fleet, ("spec", "freezeWindows", i, "rings"), seen)
+        connectivity = model.spec.get("connectivity") or {}
+        online = connectivity.get("onlineWithinHours", 24)
+        if connectivity.get("intermittentWithinHours", max(online, 72)) <= online:
+            self._report(
+                fleet,
+                ("spec", "connectivity", "intermittentWithinHours"),
+                Code.INVALID_CONNECTIVITY,
+                "intermittentWithinHours must be above onlineWithinHours "
+                f"({online}): the classes would overlap",
+            )
         return fleet
 
     def _check_active_risk_model(self, fleet: _Entry) -> None:

@@ -88,6 +88,9 @@ class Gates:
     min_devices: int | None = None
     soak_hours: float | None = None
     halt_below_success_rate: float | None = None
+    #: share of the previous ring's targeted devices that reached the desired state within
+    #: their connectivity class's target (time to compliance)
+    min_compliant_share: float | None = None
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any] | None) -> Gates:
@@ -97,6 +100,7 @@ class Gates:
             spec.get("minDevices"),
             spec.get("soakHours"),
             spec.get("haltBelowSuccessRate"),
+            spec.get("minCompliantShare"),
         )
 
     def tightened_by(self, override: Gates) -> Gates:
@@ -112,6 +116,7 @@ class Gates:
             pick(self.min_devices, override.min_devices),
             pick(self.soak_hours, override.soak_hours),
             pick(self.halt_below_success_rate, override.halt_below_success_rate),
+            pick(self.min_compliant_share, override.min_compliant_share),
         )
 
 
@@ -405,6 +410,8 @@ class Rollout:
     suspend: bool = False
     supersedes: str | None = None
     on_failure: OnFailure = OnFailure.HALT
+    #: exercise the rollback in the first ring before cab.firstRing (rollback-validated)
+    rollback_drill: bool = False
     gates: Mapping[str, Gates] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -489,6 +496,7 @@ class DeploymentIntent:
                 suspend=bool(rollout.get("suspend", False)),
                 supersedes=rollout.get("supersedes"),
                 on_failure=OnFailure(rollout.get("onFailure", "halt")),
+                rollback_drill=bool(rollout.get("rollbackDrill", False)),
                 gates=MappingProxyType(
                     {ring: Gates.from_spec(g) for ring, g in rollout.get("gates", {}).items()}
                 ),

@@ -276,7 +276,9 @@ def desired_assignments(
         if state.state is Progress.ROLLED_BACK:
             required[name], uninstall[name] = [], list(state.reached)
         else:
-            required[name], uninstall[name] = list(rings_up_to(fleet, state.ring)), []
+            rings = list(rings_up_to(fleet, state.ring))
+            drilled = [r for r in rings if r == state.drill_ring]
+            required[name], uninstall[name] = [r for r in rings if r not in drilled], drilled
     for name, intent in intents.items():
         old = intent.rollout.supersedes
         successor = progress.get(name)
@@ -284,7 +286,8 @@ def desired_assignments(
             continue
         if successor.state is Progress.ROLLED_BACK:
             continue  # the old version keeps (gets back) every ring it reached
-        taken = set(rings_up_to(fleet, successor.ring))
+        # a rollback drill gives the drilled ring back to the old version
+        taken = set(rings_up_to(fleet, successor.ring)) - {successor.drill_ring}
         required[old] = [r for r in required[old] if r not in taken]
     result: dict[str, dict[Platform, tuple[Assignment, ...]]] = {}
     for name in progress:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from reconciler.domain.compliance import RingCompliance
 from reconciler.domain.models import (
     DeploymentIntent,
     FleetConfig,
@@ -20,6 +21,7 @@ from reconciler.domain.models import (
     Gates,
     Incident,
 )
+from reconciler.domain.rollback import RollbackFacts
 from reconciler.domain.tenant import InstallCounts
 
 DEFAULT_HALT_BELOW_SUCCESS_RATE = 0.90
@@ -65,11 +67,13 @@ class ValidException:
 
 @dataclass(frozen=True, slots=True)
 class RingState:
-    """Where an intent stands: its current ring and since when."""
+    """Where an intent stands: its current ring and since when, how its installs went
+    and how fast the ring's devices got there."""
 
     current: str | None
     entered_at: datetime | None = None
     telemetry: InstallCounts = field(default_factory=InstallCounts)
+    compliance: RingCompliance | None = None
 
 
 def epoch(moment: datetime) -> float:
@@ -184,10 +188,12 @@ def promotion_input(
     risk: RiskSummary,
     cab: CabSummary,
     exceptions: Sequence[ValidException],
+    rollback: RollbackFacts,
     now: datetime,
 ) -> dict[str, Any]:
     """Input of ``eucora.promotion``: may the intent enter ``target`` from ``state.current``?"""
     gates = effective_gates(fleet, intent, target)
+    compliance = state.compliance or RingCompliance(state.current, state.entered_at)
     return {
         "now": epoch(now),
         "intent": _intent_section(intent, now),
@@ -201,8 +207,11 @@ def promotion_input(
             "minSuccessRate": gates.min_success_rate,
             "minDevices": gates.min_devices or 0,
             "soakHours": gates.soak_hours,
+            "minCompliantShare": gates.min_compliant_share,
         },
         "telemetry": _telemetry(state.current, state.telemetry),
+        "compliance": compliance.to_input(),
+        "rollback": rollback.to_input(),
         "incidents": _incidents(incidents),
         "risk": _risk_section(risk),
         "cab": {

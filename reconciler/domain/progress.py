@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from reconciler.domain.compliance import RingCompliance
 from reconciler.domain.governance import IntentGovernance
 from reconciler.domain.models import DeploymentIntent, FleetConfig, Incident, OnFailure
 from reconciler.domain.policy_input import (
@@ -34,6 +35,7 @@ from reconciler.domain.policy_input import (
     promotion_input,
 )
 from reconciler.domain.ports import PolicyDecision, PolicyEngine
+from reconciler.domain.rollback import RollbackFacts
 from reconciler.domain.tenant import InstallCounts
 
 
@@ -88,6 +90,8 @@ class IntentProgress:
     gates: tuple[GateOutcome, ...] = ()
     #: rings the intent reached, for a rollback's uninstall assignments
     reached: tuple[str, ...] = field(default=())
+    #: the ring where a rollback drill uninstalls the build in this pass (rollbackDrill)
+    drill_ring: str | None = None
 
     @property
     def moved(self) -> bool:
@@ -120,8 +124,13 @@ def decide_progress(
     incidents: tuple[Incident, ...],
     policy: PolicyEngine,
     now: datetime,
+    rollback: RollbackFacts,
+    compliance: RingCompliance | None = None,
 ) -> IntentProgress:
-    """Decide whether the intent enters a ring, holds, completes or fails in this pass."""
+    """Decide whether the intent enters a ring, holds, completes or fails in this pass.
+
+    ``compliance`` is the time to compliance of the current ring, ``rollback`` the facts of
+    its way back (both computed by the engine from the tenants and the state store)."""
     names = fleet.ring_names
     current = stored.ring
     base = IntentProgress(
@@ -148,7 +157,7 @@ def decide_progress(
     if current is not None and current not in names:
         return outcome(Progress.BLOCKED, f"ring {current!r} is no longer in the fleet")
     until = intent.rollout.until if intent.rollout.until in names else names[-1]
-    state = RingState(current, stored.entered_at, telemetry)
+    state = RingState(current, stored.entered_at, telemetry, compliance)
 
     if current is None:
         admission = policy.decide(
@@ -159,7 +168,7 @@ def decide_progress(
         if not admission.allow:
             return outcome(Progress.NOT_STARTED, _messages(admission), admitted)
         first = names[0]
-        gate = _promotion(intent, fleet, first, state, incidents, governance, policy, now)
+        gate = _promotion(intent, fleet, first, state, incidents, governance, rollback, policy, now)
         if not gate.result.allow:
             return outcome(Progress.NOT_STARTED, _messages(gate.result), admitted, gate)
         return outcome(
@@ -193,11 +202,15 @@ def decide_progress(
     if position == last:
         return outcome(Progress.COMPLETE, f"reached {until}", checked)
     target = names[position + 1]
-    gate = _promotion(intent, fleet, target, state, incidents, governance, policy, now)
+    gate = _promotion(intent, fleet, target, state, incidents, governance, rollback, policy, now)
     if not gate.result.allow:
-        return outcome(
-            Progress.HOLDING, f"held at {current}: {_messages(gate.result)}", checked, gate
-        )
+        drill = drill_ring(intent, fleet, current, rollback)
+        reason = f"held at {current}: {_messages(gate.result)}"
+        if drill is not None:
+            reason += (
+                f"; rollback drill: {drill} uninstalls the build until a device is seen without it"
+            )
+        return outcome(Progress.HOLDING, reason, checked, gate, drill_ring=drill)
     reached = tuple(dict.fromkeys((*stored.reached, *rings_up_to(fleet, target))))
     return outcome(
         Progress.PROGRESSING,
@@ -210,6 +223,25 @@ def decide_progress(
     )
 
 
+def drill_ring(
+    intent: DeploymentIntent, fleet: FleetConfig, current: str, rollback: RollbackFacts
+) -> str | None:
+    """The first ring, when ``rollout.rollbackDrill`` asks to exercise the rollback there:
+    with ``onFailure: rollback``, no rollback of the build seen yet, and the intent past the
+    first ring but before ``cab.firstRing`` (so the ring judging the next promotion is not
+    the one drilled)."""
+    names = fleet.ring_names
+    if not (
+        intent.rollout.rollback_drill
+        and intent.rollout.on_failure is OnFailure.ROLLBACK
+        and rollback.validated is None
+        and fleet.cab.first_ring in names
+    ):
+        return None
+    position = names.index(current)
+    return names[0] if 0 < position < names.index(fleet.cab.first_ring) else None
+
+
 def _promotion(
     intent: DeploymentIntent,
     fleet: FleetConfig,
@@ -217,6 +249,7 @@ def _promotion(
     state: RingState,
     incidents: tuple[Incident, ...],
     governance: IntentGovernance,
+    rollback: RollbackFacts,
     policy: PolicyEngine,
     now: datetime,
 ) -> GateOutcome:
@@ -229,6 +262,7 @@ def _promotion(
         risk=governance.risk_summary,
         cab=governance.cab_summary,
         exceptions=governance.valid_exceptions,
+        rollback=rollback,
         now=now,
     )
     return GateOutcome("promotion", target, policy.decide("promotion", document))

@@ -13,6 +13,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -110,6 +111,22 @@ class InstallCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceInstall:
+    """One targeted device's state for one app, as the tenant reports it.
+
+    ``device`` is unique across platforms (``windows:<managedDevice id>``,
+    ``macos:<computer id>``); ``last_check_in`` is Intune's ``lastSyncDateTime`` or Jamf's
+    ``lastContactTime`` (else its report date); ``reached_at`` when the device reached the
+    desired state (installed), if it has.
+    """
+
+    device: str
+    state: str  # installed | failed | pending
+    last_check_in: datetime | None = None
+    reached_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PackageRef:
     """An installer file in the package store, with the hash Git declares for it."""
 
@@ -157,6 +174,10 @@ class ObservedApp:
     enabled: bool = True
     #: install counts per ring group id
     install: Mapping[str, InstallCounts] = field(default_factory=lambda: MappingProxyType({}))
+    #: targeted devices per ring group id, for time to compliance and rollback evidence
+    devices: Mapping[str, tuple[DeviceInstall, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     #: connector bookkeeping (e.g. the Jamf policy id that goes with a package)
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 

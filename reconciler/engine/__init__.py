@@ -17,6 +17,7 @@ from reconciler.engine._events import (
     hold_key,
     intent_events,
 )
+from reconciler.engine._history import deployments_from_audit, deployments_from_state
 from reconciler.engine._report import IntentReport, PassResult, RingHealth, approve_commands
 from reconciler.engine._service import REPORT_META, Reconciler, utc_now
 from reconciler.engine._state import IntentState, MemoryStateStore, RingEntry, StateStore, Store
@@ -36,6 +37,8 @@ __all__ = [
     "StateStore",
     "Store",
     "approve_commands",
+    "deployments_from_audit",
+    "deployments_from_state",
     "drift_fields",
     "event_basis",
     "gate_fields",

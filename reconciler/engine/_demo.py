@@ -25,6 +25,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from reconciler.connectors import RetryPolicy
+from reconciler.domain.loader import load_repo
+from reconciler.domain.maturity import Deployment, MaturityReport, assess_maturity
 from reconciler.domain.progress import Progress, StoredRing
 from reconciler.domain.resources import data_dir
 from reconciler.engine._audit import AuditLog, AuditVerification, verify_audit_log
@@ -32,7 +34,13 @@ from reconciler.engine._report import PassResult
 from reconciler.engine._service import Reconciler
 from reconciler.engine._state import StateStore
 from reconciler.engine._wiring import close_all, sandbox_connectors
-from reconciler.gitops import build_example_repo, commit_as, open_local, remove_as
+from reconciler.gitops import (
+    GitProvenance,
+    build_example_repo,
+    commit_as,
+    open_local,
+    remove_as,
+)
 from reconciler.policy import EmbeddedEngine, load_policy_set
 from reconciler.sandbox import Sandbox
 
@@ -58,6 +66,7 @@ class DemoResult:
     audit: AuditVerification
     quiet_writes: int
     told: list[str] = field(default_factory=list)
+    maturity: MaturityReport | None = None
 
 
 @dataclass(slots=True)
@@ -154,11 +163,34 @@ async def _run(root: Path, narrate: Narrate, on_pass: OnPass | None) -> DemoResu
                     await on_pass(again, store)
                 quiet += again.writes
             narrate("steady", f"two more passes with nothing changed: {quiet} writes")
+            maturity = _maturity(repo, store, signers, sandbox, narrate)
             check = verify_audit_log(audit.path, expected_head=store.meta("audit_head"))
-            return DemoResult(repo, passes, result, check, quiet, sorted(story.told))
+            return DemoResult(repo, passes, result, check, quiet, sorted(story.told), maturity)
         finally:
             store.close()
             await close_all(connectors)
+
+
+def _maturity(
+    repo: Path, store: StateStore, signers: Path, sandbox: Sandbox, narrate: Narrate
+) -> MaturityReport:
+    """Trust maturity from the ring entries the passes recorded (``eucora maturity``)."""
+    deployments = [Deployment(i, e.ring, e.entered_at) for i, e in store.ring_entries()]
+    change = GitProvenance(repo, signers).level_change()
+    report = assess_maturity(
+        load_repo(repo).repo, sandbox.now(), deployments=deployments, level_change=change
+    )
+    rate = report.incident_rate
+    narrate(
+        "maturity",
+        f"trust maturity {report.level}: {len(report.deployments)} deployments since "
+        f"{report.window_start:%d %b %Y}, {len(report.incidents)} attributable incidents, "
+        f"rate {'n/a' if rate is None else f'{rate:.1%}'}; not yet level {report.next_level}: "
+        + ", ".join(c.name for c in report.blocking)
+        if not report.ready
+        else f"trust maturity {report.level}: ready for level {report.next_level}",
+    )
+    return report
 
 
 def _app_id(sandbox: Sandbox, intent: str) -> str:

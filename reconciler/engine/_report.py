@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from reconciler.domain.cab import ApprovalVerdict
+from reconciler.domain.compliance import RingCompliance
 from reconciler.domain.conditions import Condition, intent_conditions
 from reconciler.domain.models import Gates
 from reconciler.domain.plan import Action, DriftItem, IntentPlan, Plan
@@ -131,6 +132,8 @@ class IntentReport:
     approvals: tuple[ApprovalVerdict, ...] = ()
     #: install results per ring up to ``until``, against each ring's gate
     ring_health: tuple[RingHealth, ...] = ()
+    #: time to compliance of the ring the intent was in when gated
+    compliance: RingCompliance | None = None
 
     @classmethod
     def build(
@@ -143,6 +146,7 @@ class IntentReport:
         *,
         dry_run: bool,
         ring_health: tuple[RingHealth, ...] = (),
+        compliance: RingCompliance | None = None,
     ) -> IntentReport:
         intent, governance = evaluated.intent, evaluated.governance
         drift = plan.drift if plan else ()
@@ -177,6 +181,7 @@ class IntentReport:
             cab_roles=governance.need.roles,
             approvals=governance.approvals,
             ring_health=ring_health,
+            compliance=compliance,
         )
 
     def approve_commands(self) -> tuple[str, ...]:
@@ -253,9 +258,35 @@ class IntentReport:
                 "pending": self.telemetry.pending,
                 "successRate": self.telemetry.success_rate,
             },
+            "timeToCompliance": _compliance(self.compliance),
             "errors": list(self.errors),
             "conditions": [c.to_dict() for c in self.conditions],
         }
+
+
+def _compliance(compliance: RingCompliance | None) -> dict[str, Any] | None:
+    """The time-to-compliance counts as reported (times as RFC 3339, not epoch)."""
+    if compliance is None or compliance.ring is None:
+        return None
+    return {
+        "ring": compliance.ring,
+        "since": compliance.since.isoformat() if compliance.since else None,
+        "share": compliance.share,
+        "targeted": compliance.total("targeted"),
+        "compliant": compliance.total("compliant"),
+        "open": compliance.total("open"),
+        "missed": compliance.total("missed"),
+        "classes": {
+            c.connectivity.value: {
+                "targetHours": c.target_hours,
+                "targeted": c.targeted,
+                "compliant": c.compliant,
+                "open": c.open,
+                "missed": c.missed,
+            }
+            for c in compliance.classes
+        },
+    }
 
 
 @dataclass(slots=True)

@@ -26,6 +26,13 @@ import structlog
 
 from reconciler.connectors import LocalPackageStore, correlation_id
 from reconciler.domain.cab import DocumentProvenance
+from reconciler.domain.compliance import (
+    CheckInHistory,
+    ConnectivityConfig,
+    RingCompliance,
+    ring_compliance,
+    update_histories,
+)
 from reconciler.domain.errors import (
     EucoraError,
     InvalidRepositoryError,
@@ -54,8 +61,15 @@ from reconciler.domain.policy_input import effective_gates
 from reconciler.domain.ports import PolicyEngine, Revision, TenantConnector
 from reconciler.domain.progress import IntentProgress, Progress, StoredRing, decide_progress
 from reconciler.domain.render import MissingScriptError, desired_apps, detection_scripts
+from reconciler.domain.rollback import (
+    RollbackFacts,
+    build_key,
+    observed_rollback,
+    rollback_facts,
+)
 from reconciler.domain.tenant import (
     DesiredApp,
+    DeviceInstall,
     InstallCounts,
     ObservedApp,
     Platform,
@@ -102,6 +116,16 @@ class _Evaluated:
     intent: DeploymentIntent
     governance: IntentGovernance
     desired: tuple[DesiredApp, ...]
+
+
+@dataclass(slots=True)
+class _GateFacts:
+    """What the gate step computes from the tenants and the store before deciding."""
+
+    histories: dict[str, CheckInHistory]
+    changed: dict[str, CheckInHistory]
+    compliance: dict[str, RingCompliance]
+    rollback: dict[str, RollbackFacts]
 
 
 @dataclass(slots=True)
@@ -153,7 +177,8 @@ class Reconciler:
         managed = _managed(snapshots)
         stored = {name: self.store.ring(name) for name in evaluated}
         applied = self.store.applied()
-        progress = self._gate(repo, fleet, evaluated, stored, managed, now)
+        facts = self._facts(fleet, evaluated, stored, managed, now)
+        progress = self._gate(repo, fleet, evaluated, stored, managed, facts, now)
         plan = build_plan(
             fleet=fleet,
             intents=repo.intents,
@@ -165,6 +190,7 @@ class Reconciler:
         outcome = _ApplyOutcome()
         if not dry_run:
             self._record_decisions(revision, repo, progress, stored, now)
+            self._record_devices(revision, fleet, evaluated, progress, managed, facts, now)
             outcome = await self._apply(revision, plan, now)
             self._save_applied(plan, progress, managed, evaluated, outcome, applied, now)
             self._record_pass(revision, repo, plan, outcome, now)
@@ -177,6 +203,7 @@ class Reconciler:
                 outcome.errors.get(name, []),
                 dry_run=dry_run,
                 ring_health=_ring_health(fleet, evaluated[name].intent, managed),
+                compliance=facts.compliance.get(name),
             )
             for name in sorted(evaluated)
             if only is None or name in only
@@ -267,6 +294,49 @@ class Reconciler:
         self._tick("observe", len(platforms), len(platforms))
         return dict(zip(platforms, snapshots, strict=True))
 
+    def _facts(
+        self,
+        fleet: FleetConfig,
+        evaluated: Mapping[str, _Evaluated],
+        stored: Mapping[str, StoredRing],
+        managed: Managed,
+        now: datetime,
+    ) -> _GateFacts:
+        """Check-in histories after this observation, each intent's time to compliance in
+        its current ring and the facts of its way back."""
+        before = self.store.device_histories()
+        seen = [
+            (intent, device)
+            for apps in managed.values()
+            for intent, observed in apps.items()
+            for app in observed
+            for devices in app.devices.values()
+            for device in devices
+        ]
+        histories = update_histories(before, seen)
+        changed = {k: v for k, v in histories.items() if before.get(k) != v}
+        connectivity = ConnectivityConfig.from_spec(fleet.spec.get("connectivity"))
+        compliance = {}
+        rollback = {}
+        for name, item in evaluated.items():
+            ring = stored[name].ring
+            if ring is not None:
+                compliance[name] = ring_compliance(
+                    intent=name,
+                    ring=ring,
+                    since=stored[name].entered_at,
+                    devices=_ring_devices(fleet, name, ring, managed),
+                    histories=histories,
+                    config=connectivity,
+                    now=now,
+                )
+            rollback[name] = rollback_facts(
+                intent=item.intent,
+                managed=managed,
+                evidence=self.store.rollback_evidence(build_key(item.intent)),
+            )
+        return _GateFacts(histories, changed, compliance, rollback)
+
     def _gate(
         self,
         repo: FleetRepo,
@@ -274,6 +344,7 @@ class Reconciler:
         evaluated: Mapping[str, _Evaluated],
         stored: Mapping[str, StoredRing],
         managed: Managed,
+        facts: _GateFacts,
         now: datetime,
     ) -> dict[str, IntentProgress]:
         result = {}
@@ -287,6 +358,8 @@ class Reconciler:
                 incidents=repo.incidents_for(name),
                 policy=self.policy,
                 now=now,
+                rollback=facts.rollback[name],
+                compliance=facts.compliance.get(name),
             )
             self._tick("gate", done, len(evaluated))
         return result
@@ -341,6 +414,49 @@ class Reconciler:
                 self.audit.append(
                     "rollback", revision=revision.commit, intent=name, now=now,
                     rings=list(state.reached), reason=state.reason,
+                )  # fmt: skip
+
+    def _record_devices(
+        self,
+        revision: Revision,
+        fleet: FleetConfig,
+        evaluated: Mapping[str, _Evaluated],
+        progress: Mapping[str, IntentProgress],
+        managed: Managed,
+        facts: _GateFacts,
+        now: datetime,
+    ) -> None:
+        """Keep the devices' check-in histories, and record each rollback seen to succeed
+        in a ring before the first CAB ring (evidence for ``rollback-validated``)."""
+        self.store.save_device_histories(facts.changed)
+        for name, state in sorted(progress.items()):
+            if state.state is Progress.ROLLED_BACK:
+                rolled = state.reached
+            elif state.drill_ring is not None:
+                rolled = (state.drill_ring,)
+            else:
+                continue
+            intent = evaluated[name].intent
+            evidence = observed_rollback(
+                intent=intent,
+                fleet=fleet,
+                reached=rolled,
+                ring_groups={
+                    ring: [g for p in managed for g in ring_groups(fleet, p, [ring])]
+                    for ring in rolled
+                },
+                apps=[app for apps in managed.values() for app in apps.get(name, [])],
+                histories=facts.histories,
+                now=now,
+            )
+            known = self.store.rollback_evidence(build_key(intent))
+            if evidence is None or (known is not None and known.devices >= evidence.devices):
+                continue
+            self.store.save_rollback_evidence(evidence)
+            if self.audit is not None:
+                self.audit.append(
+                    "rollback-validated", revision=revision.commit, intent=name, now=now,
+                    build=evidence.build, ring=evidence.ring, devices=evidence.devices,
                 )  # fmt: skip
 
     async def _apply(self, revision: Revision, plan: Plan, now: datetime) -> _ApplyOutcome:
@@ -559,3 +675,16 @@ def _ring_health(
         )
         for ring in rings[: last + 1]
     )
+
+
+def _ring_devices(
+    fleet: FleetConfig, intent: str, ring: str, managed: Managed
+) -> list[DeviceInstall]:
+    """The targeted devices of the intent's apps in the groups of ``ring``, both platforms."""
+    return [
+        device
+        for platform, apps in managed.items()
+        for group in ring_groups(fleet, platform, [ring])
+        for app in apps.get(intent, [])
+        for device in app.devices.get(group, ())
+    ]

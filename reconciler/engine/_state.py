@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from reconciler.domain.compliance import CheckInHistory
 from reconciler.domain.errors import StateStoreError
 from reconciler.domain.plan import Applied
 from reconciler.domain.progress import StoredRing
+from reconciler.domain.rollback import RollbackEvidence
 from reconciler.domain.tenant import Assignment, AssignmentIntent, Platform, TargetKind
 
 SCHEMA_VERSION = 1
@@ -53,6 +55,14 @@ CREATE TABLE IF NOT EXISTS decisions (
     detail TEXT NOT NULL,
     decided_at TEXT NOT NULL,
     PRIMARY KEY (intent, ring, kind)
+);
+CREATE TABLE IF NOT EXISTS device_history (
+    device TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rollbacks (
+    build TEXT PRIMARY KEY,
+    data TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS applied (
     intent TEXT NOT NULL,
@@ -130,6 +140,16 @@ class Store(Protocol):
     def intents(self) -> set[str]: ...
 
     def set_meta(self, key: str, value: str) -> None: ...
+
+    def device_histories(self) -> dict[str, CheckInHistory]: ...
+
+    def save_device_histories(self, histories: Mapping[str, CheckInHistory]) -> None: ...
+
+    def rollback_evidence(self, build: str) -> RollbackEvidence | None: ...
+
+    def save_rollback_evidence(self, evidence: RollbackEvidence) -> None: ...
+
+    def ring_entries(self) -> list[tuple[str, RingEntry]]: ...
 
 
 class StateStore:
@@ -303,6 +323,41 @@ class StateStore:
         rows = self._db.execute("SELECT intent FROM rings UNION SELECT intent FROM applied")
         return {r[0] for r in rows.fetchall()}
 
+    # ---------------------------------------------------------------- devices, rollbacks
+    def device_histories(self) -> dict[str, CheckInHistory]:
+        rows = self._db.execute("SELECT device, data FROM device_history").fetchall()
+        return {r[0]: CheckInHistory.from_dict(json.loads(r[1])) for r in rows}
+
+    def save_device_histories(self, histories: Mapping[str, CheckInHistory]) -> None:
+        """Store the histories given (the devices whose history changed), in one step."""
+        if not histories:
+            return
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO device_history (device, data) VALUES (?, ?)",
+                [(device, json.dumps(h.to_dict())) for device, h in sorted(histories.items())],
+            )
+
+    def rollback_evidence(self, build: str) -> RollbackEvidence | None:
+        row = self._db.execute("SELECT data FROM rollbacks WHERE build = ?", (build,)).fetchone()
+        return None if row is None else RollbackEvidence.from_dict(json.loads(row[0]))
+
+    def save_rollback_evidence(self, evidence: RollbackEvidence) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO rollbacks (build, data) VALUES (?, ?)",
+                (evidence.build, json.dumps(evidence.to_dict())),
+            )
+
+    def ring_entries(self) -> list[tuple[str, RingEntry]]:
+        """Every ring entry recorded, oldest first (intents that left Git included)."""
+        rows = self._db.execute(
+            "SELECT intent, ring, entered_at, decision FROM ring_history ORDER BY rowid"
+        ).fetchall()
+        return [
+            (r[0], RingEntry(r[1], datetime.fromisoformat(r[2]), json.loads(r[3]))) for r in rows
+        ]
+
 
 def _assignments(rows: Sequence[Sequence[Any]]) -> tuple[Assignment, ...]:
     return tuple(sorted(Assignment(TargetKind(t), g, AssignmentIntent(i)) for t, g, i in rows))
@@ -320,6 +375,8 @@ class IntentState:
     history: tuple[RingEntry, ...] = ()
     applied: tuple[tuple[Platform, Applied], ...] = ()
     as_of: datetime | None = None
+    #: the rollback of the intent's build seen to succeed (rollback-validated's evidence)
+    rollback: RollbackEvidence | None = None
 
 
 class MemoryStateStore:
@@ -329,6 +386,8 @@ class MemoryStateStore:
         self._states: dict[str, IntentState] = {}
         self._decisions: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._meta: dict[str, str] = {}
+        #: fleet-wide, not per intent: kept by the process (a new replica relearns them)
+        self._devices: dict[str, CheckInHistory] = {}
 
     def ring(self, intent: str) -> StoredRing:
         state = self._states.get(intent)
@@ -348,7 +407,7 @@ class MemoryStateStore:
         history = current.history
         if (entry := RingEntry.of(stored, entered)) is not None:
             history = (*history, entry)
-        self._states[intent] = IntentState(stored, history, current.applied, now)
+        self._states[intent] = IntentState(stored, history, current.applied, now, current.rollback)
 
     def save_decision(
         self, intent: str, ring: str, kind: str, detail: dict[str, Any], now: datetime
@@ -370,7 +429,9 @@ class MemoryStateStore:
         current = self._states.get(intent, IntentState(StoredRing(None)))
         others = tuple((p, a) for p, a in current.applied if p is not platform)
         merged = tuple(sorted((*others, (platform, applied)), key=lambda item: item[0].value))
-        self._states[intent] = IntentState(current.ring, current.history, merged, now)
+        self._states[intent] = IntentState(
+            current.ring, current.history, merged, now, current.rollback
+        )
 
     def forget(self, intent: str) -> None:
         self._states.pop(intent, None)
@@ -385,6 +446,29 @@ class MemoryStateStore:
 
     def set_meta(self, key: str, value: str) -> None:
         self._meta[key] = value
+
+    def device_histories(self) -> dict[str, CheckInHistory]:
+        return dict(self._devices)
+
+    def save_device_histories(self, histories: Mapping[str, CheckInHistory]) -> None:
+        self._devices.update(histories)
+
+    def rollback_evidence(self, build: str) -> RollbackEvidence | None:
+        """Kept with the intent that was rolled back, so it lives in that intent's status."""
+        found = [
+            s.rollback for s in self._states.values() if s.rollback and s.rollback.build == build
+        ]
+        return max(found, key=lambda e: e.devices, default=None)
+
+    def save_rollback_evidence(self, evidence: RollbackEvidence) -> None:
+        current = self._states.get(evidence.intent, IntentState(StoredRing(None)))
+        self._states[evidence.intent] = replace(current, rollback=evidence)
+
+    def ring_entries(self) -> list[tuple[str, RingEntry]]:
+        entries = [
+            (intent, entry) for intent, state in self._states.items() for entry in state.history
+        ]
+        return sorted(entries, key=lambda item: item[1].entered_at)
 
     def export(self, intent: str) -> IntentState | None:
         return self._states.get(intent)

@@ -24,6 +24,7 @@ from reconciler.domain.yamlsource import parse_yaml
 PLATFORM = ("Carol Nguyen", "carol.nguyen@contoso.example")
 OPERATIONS = ("Grace Kim", "grace.kim@contoso.example")
 SETUP_DATE = "2026-05-04T09:00:00+00:00"
+LEVEL_DATE = "2026-09-14T09:00:00+00:00"
 
 
 def _identity(author: tuple[str, str], date: str) -> dict[str, str]:
@@ -120,7 +121,21 @@ def _rel(path: Path, source: Path) -> str:
 def _history(b: _Builder, source: Path) -> None:
     base = ["fleet.yaml", *sorted(_rel(p, source) for p in (source / "risk-models").glob("*"))]
     base += sorted(_rel(p, source) for p in (source / "detection").rglob("*") if p.is_file())
-    b.commit(dict.fromkeys(base), "Fleet configuration and risk model v1.1", PLATFORM, SETUP_DATE)
+    fleet_final = (source / "fleet.yaml").read_text(encoding="utf-8")
+    level_one = fleet_final.replace("level: 2 ", "level: 1 ", 1).replace(
+        "since: 2026-09-14", "since: 2026-05-04", 1
+    )
+    setup: dict[str, str | bytes | None] = dict.fromkeys(base)
+    setup["fleet.yaml"] = level_one
+    b.commit(setup, "Fleet configuration and risk model v1.1", PLATFORM, SETUP_DATE)
+    # the governed change that set today's trust-maturity level: signed by the CAB chair
+    b.commit(
+        {"fleet.yaml": fleet_final},
+        "Raise trust maturity to level 2 after 8 clean weeks",
+        PLATFORM,
+        LEVEL_DATE,
+        sign_as=PLATFORM[1],
+    )
 
     zoom_rel = "intents/zoom-6.2.10.yaml"
     zoom_final = (source / zoom_rel).read_text(encoding="utf-8")

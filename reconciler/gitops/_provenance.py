@@ -20,6 +20,8 @@ import git
 
 from reconciler.domain.cab import DocumentProvenance
 from reconciler.domain.errors import SourceError
+from reconciler.domain.maturity import LevelChange
+from reconciler.domain.yamlsource import parse_yaml
 
 _EMAIL = re.compile(r"<([^>]+)>")
 _SEP = "\x1f"
@@ -71,3 +73,45 @@ class GitProvenance:
     def last_author(self, file: str) -> str | None:
         out = self._log("-1", "--format=%ae", "--", self._pathspec(file)).strip()
         return out or None
+
+    def level_change(self, file: str = "fleet.yaml") -> LevelChange | None:
+        """The commit that set the FleetConfig's current ``spec.trustMaturity.level``:
+        the oldest of the newest run of commits of ``file`` holding that level, with its
+        signer when git verified its signature against the signers file."""
+        fmt = _SEP.join(("%H", "%G?", "%GS", "%cI"))
+        path = self._pathspec(file)
+        out = self._log(f"--format={fmt}", "--", path).strip()
+        change: tuple[str, str, str, str] | None = None
+        current: int | None = None
+        for line in out.splitlines():
+            commit, status, signer, when = line.split(_SEP)
+            level = self._level_at(commit, path)
+            if current is None:
+                current = level
+            if level != current or level is None:
+                break
+            change = (commit, status, signer, when)
+        if change is None or current is None:
+            return None
+        commit, status, signer, when = change
+        principal = signer.strip() or None
+        if principal and (match := _EMAIL.search(principal)):
+            principal = match[1]
+        return LevelChange(
+            current, commit, datetime.fromisoformat(when), principal if status == "G" else None
+        )
+
+    def _level_at(self, commit: str, path: str) -> int | None:
+        try:
+            text = str(self._repo.git.show(f"{commit}:{path}"))
+        except git.GitCommandError:
+            return None
+        # the loader's own parser: bounded, no alias bombs, findings instead of errors
+        parsed = parse_yaml(text, path)
+        if parsed.findings or len(parsed.documents) != 1:
+            return None
+        try:
+            level = parsed.documents[0].data["spec"]["trustMaturity"]["level"]
+        except (KeyError, TypeError):
+            return None
+        return level if isinstance(level, int) and not isinstance(level, bool) else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from reconciler.connectors import CircuitChanged, CircuitState, HttpEvent, RequestObserved
-from reconciler.engine import PassResult
+from reconciler.engine import IntentReport, PassResult
 
 RECONCILE_SECONDS = Histogram(
     "eucora_reconcile_duration_seconds", "Duration of one reconcile pass.", ["kind"]
@@ -38,6 +38,18 @@ INTENT_STATES = Gauge(
     "Intents of a source by state after its last pass (Blocked: halted by the health gate).",
     ["namespace", "source", "state"],
 )
+TIME_TO_COMPLIANCE = Gauge(
+    "eucora_time_to_compliance_devices",
+    "Targeted devices of an intent's current ring by connectivity class and outcome "
+    "(compliant within the class's target, open window, missed).",
+    ["intent", "ring", "connectivity", "outcome"],
+)
+TIME_TO_COMPLIANCE_RATIO = Gauge(
+    "eucora_time_to_compliance_ratio",
+    "Share of an intent's targeted devices in its current ring that reached the desired "
+    "state within their connectivity class's target.",
+    ["intent", "ring"],
+)
 
 
 def serve(port: int) -> None:
@@ -60,6 +72,7 @@ def record_pass(result: PassResult) -> None:
     for report in result.intents:
         for gate in report.gates:
             GATE_DECISIONS.labels(gate.ring or "-", "allow" if gate.result.allow else "deny").inc()
+        _record_compliance(report)
         for drift in report.drift:
             DRIFT_DETECTED.labels(drift.platform.value).inc()
             if drift.corrected:
@@ -74,3 +87,16 @@ def record_states(namespace: str, source: str, counts: dict[str, int]) -> None:
 
 def record_failure(reason: str) -> None:
     PASS_FAILURES.labels(reason).inc()
+
+
+def _record_compliance(report: IntentReport) -> None:
+    compliance = report.compliance
+    if compliance is None or compliance.ring is None or compliance.share is None:
+        return
+    ring = compliance.ring
+    TIME_TO_COMPLIANCE_RATIO.labels(report.name, ring).set(compliance.share)
+    for counts in compliance.classes:
+        for outcome in ("compliant", "open", "missed"):
+            TIME_TO_COMPLIANCE.labels(report.name, ring, counts.connectivity.value, outcome).set(
+                getattr(counts, outcome)
+            )

@@ -24,6 +24,7 @@ from typing import Any
 from reconciler.domain.errors import EucoraError
 from reconciler.domain.plan import Applied
 from reconciler.domain.progress import StoredRing
+from reconciler.domain.rollback import RollbackEvidence
 from reconciler.domain.tenant import Assignment, AssignmentIntent, Platform, TargetKind
 from reconciler.engine import IntentReport, IntentState, RingEntry, drift_fields, gate_fields
 
@@ -121,6 +122,7 @@ def intent_status(
             "failed": report.telemetry.failed,
             "pending": report.telemetry.pending,
         },
+        "timeToCompliance": _compliance(report),
         "errors": list(report.errors),
         "lastPass": {"id": run.id, "at": timestamp(run.at), "revision": run.revision},
     }
@@ -131,6 +133,26 @@ def intent_status(
     if state is not None:
         status.update(_state_fields(state))
     return status
+
+
+def _compliance(report: IntentReport) -> dict[str, Any] | None:
+    """Time to compliance of the ring the intent was gated in (share in whole percent,
+    counts per connectivity class)."""
+    compliance = report.compliance
+    if compliance is None or compliance.ring is None or compliance.share is None:
+        return None
+    return {
+        "ring": compliance.ring,
+        "percent": round(compliance.share * 100),
+        "targeted": compliance.total("targeted"),
+        "compliant": compliance.total("compliant"),
+        "open": compliance.total("open"),
+        "missed": compliance.total("missed"),
+        "classes": {
+            c.connectivity.value: f"{c.compliant}/{c.targeted} within {c.target_hours:g}h"
+            for c in compliance.classes
+        },
+    }
 
 
 def _state_fields(state: IntentState) -> dict[str, Any]:
@@ -158,6 +180,15 @@ def _state_fields(state: IntentState) -> dict[str, Any]:
             }
             for platform, applied in state.applied
         ],
+        "rollbackValidated": None
+        if state.rollback is None
+        else {
+            "build": state.rollback.build,
+            "intent": state.rollback.intent,
+            "ring": state.rollback.ring,
+            "devices": state.rollback.devices,
+            "at": timestamp(state.rollback.at),
+        },
         "stateAsOf": timestamp(state.as_of) if state.as_of else None,
     }
 
@@ -197,9 +228,21 @@ def state_from_status(status: Mapping[str, Any]) -> IntentState | None:
             )
             for a in status.get("applied") or ()
         )
+        seen = status.get("rollbackValidated")
+        rollback = (
+            RollbackEvidence(
+                str(seen["build"]),
+                str(seen["intent"]),
+                str(seen["ring"]),
+                int(seen["devices"]),
+                _required_moment(seen["at"]),
+            )
+            if seen
+            else None
+        )
     except (KeyError, TypeError, ValueError):
         return None
-    return IntentState(ring, history, applied, _moment(status.get("stateAsOf")))
+    return IntentState(ring, history, applied, _moment(status.get("stateAsOf")), rollback)
 
 
 def _required_moment(text: Any) -> datetime:

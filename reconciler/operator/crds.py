@@ -266,6 +266,23 @@ DEPLOYMENT_INTENT_STATUS = _obj(
                 "pending": {**_INT, "description": "Devices pending."},
             },
         ),
+        "timeToCompliance": _obj(
+            "Time to compliance of the ring the intent was last gated in.",
+            {
+                "ring": _str("Ring measured."),
+                "percent": {**_INT, "description": "Targeted devices compliant in time, %."},
+                "targeted": {**_INT, "description": "Devices targeted in the ring."},
+                "compliant": {**_INT, "description": "Devices in the desired state in time."},
+                "open": {**_INT, "description": "Devices whose window is still open."},
+                "missed": {**_INT, "description": "Devices whose window closed short."},
+                "classes": {
+                    "type": "object",
+                    "description": "Per connectivity class: compliant/targeted within target.",
+                    "additionalProperties": {"type": "string"},
+                },
+            },
+            nullable=True,
+        ),
         "errors": {**_STRINGS, "description": "Writes that failed on the last pass."},
         "applied": {
             "type": "array",
@@ -290,6 +307,17 @@ DEPLOYMENT_INTENT_STATUS = _obj(
                 },
             ),
         },
+        "rollbackValidated": _obj(
+            "The rollback of the intent's build seen to succeed before the first CAB ring.",
+            {
+                "build": _str("Build: sha256 of app, version and package hashes."),
+                "intent": _str("Intent that was rolled back."),
+                "ring": _str("Ring it was seen in."),
+                "devices": {**_INT, "description": "Devices it was seen to succeed on."},
+                "at": _str("When it was recorded.", format="date-time"),
+            },
+            nullable=True,
+        ),
         "stateAsOf": _str("When the engine's record was written.", format="date-time"),
         "lastPass": _obj(
             "The pass this status comes from.",

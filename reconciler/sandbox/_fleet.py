@@ -1,8 +1,13 @@
 """The simulated fleet and clock behind the sandbox tenant.
 
 Devices are spread over the ring groups of a FleetConfig in proportion to each ring's
-``devicesExpected``. Advancing the clock makes devices check in (every few simulated
-hours, each at its own phase); at check-in a Windows device installs the published apps
+``devicesExpected``. Each device has a connectivity class with its own check-in interval:
+*online* devices check in every 8 simulated hours, *intermittent* ones (laptops used a few
+days a week) every 30–60 hours, *air-gapped* ones (secure sites, ships, kiosks that reach
+the network now and then) every 4–6.5 days; each at its own phase, so that a device's
+check-in history is what Intune's ``lastSyncDateTime`` and Jamf's ``lastContactTime``
+show over time. The share of each class is set per ring (default 85 / 10 / 5 %).
+Advancing the clock makes devices check in; at check-in a Windows device installs the published apps
 assigned to it as ``required`` (uninstalls for ``uninstall``) and a Mac runs the enabled
 Jamf policies in scope. Outcomes come from a hash of (seed, device, object, attempt), so a
 seed and a sequence of clock advances always give the same tenant.
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +27,14 @@ import yaml
 
 SIM_EPOCH = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 CHECKIN_HOURS = 8.0
+#: check-in interval range (hours) per connectivity class
+CHECKIN_RANGES = {
+    "online": (CHECKIN_HOURS, CHECKIN_HOURS),
+    "intermittent": (30.0, 60.0),
+    "airGapped": (96.0, 156.0),
+}
+#: default share of online / intermittent / air-gapped devices in every ring
+DEFAULT_CONNECTIVITY = (0.85, 0.10, 0.05)
 DEFAULT_SUCCESS_RATE = 0.995
 DEFAULT_FLEET = Path("examples/fleet-repo/fleet.yaml")
 
@@ -82,6 +96,8 @@ class Device:
     os_version: str
     user: str
     phase_hours: float
+    connectivity: str = "online"  # online | intermittent | airGapped
+    checkin_hours: float = CHECKIN_HOURS
     jamf_id: int = 0
     udid: str = ""
     last_checkin: datetime = SIM_EPOCH
@@ -92,10 +108,28 @@ class Device:
     policy_logs: list[dict[str, Any]] = field(default_factory=list)
 
 
-def build_devices(rings: tuple[RingSpec, ...], windows: int, macos: int, seed: int) -> list[Device]:
+def _connectivity(mix: tuple[float, float, float], unit: float) -> str:
+    online, intermittent, _air_gapped = mix
+    total = sum(mix) or 1.0
+    if unit < online / total:
+        return "online"
+    if unit < (online + intermittent) / total:
+        return "intermittent"
+    return "airGapped"
+
+
+def build_devices(
+    rings: tuple[RingSpec, ...],
+    windows: int,
+    macos: int,
+    seed: int,
+    connectivity: Mapping[str, tuple[float, float, float]] | None = None,
+) -> list[Device]:
+    """The fleet; ``connectivity`` gives a ring's online / intermittent / air-gapped shares."""
     devices: list[Device] = []
     total_weight = sum(r.weight for r in rings)
     jamf_id = 1
+    mixes = connectivity or {}
     for platform, count in (("windows", windows), ("macos", macos)):
         # Largest-remainder apportionment so ring sizes follow devicesExpected exactly.
         quotas = [count * r.weight / total_weight for r in rings]
@@ -106,10 +140,18 @@ def build_devices(rings: tuple[RingSpec, ...], windows: int, macos: int, seed: i
             sizes[i] += 1
         n = 0
         for ring, size in zip(rings, sizes, strict=True):
-            for _ in range(size):
+            mix = mixes.get(ring.name, DEFAULT_CONNECTIVITY)
+            for position in range(size):
                 n += 1
                 prefix = "WIN" if platform == "windows" else "MAC"
                 name = f"{prefix}-{ring.name.upper()}-{n:05d}"
+                # evenly spread over the ring, in an order the seed shuffles
+                unit = (position + stable_unit(seed, "connectivity", ring.name)) / size
+                unit = (unit + stable_unit(seed, "order", name) / size) % 1.0
+                kind = _connectivity(mix, unit)
+                low, high = CHECKIN_RANGES[kind]
+                interval = low + stable_unit(seed, "interval", name) * (high - low)
+                phase = stable_unit(seed, "phase", name) * interval
                 device = Device(
                     index=len(devices),
                     platform=platform,
@@ -122,7 +164,11 @@ def build_devices(rings: tuple[RingSpec, ...], windows: int, macos: int, seed: i
                     model="Latitude 7440" if platform == "windows" else "MacBookPro18,3",
                     os_version="10.0.22631.4460" if platform == "windows" else "15.1.1",
                     user=f"user{n:05d}@contoso.example",
-                    phase_hours=stable_unit(seed, "phase", name) * CHECKIN_HOURS,
+                    phase_hours=phase,
+                    connectivity=kind,
+                    checkin_hours=interval,
+                    # its last check-in before the simulation starts
+                    last_checkin=SIM_EPOCH + timedelta(hours=phase - interval),
                 )
                 if platform == "macos":
                     device.jamf_id = jamf_id
@@ -136,10 +182,11 @@ def checkins_between(device: Device, start: datetime, end: datetime) -> list[dat
     """Check-in instants of a device in (start, end]."""
     since = (start - SIM_EPOCH).total_seconds() / 3600.0
     until = (end - SIM_EPOCH).total_seconds() / 3600.0
-    k = int((since - device.phase_hours) // CHECKIN_HOURS) + 1
+    interval = device.checkin_hours
+    k = int((since - device.phase_hours) // interval) + 1
     times = []
     while True:
-        t = device.phase_hours + k * CHECKIN_HOURS
+        t = device.phase_hours + k * interval
         if t > until:
             break
         if t > since:

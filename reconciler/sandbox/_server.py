@@ -16,7 +16,7 @@ import socket
 import uuid
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -81,11 +81,14 @@ class Sandbox:
         jamf_token_seconds: int = JAMF_TOKEN_SECONDS,
         publish_after_reads: int = 2,
         sas_lifetime_minutes: float = 10.0,
+        connectivity: Mapping[str, tuple[float, float, float]] | None = None,
     ) -> None:
         self.jamf_token_seconds = jamf_token_seconds
         self.publish_after_reads = publish_after_reads
         self.sas_lifetime = timedelta(minutes=sas_lifetime_minutes)
         self.seed = seed
+        #: per ring: shares of online / intermittent / air-gapped devices
+        self.connectivity = dict(connectivity or {})
         self.host = host
         self.requested_port = port
         self.page_size = page_size
@@ -118,7 +121,9 @@ class Sandbox:
     def _build_state(self) -> None:
         self.clock = SIM_EPOCH
         windows, macos = self.device_counts
-        self.devices: list[Device] = build_devices(self.rings, windows, macos, self.seed)
+        self.devices: list[Device] = build_devices(
+            self.rings, windows, macos, self.seed, self.connectivity
+        )
         self.graph = GraphService(
             self.devices,
             self.now,

@@ -103,13 +103,30 @@ async def test_install_status_per_ring_group_evolves_with_the_fleet() -> None:
         before = await connector.snapshot([LAB, CANARY])
         zip_before = counts(before, "7zip-24.08")
         assert zip_before[LAB].pending == lab_devices and zip_before[LAB].reporting == 0
-        sandbox.advance(8)  # every device checks in once: first attempts only
+        sandbox.advance(8)  # online devices check in once (first attempts only); others may
+        checked_in = {d.ring: 0 for d in windows}
+        for d in windows:
+            checked_in[d.ring] += d.phase_hours <= 8
+        assert checked_in["lab"] < lab_devices  # some lab devices are not online
         after = await connector.snapshot([LAB, CANARY])
         zip_after, chrome = counts(after, "7zip-24.08"), counts(after, "chrome-131.0.6778")
         assert (
-            zip_after[LAB].reporting == lab_devices
-            and zip_after[CANARY].reporting == canary_devices
+            zip_after[LAB].reporting == checked_in["lab"]
+            and zip_after[CANARY].reporting == checked_in["canary"]
         )
+        # each targeted device, with its last sync and when it got the app
+        (zip_app,) = after.managed()["7zip-24.08"]
+        lab = zip_app.devices[LAB]
+        assert len(lab) == lab_devices and len(zip_app.devices[CANARY]) == canary_devices
+        by_id = {f"windows:{d.managed_id}": d for d in windows}
+        for device in lab:
+            simulated = by_id[device.device]
+            assert device.last_check_in == simulated.last_checkin.replace(microsecond=0)
+            if device.state == "installed":
+                assert device.reached_at is not None
+                assert device.reached_at <= sandbox.clock
+            else:
+                assert device.state == "pending" and simulated.phase_hours > 8
         assert (zip_after[LAB] + zip_after[CANARY]).success_rate > 0.97
         rate = (chrome[LAB] + chrome[CANARY]).success_rate
         assert 0.85 < rate < 0.97  # about 8 % of installs of the bad build fail

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -152,13 +153,28 @@ async def test_install_evidence_per_ring_group_evolves_with_the_fleet() -> None:
             g: sum(1 for d in macs if d.ring == r)
             for g, r in ((LAB, "lab"), (CANARY, "canary"), (PILOT, "pilot"))
         }
-        sandbox.advance(8)  # every Mac checks in once
+        second = timedelta(seconds=1)
+        sandbox.advance(8)  # every online Mac checks in once; the others may
+        checked_in = {
+            g: sum(1 for d in macs if d.ring == r and d.phase_hours <= 8)
+            for g, r in ((LAB, "lab"), (CANARY, "canary"), (PILOT, "pilot"))
+        }
         snapshot = await connector.snapshot([LAB, CANARY, PILOT])
         (zip_app,) = snapshot.managed()[good.intent]
         (fox,) = snapshot.managed()[bad.intent]
         for group, size in ring_size.items():
-            assert zip_app.install[group].reporting == size
+            assert 0 < checked_in[group] < size
+            assert zip_app.install[group].reporting == checked_in[group]
             assert fox.install[group].reporting + fox.install[group].pending == size
+            devices = zip_app.devices[group]
+            assert len(devices) == size
+            installed = [d for d in devices if d.state == "installed"]
+            assert len(installed) == checked_in[group]
+            # installed at the check-in that ran the policy, which is the last contact
+            assert all(
+                d.reached_at and d.last_check_in and abs(d.reached_at - d.last_check_in) < second
+                for d in installed
+            )
         total = zip_app.install[LAB] + zip_app.install[CANARY] + zip_app.install[PILOT]
         assert total.success_rate is not None and total.success_rate > 0.97
         bad_total = fox.install[LAB] + fox.install[CANARY] + fox.install[PILOT]

@@ -115,3 +115,31 @@ def test_piped_plan_table_keeps_each_intent_on_one_line(fleet: Path) -> None:
     assert len(rows) == 1, completed.stdout
     assert "promotion lab allowed" in rows[0]
     assert "create×2 upload×2 assign×2" in rows[0]
+
+
+def test_maturity_reads_ring_entries_from_the_state_or_a_verified_audit_log(
+    fleet: Path, tmp_path: Path
+) -> None:
+    state = tmp_path / "state.db"
+    runner.invoke(app, ["reconcile", str(fleet), "--sandbox", "--state", str(state)])
+    log = tmp_path / "audit.jsonl"
+    entered = [
+        r for r in map(json.loads, log.read_text().splitlines()) if r["event"] == "ring-entered"
+    ]
+    assert entered
+    at = ["--at", entered[-1]["time"], "--signers", str(SIGNERS), "-f", "json"]
+    from_state = runner.invoke(app, ["maturity", "--repo", str(fleet), "--state", str(state), *at])
+    from_audit = runner.invoke(app, ["maturity", "--repo", str(fleet), "--audit", str(log), *at])
+    for result in (from_state, from_audit):
+        assert result.exit_code == 0, result.output
+        body = json.loads(result.output)
+        assert body["deployments"]["count"] == len(entered)
+        assert {e["intent"] for e in body["deployments"]["entries"]} == {
+            r["intent"] for r in entered
+        }
+    # a log whose chain does not verify is not evidence
+    lines = log.read_text().splitlines()
+    lines[1] = lines[1].replace('"seq":2', '"seq":2,"forged":true')
+    log.write_text("\n".join(lines) + "\n")
+    forged = runner.invoke(app, ["maturity", "--repo", str(fleet), "--audit", str(log), *at])
+    assert forged.exit_code != 0 and "does not verify" in " ".join(forged.output.split())

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from reconciler.cli import app
 from reconciler.domain.progress import Progress
+from reconciler.engine import StateStore
 from reconciler.engine._demo import run_demo
+from tests.conftest import ROOT
 
 
 async def test_the_demo_reaches_steady_state_with_every_beat_told(tmp_path: Path) -> None:
@@ -25,3 +31,34 @@ async def test_the_demo_reaches_steady_state_with_every_beat_told(tmp_path: Path
     drift = [text for kind, text in events if kind == "drift"]
     assert any("reverted" in t and "7zip-24.08" in t for t in drift)
     assert any("not written" in t and "zoom-6.2.10" in t for t in drift)
+    # trust maturity from what the passes recorded: every ring entry is a deployment
+    assert any(kind == "maturity" and "deployments since" in t for kind, t in events)
+    store = StateStore(tmp_path / ".eucora" / "state.db")
+    entries = store.ring_entries()
+    store.close()
+    assert len(entries) > 10
+    shown = CliRunner().invoke(
+        app,
+        [
+            "maturity", "--repo", str(tmp_path / "fleet"),
+            "--state", str(tmp_path / ".eucora" / "state.db"),
+            "--signers", str(ROOT / "examples" / "keys" / "allowed_signers"),
+            "--at", result.last.at.isoformat(), "-f", "json",
+        ],
+    )  # fmt: skip
+    assert shown.exit_code == 0, shown.output
+    body = json.loads(shown.output)
+    assert body["deployments"]["count"] == len(entries)
+    assert body["levelChange"]["governed"] is True  # the CAB chair signed the level change
+    assert body["window"]["start"].startswith("2026-09-14")
+    assert body["incidentRate"] == len(body["incidents"]["attributable"]) / len(entries)
+    rate = next(c for c in body["criteria"] if c["name"] == "incident rate")
+    assert f"/ {len(entries)} deployments" in rate["actual"]
+    # incidents opened before any recorded deployment of their intent are listed, not counted
+    assert {i["name"] for i in body["incidents"]["unattributed"]}
+    text = CliRunner().invoke(
+        app,
+        ["maturity", "--repo", str(tmp_path / "fleet"),
+         "--state", str(tmp_path / ".eucora" / "state.db"), "--at", result.last.at.isoformat()],
+    )  # fmt: skip
+    assert f"deployments: {len(entries)} ring entries in the window" in text.output

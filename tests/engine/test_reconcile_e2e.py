@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from reconciler.domain.loader import load_repo
+from reconciler.domain.models import DeploymentIntent
 from reconciler.domain.progress import Progress
+from reconciler.domain.rollback import build_key
 from reconciler.engine import PassResult, verify_audit_log
 from tests.engine._harness import edit, harness, keep_only
 
@@ -16,7 +20,9 @@ RINGS = [f"3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b0{i}" for i in range(1, 6)]
 async def test_an_intent_rolls_through_every_ring_one_per_pass_then_stays_quiet(
     fleet: Path, tmp_path: Path
 ) -> None:
+    # a first version: nothing superseded to keep for the way back
     keep_only(fleet, ["7zip-24.08", "7zip-23.01"])
+    edit(fleet, "intents/7zip-24.08.yaml", "    supersedes: 7zip-23.01\n", "")
     async with harness(fleet, tmp_path) as h:
         seen: list[str | None] = []
 
@@ -111,6 +117,15 @@ async def test_a_collapsed_success_rate_halts_or_rolls_back(fleet: Path, tmp_pat
         h.sandbox.advance(hours=48)
         again = await h.run()  # sticks until Git changes the intent
         assert again.report("7zip-24.08").state is Progress.ROLLED_BACK and again.writes == 0
+        # devices seen with the build that now report it removed: the rollback is recorded
+        # for the build, the evidence rollback-validated wants before pilot
+        build = build_key(again_intent(fleet))
+        evidence = h.store.rollback_evidence(build)
+        assert evidence is not None and evidence.ring in {"lab", "canary"}
+        assert evidence.devices >= 1 and evidence.intent == "7zip-24.08"
+        records = [json.loads(line) for line in h.audit.path.read_text().splitlines()]
+        logged = [r for r in records if r.get("event") == "rollback-validated"]
+        assert len(logged) == 1 and logged[0]["build"] == build
 
 
 async def test_halt_keeps_the_rings_and_blocks(fleet: Path, tmp_path: Path) -> None:
@@ -237,3 +252,7 @@ async def test_an_app_still_publishing_is_assigned_next_pass_without_an_error(
         commits = [k for k in h.sandbox.requests if k.endswith("/commit")]
         # the content was committed once: an app still publishing is not uploaded again
         assert sum(h.sandbox.requests[k] for k in commits) == 1
+
+
+def again_intent(fleet: Path) -> DeploymentIntent:
+    return load_repo(fleet).repo.intents["7zip-24.08"]

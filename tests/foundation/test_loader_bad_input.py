@@ -320,7 +320,7 @@ CASES = [
         "duplicate-ring",
         {"fleet.yaml": example_text("fleet.yaml").replace("- name: canary", "- name: lab")},
         "fleet.yaml",
-        17,
+        23,
         Code.DUPLICATE_RING,
     ),
     Case(
@@ -339,8 +339,19 @@ CASES = [
             )
         },
         "fleet.yaml",
-        60,
+        66,
         Code.INVALID_WINDOW,
+    ),
+    Case(
+        "connectivity-classes-overlap",
+        {
+            "fleet.yaml": example_text("fleet.yaml").replace(
+                "intermittentWithinHours: 72", "intermittentWithinHours: 12"
+            )
+        },
+        "fleet.yaml",
+        15,
+        Code.INVALID_CONNECTIVITY,
     ),
 ]
 

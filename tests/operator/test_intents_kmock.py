@@ -165,6 +165,19 @@ async def test_intents_promote_ring_by_ring_with_status_and_events(
             "eucora_gate_decisions_total", {"ring": "global", "result": "allow"}
         )
         assert allowed is not None and allowed >= 1
+        # time to compliance of the intent's ring, as a share and per class and outcome
+        ring = status["timeToCompliance"]["ring"]
+        share = REGISTRY.get_sample_value(
+            "eucora_time_to_compliance_ratio", {"intent": ZIP, "ring": ring}
+        )
+        assert share is not None and share * 100 == pytest.approx(
+            status["timeToCompliance"]["percent"], abs=0.5
+        )
+        online = REGISTRY.get_sample_value(
+            "eucora_time_to_compliance_devices",
+            {"intent": ZIP, "ring": ring, "connectivity": "online", "outcome": "compliant"},
+        )
+        assert online is not None and online > 0
         held = [e for e in op.events(ZIP) if e["reason"] == "PromotionHeld"]
         assert held and all(e["type"] == "Normal" for e in held)  # waiting on soak/devices
         # VLC is suspended in Git (rollout.suspend): observed and reported, never written

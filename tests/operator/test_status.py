@@ -8,9 +8,11 @@ from typing import Any
 
 from reconciler.domain.errors import ConfigurationError, SourceError
 from reconciler.domain.progress import StoredRing
+from reconciler.domain.rollback import RollbackEvidence
 from reconciler.engine import IntentState, MemoryStateStore, PassResult, intent_events
 from reconciler.operator._status import (
     PassInfo,
+    _state_fields,
     drop_unchanged,
     failed_status,
     intent_status,
@@ -55,6 +57,28 @@ def test_the_newer_record_wins_when_restored() -> None:
     assert store.restore("fresh", IntentState(StoredRing(None)))
 
 
+def test_a_recorded_rollback_survives_the_status_round_trip() -> None:
+    store = MemoryStateStore()
+    store.save_ring(ZIP, StoredRing("canary", T0), state="Holding", reason="", now=T0)
+    evidence = RollbackEvidence("sha256:" + "b" * 64, ZIP, "lab", 3, T0 + timedelta(hours=2))
+    store.save_rollback_evidence(evidence)
+    assert store.rollback_evidence(evidence.build) == evidence
+    held = store.export(ZIP)
+    assert held is not None
+    status = {"currentRing": "canary", **_state_fields(held)}
+    assert status["rollbackValidated"]["devices"] == 3
+    record = state_from_status(status)
+    assert record is not None and record.rollback == evidence
+    # a new replica reads it back: the build stays validated, no new drill or hold
+    fresh = MemoryStateStore()
+    assert fresh.rollback_evidence(evidence.build) is None
+    assert fresh.restore(ZIP, record)
+    assert fresh.rollback_evidence(evidence.build) == evidence
+    # later saves of the intent keep it
+    fresh.save_ring(ZIP, StoredRing("pilot", T0), state="Progressing", reason="", now=T0)
+    assert fresh.rollback_evidence(evidence.build) == evidence
+
+
 def test_a_failed_pass_is_stalled_only_when_retrying_cannot_help() -> None:
     run = PassInfo("p1", T0, "abc")
     permanent = failed_status(ConfigurationError("no tenant"), run, {}, generation=1, now=T0)
@@ -94,17 +118,26 @@ async def test_the_status_round_trip_lets_a_fresh_engine_carry_on(tmp_path: Path
         h.reconciler.store = store
         statuses: dict[str, dict[str, object]] = {}
         seen: list[list[str]] = []
-        for step in range(6):
-            if step:
+        for step in range(7):
+            if 0 < step < 6:  # the last pass sees the same clock as the one before
                 h.sandbox.advance(hours=30)
             _, statuses, events = await _statuses(h, store, statuses)
             seen.append(events[ZIP])
         status = statuses[ZIP]
         assert status["currentRing"] == "pilot"
-        # a hold is told once per ring and set of denying rules, not on every pass
+        # a hold is told once per ring and set of denying rules, not on every pass: 30 h
+        # into pilot soak and time to compliance hold it, at 60 h only the soak
         assert seen == [["Promoted"], ["Promoted"], ["PromotionHeld"], ["Promoted"],
-                        ["PromotionHeld"], []], seen  # fmt: skip
+                        ["PromotionHeld"], ["PromotionHeld"], []], seen  # fmt: skip
         assert [h_["ring"] for h_ in status["ringHistory"]] == ["lab", "canary", "pilot"]
+        # time to compliance of the ring it was gated in, per connectivity class
+        compliance = status["timeToCompliance"]
+        assert compliance["ring"] == "pilot" and 0 <= compliance["percent"] <= 100
+        assert compliance["targeted"] == (
+            compliance["compliant"] + compliance["open"] + compliance["missed"]
+        )
+        assert set(compliance["classes"]) == {"online", "intermittent", "airGapped"}
+        assert compliance["classes"]["airGapped"].endswith("within 168h")
 
         # a new process: nothing in memory, the status is all it has
         fresh = MemoryStateStore()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from reconciler.domain import schemas
+from reconciler.domain.compliance import ClassCompliance, Connectivity, RingCompliance
 from reconciler.domain.loader import load_repo
-from reconciler.domain.models import FleetRepo
+from reconciler.domain.models import DeploymentIntent, FleetRepo
 from reconciler.domain.policy_input import (
     CabSummary,
     RingState,
@@ -21,6 +23,7 @@ from reconciler.domain.policy_input import (
     health_input,
     promotion_input,
 )
+from reconciler.domain.rollback import RollbackEvidence, RollbackFacts, build_key, rollback_facts
 from reconciler.domain.tenant import InstallCounts
 from reconciler.policy import EmbeddedEngine, load_policy_set
 from tests.conftest import EXAMPLE_REPO
@@ -43,6 +46,7 @@ def _promotion(
     risk: RiskSummary = RISK,
     cab: CabSummary | None = None,
     exceptions: tuple[ValidException, ...] = (),
+    rollback: RollbackFacts | None = None,
 ) -> dict[str, Any]:
     assert repo.fleet is not None
     return promotion_input(
@@ -54,6 +58,7 @@ def _promotion(
         risk=risk,
         cab=cab or CabSummary(quorum=1),
         exceptions=exceptions,
+        rollback=rollback or _ready_rollback(repo.intents[name]),
         now=NOW,
     )
 
@@ -81,7 +86,12 @@ def test_times_are_epoch_seconds_and_gates_are_tightened(repo: FleetRepo) -> Non
         "enteredFromAt": entered.timestamp(),
     }
     # fleet says 0.99/150/72h for broad; the SAP intent tightens to 0.995/200/96h
-    assert document["gates"] == {"minSuccessRate": 0.995, "minDevices": 200, "soakHours": 96}
+    assert document["gates"] == {
+        "minSuccessRate": 0.995,
+        "minDevices": 200,
+        "soakHours": 96,
+        "minCompliantShare": 0.9,
+    }
     assert repo.fleet is not None
     loosened = effective_gates(repo.fleet, repo.intents["7zip-24.08"], "broad")
     assert (loosened.min_success_rate, loosened.min_devices) == (0.99, 150)
@@ -114,9 +124,29 @@ def test_health_sample_is_the_next_promotion_requirement(repo: FleetRepo) -> Non
     assert document["health"] == {"ring": "lab", "haltBelowSuccessRate": 0.9, "minDevices": 20}
 
 
+def _ready_rollback(intent: DeploymentIntent) -> RollbackFacts:
+    """The way back present on every platform and exercised in canary."""
+    facts = rollback_facts(intent=intent, managed={}, evidence=None)
+    return replace(
+        facts,
+        superseded={p: {"present": True, "assignable": True} for p in facts.superseded},
+        uninstall=dict.fromkeys(facts.uninstall, True),
+        validated=RollbackEvidence(build_key(intent), intent.name, "canary", 2, NOW),
+    )
+
+
 def test_builder_and_policies_together(repo: FleetRepo) -> None:
     engine = EmbeddedEngine(load_policy_set())
-    healthy = RingState("canary", NOW - timedelta(hours=49), InstallCounts(138, 2, 4))
+    entered = NOW - timedelta(hours=49)
+    compliance = RingCompliance(
+        "canary",
+        entered,
+        (
+            ClassCompliance(Connectivity.ONLINE, 24.0, 120, 118, 0, 2),
+            ClassCompliance(Connectivity.AIR_GAPPED, 168.0, 24, 18, 6, 0),
+        ),
+    )
+    healthy = RingState("canary", entered, InstallCounts(138, 2, 4), compliance)
     assert engine.decide("promotion", _promotion(repo, "7zip-24.08", "pilot", healthy)).allow
     teams = engine.decide("promotion", _promotion(repo, "teams-24295", "pilot", healthy))
     assert [v.id for v in teams.deny] == ["open-incident"]
@@ -136,6 +166,19 @@ def test_builder_and_policies_together(repo: FleetRepo) -> None:
         ),
     )
     assert decision.allow and [v.id for v in decision.warn] == ["risk-exception-used"]
+    # nothing of the way back observed: held before pilot, naming each missing piece
+    nothing = rollback_facts(intent=repo.intents["7zip-24.08"], managed={}, evidence=None)
+    held = engine.decide(
+        "promotion", _promotion(repo, "7zip-24.08", "pilot", healthy, rollback=nothing)
+    )
+    assert {v.id for v in held.deny} == {"rollback-validated"}
+    messages = " | ".join(v.msg for v in held.deny)
+    assert "no uninstall command or policy on windows" in messages
+    assert "no uninstall command or policy on macos" in messages
+    # without the ring's device counts the time to compliance cannot be proven
+    unmeasured = RingState("canary", entered, InstallCounts(138, 2, 4))
+    blind = engine.decide("promotion", _promotion(repo, "7zip-24.08", "pilot", unmeasured))
+    assert [v.id for v in blind.deny] == ["time-to-compliance"]
 
 
 def test_every_example_intent_is_admitted(repo: FleetRepo) -> None:
