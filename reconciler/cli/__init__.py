@@ -1,9 +1,8 @@
 """The ``eucora`` command line: thin commands that parse input, call a service, render.
 
 Each command lives in its own module and registers itself on :data:`app`. Rendering
-helpers and the single mapping from errors to exit codes live in :mod:`._common`.
-Exit codes: 0 success, 1 findings or a failed check, 2 usage or internal error, 3 a
-policy deny (``eucora gate``).
+helpers and the single mapping from errors to exit codes live in :mod:`._common`; the
+exit-code table itself is :mod:`._exit` (documented in ``docs/cli.md``).
 """
 
 from __future__ import annotations

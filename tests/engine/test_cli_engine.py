@@ -90,7 +90,7 @@ def test_a_tenant_file_with_a_secret_is_refused_naming_the_line(
     tenant = tmp_path / "tenant.yaml"
     tenant.write_text("intune:\n  tenantId: t\n  clientId: c\n  clientSecret: hunter2\n")
     result = runner.invoke(app, ["reconcile", str(fleet), "--tenant", str(tenant)])
-    assert result.exit_code == 1
+    assert result.exit_code == 5  # configuration (docs/cli.md)
     assert "tenant.yaml:4: intune.clientSecret" in result.output
     assert "hunter2" not in result.output
 
