@@ -149,7 +149,11 @@ def print_json(value: Any) -> None:
     sys.stdout.flush()
 
 
-_REASON: dict[int, str] = {Exit.USAGE: "UsageError", Exit.FINDINGS: "Findings", Exit.INTERNAL: "InternalError"}
+_REASON: dict[int, str] = {
+    Exit.USAGE: "UsageError",
+    Exit.FINDINGS: "Findings",
+    Exit.INTERNAL: "InternalError",
+}
 
 
 def _json_error(code: int, message: str, reason: str, **more: Any) -> None:

@@ -40,7 +40,7 @@ def validate(
     Exit 0 when clean, 1 when there are findings, 2 on usage errors.
     """
     with handle_errors():
-        result = load_repo(repo)
+        result = load_repo(repo, check_packages=True)
     if output is FindingsFormat.JSON:
         print_json(
             {

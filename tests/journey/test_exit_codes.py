@@ -74,7 +74,7 @@ def test_without_json_errors_stay_off_stdout(tmp_path: Path) -> None:
 def test_errors_map_to_distinct_codes(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, error: Exception, code: int, kind: str
 ) -> None:
-    def broken(_root: object) -> None:
+    def broken(_root: object, **_options: object) -> None:
         raise error
 
     monkeypatch.setattr(validate_module, "load_repo", broken)
