@@ -15,6 +15,7 @@ from reconciler.gitops._source import (
     check_ref,
     check_url,
     fetch,
+    is_shallow,
     open_local,
 )
 from reconciler.gitops._write import SigningNotConfiguredError, commit_signed
@@ -31,6 +32,7 @@ __all__ = [
     "commit_as",
     "commit_signed",
     "fetch",
+    "is_shallow",
     "open_local",
     "remove_as",
 ]

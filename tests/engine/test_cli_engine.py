@@ -25,9 +25,9 @@ def test_plan_markdown_for_a_pr_lists_changed_intents_with_ring_progress(fleet: 
         ["plan", str(fleet), "--base", "HEAD~1", "--format", "markdown", "--signers", str(SIGNERS)],
     )
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("**EUCORA plan** — 1 changed intent(s)")
-    assert "<summary>✅ <b>vlc-3.0.21</b>" in result.output
-    assert "lab ✅ canary ⏳ pilot · broad ·" in result.output
+    assert result.output.startswith("<!-- eucora-plan -->\n### EUCORA plan\n\n1 changed intent(s)")
+    assert "<summary>▶️ <b>vlc-3.0.21</b> — progresses" in result.output
+    assert "lab ✅ canary · pilot · broad ·" in result.output
     assert "create Intune win32LobApp" in result.output
 
 
