@@ -9,11 +9,15 @@ import typer
 from rich.table import Table
 
 from reconciler.cli._common import (
+    EXIT_AUTH_CONFIG,
     EXIT_FINDINGS,
     EXIT_OK,
     OutputFormat,
     app,
     console,
+    err_console,
+    fail,
+    handle_errors,
     print_json,
 )
 
@@ -75,6 +79,13 @@ def run(
         bool, typer.Option("--standalone", help="Run without peering (one replica only).")
     ] = False,
     liveness: Annotated[str, typer.Option(help="Probe endpoint.")] = "http://0.0.0.0:8080/healthz",
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig",
+            help="Off-cluster: this kubeconfig (default KUBECONFIG, ~/.kube/config).",
+        ),
+    ] = None,
 ) -> None:
     """Run the operator (same as `kopf run -m reconciler.operator --liveness ...`).
 
@@ -83,6 +94,20 @@ def run(
     """
     import asyncio  # noqa: PLC0415
     import os  # noqa: PLC0415
+
+    from reconciler.operator.connection import (  # noqa: PLC0415
+        check_reachable,
+        resolve_connection,
+    )
+
+    if kubeconfig is not None:
+        if not kubeconfig.is_file():
+            fail(f"no cluster: kubeconfig {kubeconfig} does not exist", EXIT_AUTH_CONFIG)
+        os.environ["KUBECONFIG"] = str(kubeconfig)  # kopf reads it when it is imported
+    with handle_errors():
+        connection = resolve_connection(os.environ, str(kubeconfig) if kubeconfig else None)
+        check_reachable(connection)
+    err_console.print(f"operator: cluster {connection.server} ({connection.where})")
 
     import kopf  # noqa: PLC0415
 

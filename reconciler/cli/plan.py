@@ -184,6 +184,21 @@ def _json(
     return document
 
 
+def _store(state: Path | None, cluster: ClusterOptions | None) -> Store:
+    if cluster is None:
+        return StateStore(state if state is not None else ":memory:")
+    from reconciler.operator.cluster_state import (  # noqa: PLC0415  (kubernetes only here)
+        read_cluster_state,
+    )
+
+    return read_cluster_state(
+        kubeconfig=cluster.kubeconfig,
+        context=cluster.context,
+        namespace=cluster.namespace,
+        source=cluster.source,
+    )
+
+
 async def _plan(
     repo: Path,
     only: list[str] | None,
@@ -195,20 +210,7 @@ async def _plan(
     cluster: ClusterOptions | None,
 ) -> tuple[PassResult, str]:
     revision = revision_source(str(repo), None, Path())()
-    store: Store
-    if cluster is not None:
-        from reconciler.operator.cluster_state import (  # noqa: PLC0415  (kubernetes only here)
-            read_cluster_state,
-        )
-
-        store = read_cluster_state(
-            kubeconfig=cluster.kubeconfig,
-            context=cluster.context,
-            namespace=cluster.namespace,
-            source=cluster.source,
-        )
-    else:
-        store = StateStore(state if state is not None else ":memory:")
+    store = _store(state, cluster)
     async with open_tenant(
         sandbox=False, sandbox_url=sandbox, tenant=tenant, fleet_file=repo / "fleet.yaml",
         empty_ok=True,

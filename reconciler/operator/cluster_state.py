@@ -70,7 +70,13 @@ def list_intents(
     finally:
         api.close()
     items: list[dict[str, Any]] = dict(listing).get("items", [])
-    return items
+    # the selector again, client side: an API server that ignores it must not widen the set
+    return [
+        item
+        for item in items
+        if source is None
+        or ((item.get("metadata") or {}).get("labels") or {}).get(SOURCE_LABEL) == source
+    ]
 
 
 def read_cluster_state(
