@@ -105,3 +105,15 @@ async def running_operator(memo: kopf.Memo, **options: Any) -> AsyncIterator[kop
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+def write_kubeconfig(path: Path, server: str, *, namespace: str = "fleet") -> Path:
+    """A kubeconfig with one context for ``server`` and a bearer token, as kubectl writes."""
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
+        f"clusters:\n- name: test\n  cluster:\n    server: {server}\n"
+        "contexts:\n- name: test\n"
+        f"  context: {{cluster: test, user: test, namespace: {namespace}}}\n"
+        "users:\n- name: test\n  user: {token: s3cret-token}\n"
+    )
+    return path

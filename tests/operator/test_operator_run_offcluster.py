@@ -11,18 +11,9 @@ from typer.testing import CliRunner
 from reconciler.cli import app
 from reconciler.domain.errors import ConfigurationError
 from reconciler.operator.connection import from_kubeconfig, in_cluster, resolve_connection
+from tests.operator.conftest import write_kubeconfig
 
 runner = CliRunner()
-
-
-def _kubeconfig(path: Path, server: str) -> Path:
-    path.write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: dev\n"
-        f"clusters:\n- name: dev\n  cluster:\n    server: {server}\n"
-        "contexts:\n- name: dev\n  context: {cluster: dev, user: dev}\n"
-        "users:\n- name: dev\n  user: {token: s3cret-token}\n"
-    )
-    return path
 
 
 @pytest.fixture
@@ -34,7 +25,7 @@ def off_cluster(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def test_a_kubeconfig_gives_server_and_token(off_cluster: Path) -> None:
-    config = _kubeconfig(off_cluster / "config", "https://127.0.0.1:6443")
+    config = write_kubeconfig(off_cluster / "config", "https://127.0.0.1:6443")
     connection = from_kubeconfig(str(config))
     assert connection.server == "https://127.0.0.1:6443"
     assert connection.token == "s3cret-token"
@@ -62,7 +53,7 @@ def test_neither_pod_nor_kubeconfig_is_one_line(off_cluster: Path) -> None:
 
 
 def test_an_unreachable_cluster_is_one_line(off_cluster: Path) -> None:
-    config = _kubeconfig(off_cluster / "config", "http://127.0.0.1:9")
+    config = write_kubeconfig(off_cluster / "config", "http://127.0.0.1:9")
     result = runner.invoke(app, ["operator", "run", "--kubeconfig", str(config)])
     assert result.exit_code == 5
     assert "no cluster: cannot reach http://127.0.0.1:9" in result.stderr

@@ -16,19 +16,10 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from tests.conftest import EXAMPLE_REPO
+from tests.operator.conftest import write_kubeconfig
 
 DI = "eucora.io/v1alpha1/deploymentintents"
 runner = CliRunner()
-
-
-def _kubeconfig(path: Path, server: str) -> Path:
-    path.write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
-        f"clusters:\n- name: test\n  cluster:\n    server: {server}\n"
-        "contexts:\n- name: test\n  context: {cluster: test, user: test, namespace: fleet}\n"
-        "users:\n- name: test\n  user: {token: t0ken}\n"
-    )
-    return path
 
 
 def _intent(name: str, ring: str, entered: datetime, source: str = "src") -> dict[str, Any]:
@@ -55,7 +46,7 @@ async def test_plan_starts_from_the_rings_the_operator_recorded(
     cluster.objects[DI, "fleet", "zoom-6.2.10"] = _intent("zoom-6.2.10", "pilot", entered)
     cluster.objects[DI, "fleet", "slack-4.41.105"] = _intent("slack-4.41.105", "canary", entered)
     cluster.objects[DI, "fleet", "7zip-24.08"] = _intent("7zip-24.08", "canary", entered, "other")
-    config = _kubeconfig(tmp_path / "kubeconfig", str(cluster.url).rstrip("/"))
+    config = write_kubeconfig(tmp_path / "kubeconfig", str(cluster.url).rstrip("/"))
     args = ["plan", str(EXAMPLE_REPO), "--cluster", "--kubeconfig", str(config),
             "-n", "fleet", "--source", "src", "-f", "json"]  # fmt: skip
     result = await asyncio.to_thread(runner.invoke, app, args)
@@ -70,7 +61,7 @@ async def test_plan_starts_from_the_rings_the_operator_recorded(
 
 
 async def test_no_cluster_is_one_line_and_exit_5(tmp_path: Path) -> None:
-    config = _kubeconfig(tmp_path / "kubeconfig", "http://127.0.0.1:9")
+    config = write_kubeconfig(tmp_path / "kubeconfig", "http://127.0.0.1:9")
     args = ["plan", str(EXAMPLE_REPO), "--cluster", "--kubeconfig", str(config), "-f", "json"]
     result = await asyncio.to_thread(runner.invoke, app, args)
     assert result.exit_code == 5
