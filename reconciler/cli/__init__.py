@@ -7,7 +7,8 @@ exit-code table itself is :mod:`._exit` (documented in ``docs/cli.md``).
 
 from __future__ import annotations
 
-from reconciler.cli import demo as _demo  # noqa: F401  (registers commands)
+from reconciler.cli import comment as _comment  # noqa: F401  (registers commands)
+from reconciler.cli import demo as _demo  # noqa: F401
 from reconciler.cli import docs as _docs  # noqa: F401
 from reconciler.cli import governance as _governance  # noqa: F401
 from reconciler.cli import operator as _operator  # noqa: F401

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -106,6 +107,10 @@ def plan(
     full_plan_url: Annotated[
         str, typer.Option("--full-plan-url", help="Markdown: where the full plan is (artifact).")
     ] = "",
+    save: Annotated[
+        Path | None,
+        typer.Option("--save", help="Also write plan.json and the uncut plan-full.md here (CI)."),
+    ] = None,
     output: Annotated[
         PlanFormat, typer.Option("--format", "-f", help="text, markdown or json.")
     ] = PlanFormat.TEXT,
@@ -135,10 +140,17 @@ def plan(
     warnings = plan_warnings(repo, signers)
     blocking = {r.name: _blocking(r, loaded) for r in result.intents}
     verdicts = {r.name: verdict(r, blocking[r.name]) for r in result.intents}
+    document = _json(result, tenant_name, base, blocking, verdicts, warnings)
+    context_ = PlanContext(tenant_name, base is not None, warnings, full_plan_url, max_chars)
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        (save / "plan.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
+        uncut = replace(context_, max_chars=sys.maxsize)
+        full = markdown_plan(result, blocking=blocking, verdicts=verdicts, context=uncut)
+        (save / "plan-full.md").write_text(full, encoding="utf-8")
     if output is PlanFormat.JSON:
-        print_json(_json(result, tenant_name, base, blocking, verdicts, warnings))
+        print_json(document)
     elif output is PlanFormat.MARKDOWN:
-        context_ = PlanContext(tenant_name, base is not None, warnings, full_plan_url, max_chars)
         sys.stdout.write(
             markdown_plan(result, blocking=blocking, verdicts=verdicts, context=context_)
         )
