@@ -31,17 +31,19 @@ def crds(
     write: Annotated[bool, typer.Option("--write", help="Write the files.")] = False,
     output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
 ) -> None:
-    """Check (default) or --write the generated CRDs in manifests/crds and the chart.
+    """Check (default) or --write the generated CRDs in manifests/crds and the chart, and
+    the OPA sidecar's policy ConfigMap files.
 
-    Exit 1 when a file is missing or differs from what the schemas generate.
+    Exit 1 when a file is missing or differs from what the schemas and policies generate.
     """
     from reconciler.operator import crds as generator  # noqa: PLC0415  (keeps kopf off other commands)
+    from reconciler.operator import policy_files  # noqa: PLC0415
 
     if write:
-        paths = generator.write(root)
+        paths = generator.write(root) + policy_files.write(root)
         stale: list[Path] = []
     else:
-        paths, stale = [], generator.stale(root)
+        paths, stale = [], generator.stale(root) + policy_files.stale(root)
     if output is OutputFormat.JSON:
         print_json({"written": [str(p) for p in paths], "stale": [str(p) for p in stale]})
     else:
