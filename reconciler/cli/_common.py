@@ -158,10 +158,11 @@ _REASON: dict[int, str] = {
 
 def _json_error(code: int, message: str, reason: str, **more: Any) -> None:
     kind = KIND.get(Exit(code), "error") if code in set(Exit) else "error"
-    print_json(
-        {"error": {"kind": kind, "exitCode": int(code), "reason": reason, "message": message}}
-        | ({"details": more} if more else {})
-    )
+    error: dict[str, Any] = {"kind": kind, "exitCode": int(code), "reason": reason}
+    error["message"] = message
+    if more:
+        error["details"] = more
+    print_json({"error": error})
 
 
 def fail(message: str, code: int = EXIT_USAGE, *, reason: str = "", **details: Any) -> NoReturn:

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from reconciler.cli._approve_checks import refuse_unfit_approval, removed_on_failure
+from reconciler.cli._cab_next import next_commands, next_json, print_next, ring_needs
 from reconciler.cli._common import (
     EXIT_FINDINGS,
     OutputFormat,
@@ -208,8 +210,10 @@ def cab_status(
     if signers is not None and not signers.is_file():
         fail(f"signers file {signers} does not exist")
     result = evaluate_governance(fleet_repo, intent, _provenance(repo, signers), _now(at))
+    needs = ring_needs(result, fleet_repo)
+    commands = next_commands(result, needs, repo, signers)
     if output is OutputFormat.JSON:
-        print_json(_status_json(result))
+        print_json(_status_json(result) | next_json(needs, commands))
         return
     need = result.need
     console.print(f"[bold]{intent}[/bold] {result.digest}", soft_wrap=True)
@@ -243,6 +247,7 @@ def cab_status(
         )
     if signers is None:
         console.print("[yellow]no --signers file: no signature can be verified[/yellow]")
+    print_next(needs, commands)
 
 
 _DURATION = re.compile(r"^(\d+)([dhw])$")
@@ -265,10 +270,7 @@ def approve(
     fleet_repo = _load(repo)
     _intent(fleet_repo, intent, repo)
     ring_list = [r.strip() for r in rings.split(",") if r.strip()]
-    known = fleet_repo.fleet.ring_names if fleet_repo.fleet else ()
-    unknown = [r for r in ring_list if r not in known]
-    if not ring_list or unknown:
-        fail(f"--rings: unknown ring(s) {', '.join(unknown) or '(none given)'}")
+    refuse_unfit_approval(repo, fleet_repo, intent, ring_list, role)
     match = _DURATION.match(expires)
     if not match:
         fail(f"--expires {expires!r}: use a number and d, h or w, e.g. 30d")
@@ -290,8 +292,11 @@ def approve(
         )
         path = repo / "approvals" / f"{intent}-{'-'.join(ring_list)}-{email.split('@')[0]}.yaml"
         path.parent.mkdir(exist_ok=True)
-        path.write_text(document, encoding="utf-8")
-        commit = commit_signed(repo, [path], f"CAB: approve {intent} for {', '.join(ring_list)}")
+        with removed_on_failure(path):
+            path.write_text(document, encoding="utf-8")
+            commit = commit_signed(
+                repo, [path], f"CAB: approve {intent} for {', '.join(ring_list)}"
+            )
     except EucoraError as exc:
         fail(exc.message, EXIT_FINDINGS)
     if output is OutputFormat.JSON:
