@@ -11,6 +11,7 @@ from reconciler.cli import comment as _comment  # noqa: F401  (registers command
 from reconciler.cli import demo as _demo  # noqa: F401
 from reconciler.cli import docs as _docs  # noqa: F401
 from reconciler.cli import governance as _governance  # noqa: F401
+from reconciler.cli import init as _init  # noqa: F401
 from reconciler.cli import operator as _operator  # noqa: F401
 from reconciler.cli import plan as _plan  # noqa: F401
 from reconciler.cli import policy as _policy  # noqa: F401

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -393,17 +393,31 @@ def maturity(
 @example_app.command("init")
 def example_init(
     target: Annotated[Path, typer.Argument(help="Directory to create.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="The tour's today, YYYY-MM-DD (default: today, UTC)."),
+    ] = None,
     output: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Turn examples/fleet-repo into a git repo with realistic, partly signed history."""
+    """Turn examples/fleet-repo into a git repo with realistic, partly signed history.
+
+    Its dates are moved so that the tour's today is today: approvals stay fresh.
+    """
     examples = data_dir("examples")
     try:
-        build_example_repo(examples / "fleet-repo", target, examples / "keys")
+        today = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    except ValueError:
+        fail(f"--as-of {as_of!r} is not a date like 2026-11-23")
+    try:
+        build_example_repo(
+            examples / "fleet-repo", target, examples / "keys", today=today,
+            schemas=data_dir("schemas"),
+        )  # fmt: skip
     except FileExistsError as exc:
         fail(str(exc))
     signers = examples / "keys" / "allowed_signers"
     if output is OutputFormat.JSON:
-        print_json({"repo": str(target), "signers": str(signers)})
+        print_json({"repo": str(target), "signers": str(signers), "asOf": today.isoformat()})
         return
-    console.print(f"example fleet repo with history in {target}")
+    console.print(f"example fleet repo with history in {target} (as of {today})")
     console.print(f"try: eucora cab status globalprotect-6.3.2 --repo {target} --signers {signers}")

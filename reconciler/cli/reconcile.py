@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +38,7 @@ from reconciler.cli._common import (
 )
 from reconciler.cli._render import summary_table
 from reconciler.domain.errors import EucoraError, SourceError
+from reconciler.domain.models import parse_datetime
 from reconciler.domain.ports import Revision, TenantConnector
 from reconciler.domain.tenant import Platform
 from reconciler.engine import (
@@ -69,6 +71,16 @@ SignersFileOption = Annotated[
 
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+
+
+def parse_start(text: str | None, option: str) -> datetime:
+    """An RFC 3339 instant with a zone (or ``now``); the default is now."""
+    if text is None or text == "now":
+        return utc_now().replace(microsecond=0)
+    try:
+        return parse_datetime(text)
+    except ValueError:
+        fail(f"{option} {text!r} is not an RFC 3339 time with a zone, e.g. 2026-12-01T09:00:00Z")
 
 
 def parse_duration(text: str, option: str) -> float:
@@ -110,13 +122,20 @@ class _Tenant:
 
 @contextlib.asynccontextmanager
 async def open_tenant(
-    *, sandbox: bool, sandbox_url: str, tenant: Path | None, fleet_file: Path, empty_ok: bool
+    *,
+    sandbox: bool,
+    sandbox_url: str,
+    tenant: Path | None,
+    fleet_file: Path,
+    empty_ok: bool,
+    start: datetime | None = None,
 ) -> AsyncIterator[_Tenant]:
     chosen = sum(bool(x) for x in (sandbox, sandbox_url, tenant))
     if chosen > 1:
-        fail("choose one of --sandbox and --tenant")
+        fail("choose one of --sandbox, --sandbox-url and --tenant")
     if sandbox:
-        async with Sandbox(fleet=fleet_file if fleet_file.is_file() else None) as instance:
+        fleet = fleet_file if fleet_file.is_file() else None
+        async with Sandbox(fleet=fleet, start=start or utc_now()) as instance:
             wired = sandbox_connectors(instance)
             try:
                 yield _Tenant(wired, f"the in-process sandbox {instance.base_url}", instance)
@@ -132,7 +151,7 @@ async def open_tenant(
         connectors = {p: EmptyTenant(p) for p in Platform}
         description = "an empty tenant"
     else:
-        fail("choose --sandbox (in-process tenant) or --tenant FILE")
+        fail("choose --sandbox (in-process tenant), --sandbox-url URL or --tenant FILE")
     try:
         yield _Tenant(connectors, description)
     finally:
@@ -205,6 +224,18 @@ def reconcile(
     sandbox_step: Annotated[
         str, typer.Option("--sandbox-step", help="Simulated time between sandbox passes.")
     ] = "6h",
+    sandbox_start: Annotated[
+        str | None,
+        typer.Option(
+            "--sandbox-start", help="When the sandbox's simulated clock starts (RFC 3339; now)."
+        ),
+    ] = None,
+    sandbox_url: Annotated[
+        str,
+        typer.Option(
+            "--sandbox-url", help="Reconcile against a sandbox served at this URL (secrets: env)."
+        ),
+    ] = "",
     tenant: Annotated[
         Path | None, typer.Option("--tenant", help="Tenant file (ids, URLs; secrets from env).")
     ] = None,
@@ -227,11 +258,13 @@ def reconcile(
     check_signers(signers)
     every = parse_duration(interval, "--interval") if interval else None
     step = parse_duration(sandbox_step, "--sandbox-step") / 3600
+    start = parse_start(sandbox_start, "--sandbox-start")
     source = revision_source(repo, ref, state.parent / "cache")
     with handle_errors():
         code = asyncio.run(
             _reconcile_loop(
-                source, sandbox=sandbox, step_hours=step, tenant=tenant, signers=signers,
+                source, sandbox=sandbox, sandbox_url=sandbox_url, step_hours=step, start=start,
+                tenant=tenant, signers=signers,
                 dry_run=dry_run, state=state, audit=audit or state.parent / "audit.jsonl",
                 opa_url=opa_url, every=every, passes=passes, output=output,
             )
@@ -243,7 +276,9 @@ async def _reconcile_loop(
     source: Callable[[], Revision],
     *,
     sandbox: bool,
+    sandbox_url: str,
     step_hours: float,
+    start: datetime,
     tenant: Path | None,
     signers: Path | None,
     dry_run: bool,
@@ -258,8 +293,9 @@ async def _reconcile_loop(
     policies = RevisionPolicies(opa_url)
     fleet_file = Path(revision.path) / "fleet.yaml"
     async with open_tenant(
-        sandbox=sandbox, sandbox_url="", tenant=tenant, fleet_file=fleet_file, empty_ok=False
-    ) as where:
+        sandbox=sandbox, sandbox_url=sandbox_url, tenant=tenant, fleet_file=fleet_file,
+        empty_ok=False, start=start,
+    ) as where:  # fmt: skip
         store = StateStore(state)
         reconciler = Reconciler(
             connectors=where.connectors,

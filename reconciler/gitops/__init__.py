@@ -6,7 +6,7 @@ the environment only), :class:`GitProvenance` (the domain's ``Provenance``),
 :func:`commit_signed` for ``eucora approve`` and :func:`build_example_repo`.
 """
 
-from reconciler.gitops._example import build_example_repo, commit_as, remove_as
+from reconciler.gitops._example import GITIGNORE, build_example_repo, commit_as, remove_as
 from reconciler.gitops._provenance import GitProvenance
 from reconciler.gitops._source import (
     GitCredentials,
@@ -21,6 +21,7 @@ from reconciler.gitops._source import (
 from reconciler.gitops._write import SigningNotConfiguredError, commit_signed
 
 __all__ = [
+    "GITIGNORE",
     "GitCredentials",
     "GitProvenance",
     "SigningNotConfiguredError",

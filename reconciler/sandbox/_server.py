@@ -78,8 +78,11 @@ class Sandbox:
         page_size: int = 100,
         success_rate: float = DEFAULT_SUCCESS_RATE,
         retry_after_seconds: int = 1,
+        start: datetime | None = None,
     ) -> None:
         self.seed = seed
+        #: when the simulated clock starts (tests: a fixed instant; the CLI: now)
+        self.clock_start = start if start is not None else SIM_EPOCH
         self.host = host
         self.requested_port = port
         self.page_size = page_size
@@ -107,9 +110,11 @@ class Sandbox:
 
     # ---------------------------------------------------------------- state
     def _build_state(self) -> None:
-        self.clock = SIM_EPOCH
+        self.clock = self.clock_start
         windows, macos = self.device_counts
         self.devices: list[Device] = build_devices(self.rings, windows, macos, self.seed)
+        for device in self.devices:
+            device.last_checkin = self.clock_start
         self.graph = GraphService(self.devices, self.now, self.page_size, self.seed)
         self.graph.blob_files = {}
         self.jamf = JamfService(self.devices, self.now)
@@ -127,7 +132,7 @@ class Sandbox:
                         "mailNickname": f"eucora-ring-{ring.name}",
                         "securityEnabled": True,
                         "groupTypes": [],
-                        "createdDateTime": iso(SIM_EPOCH),
+                        "createdDateTime": iso(self.clock_start),
                         "membershipRule": None,
                         "visibility": None,
                     },

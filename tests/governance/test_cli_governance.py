@@ -21,7 +21,7 @@ AT = ["--at", "2026-11-23T12:00:00Z"]
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("example") / "fleet"
-    result = runner.invoke(app, ["example", "init", str(target)])
+    result = runner.invoke(app, ["example", "init", str(target), "--as-of", "2026-11-23"])
     assert result.exit_code == 0, result.output
     return target
 
