@@ -9,6 +9,7 @@ token or password reaches a log line even when it hides inside a message.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from collections.abc import MutableMapping
@@ -64,10 +65,19 @@ def _current_stderr_logger(*_args: Any) -> structlog.PrintLogger:
     return structlog.PrintLogger(sys.stderr)
 
 
+def _colours() -> bool:
+    """Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    stream = sys.stderr
+    return bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
+
+
 def configure(*, json_output: bool = False, level: str = "info") -> None:
-    """Logs go to stderr, as JSON lines for machines or key=value for people."""
+    """Logs go to stderr, as JSON lines for machines or key=value for people; plain text,
+    without ANSI colour codes, when stderr is not a terminal (CI logs, files, pipes)."""
     renderer: Any = (
-        structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer()
+        if json_output
+        else structlog.dev.ConsoleRenderer(colors=_colours())
     )
     structlog.configure(
         processors=[

@@ -1,19 +1,21 @@
 """The ``eucora`` command line: thin commands that parse input, call a service, render.
 
 Each command lives in its own module and registers itself on :data:`app`. Rendering
-helpers and the single mapping from errors to exit codes live in :mod:`._common`.
-Exit codes: 0 success, 1 findings or a failed check, 2 usage or internal error, 3 a
-policy deny (``eucora gate``).
+helpers and the single mapping from errors to exit codes live in :mod:`._common`; the
+exit-code table itself is :mod:`._exit` (documented in ``docs/cli.md``).
 """
 
 from __future__ import annotations
 
-from reconciler.cli import dashboard as _dashboard  # noqa: F401  (registers commands)
+from reconciler.cli import comment as _comment  # noqa: F401  (registers commands)
+from reconciler.cli import dashboard as _dashboard  # noqa: F401
 from reconciler.cli import demo as _demo  # noqa: F401
 from reconciler.cli import docs as _docs  # noqa: F401
 from reconciler.cli import governance as _governance  # noqa: F401
+from reconciler.cli import init as _init  # noqa: F401
 from reconciler.cli import maturity as _maturity  # noqa: F401
 from reconciler.cli import operator as _operator  # noqa: F401
+from reconciler.cli import plan as _plan  # noqa: F401
 from reconciler.cli import policy as _policy  # noqa: F401
 from reconciler.cli import reconcile as _reconcile  # noqa: F401
 from reconciler.cli import sandbox as _sandbox  # noqa: F401

@@ -13,8 +13,11 @@ from reconciler.engine import IntentReport, PassResult
 DONE, WAIT, STOP, BACK, LATER = "✅", "⏳", "⛔", "↩", "·"
 
 
-def ring_line(report: IntentReport, rings: Sequence[str]) -> str:
-    """``lab ✅ canary ✅ pilot ⏳ broad · global ·`` — where the intent stands."""
+def ring_line(report: IntentReport, rings: Sequence[str], *, next_mark: str = WAIT) -> str:
+    """``lab ✅ canary ✅ pilot ⏳ broad · global ·`` — where the intent stands.
+
+    ``next_mark`` marks the ring after the current one (a verdict's icon: ✋ held, 🔏 CAB).
+    """
     reached = rings.index(report.ring) if report.ring in rings else -1
     until = rings.index(report.until) if report.until in rings else len(rings) - 1
     parts = []
@@ -28,7 +31,7 @@ def ring_line(report: IntentReport, rings: Sequence[str]) -> str:
         elif index <= reached:
             mark = DONE
         elif index == reached + 1 and report.state not in {Progress.BLOCKED, Progress.SUSPENDED}:
-            mark = WAIT
+            mark = next_mark
         else:
             mark = LATER
         parts.append(f"{ring} {mark}")
@@ -110,70 +113,3 @@ def summary_table(result: PassResult, *, title: str) -> Table:
             actions_cell(report),
         )
     return table
-
-
-def markdown_plan(
-    result: PassResult, *, blocking: dict[str, list[str]], changed: bool, tenant: str
-) -> str:
-    """The PR comment: a summary line, then one collapsible section per intent."""
-    writes = sum(len(r.writes) for r in result.intents)
-    blocked = sum(1 for v in blocking.values() if v)
-    scope = "changed intent(s)" if changed else "intent(s)"
-    lines = [
-        f"**EUCORA plan** — {len(result.intents)} {scope} · {writes} tenant write(s) against "
-        f"{tenant} · {'✅ no blocking findings' if not blocked else f'❌ {blocked} blocked'}",
-        "",
-    ]
-    for report in result.intents:
-        problems = blocking.get(report.name, [])
-        icon = "❌" if problems else "✅"
-        lines += [
-            "<details>",
-            f"<summary>{icon} <b>{report.name}</b> — risk {report.risk_score:.1f} "
-            f"({report.blast_radius}) · {ring_line(report, result.rings)}</summary>",
-            "",
-        ]
-        lines += [f"- ❌ {p}" for p in problems]
-        lines += [
-            f"- **App:** {report.app} {report.version} ({', '.join(report.platforms)}), "
-            f"until `{report.until}`, digest `{report.digest[:19]}…`",
-            f"- **Risk:** {report.risk_score:.1f} — "
-            + "; ".join(
-                f"{n} +{c:.1f} ({r})" if r else f"{n} +{c:.1f}" for n, c, r in report.risk_factors
-            ),
-            f"- **CAB:** {report.cab_decision.replace('_', ' ')}"
-            + (
-                f" for {', '.join(report.cab_rings)}; {report.approvals_valid} valid approval(s) "
-                f"of {report.approvals_required} required"
-                + (
-                    f", approved: {', '.join(report.approved_rings)}"
-                    if report.approved_rings
-                    else ""
-                )
-                if report.cab_rings
-                else ""
-            ),
-            f"- **State:** {report.state.value} — {report.reason}",
-        ]
-        if report.compliance is not None and report.compliance.share is not None:
-            lines.append(f"- **Time to compliance:** {compliance_cell(report)}")
-        gate = report.last_gate
-        if gate is not None and not gate.result.allow:
-            lines.append(f"- **Gate for {gate.ring or gate.decision}:**")
-            lines += [f"  - `{v.id}` {v.msg}" for v in gate.result.deny]
-        for warning in (w for g in report.gates for w in g.result.warn):
-            lines.append(f"- ⚠️ `{warning.id}` {warning.msg}")
-        writes_list = report.writes
-        if writes_list:
-            lines.append("- **Actions:**")
-            lines += [
-                f"  - {a.platform.value if a.platform else ''} {a.describe()} — {a.reason}"
-                for a in writes_list
-            ]
-        else:
-            lines.append("- **Actions:** none")
-        lines += ["", "</details>", ""]
-    if result.orphans:
-        lines.append("**Objects no intent owns:**")
-        lines += [f"- {a.platform.value if a.platform else ''} {a.reason}" for a in result.orphans]
-    return "\n".join(lines).rstrip() + "\n"

@@ -4,13 +4,15 @@ governance on the command line (``eucora maturity`` lives in :mod:`.maturity`)."
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from reconciler.cli._approve_checks import refuse_unfit_approval, removed_on_failure
+from reconciler.cli._cab_next import next_commands, next_json, print_next, ring_needs
 from reconciler.cli._common import (
     EXIT_FINDINGS,
     OutputFormat,
@@ -207,8 +209,10 @@ def cab_status(
     if signers is not None and not signers.is_file():
         fail(f"signers file {signers} does not exist")
     result = evaluate_governance(fleet_repo, intent, _provenance(repo, signers), _now(at))
+    needs = ring_needs(result, fleet_repo)
+    commands = next_commands(result, needs, repo, signers)
     if output is OutputFormat.JSON:
-        print_json(_status_json(result))
+        print_json(_status_json(result) | next_json(needs, commands))
         return
     need = result.need
     console.print(f"[bold]{intent}[/bold] {result.digest}", soft_wrap=True)
@@ -242,6 +246,7 @@ def cab_status(
         )
     if signers is None:
         console.print("[yellow]no --signers file: no signature can be verified[/yellow]")
+    print_next(needs, commands)
 
 
 _DURATION = re.compile(r"^(\d+)([dhw])$")
@@ -264,10 +269,7 @@ def approve(
     fleet_repo = _load(repo)
     _intent(fleet_repo, intent, repo)
     ring_list = [r.strip() for r in rings.split(",") if r.strip()]
-    known = fleet_repo.fleet.ring_names if fleet_repo.fleet else ()
-    unknown = [r for r in ring_list if r not in known]
-    if not ring_list or unknown:
-        fail(f"--rings: unknown ring(s) {', '.join(unknown) or '(none given)'}")
+    refuse_unfit_approval(repo, fleet_repo, intent, ring_list, role)
     match = _DURATION.match(expires)
     if not match:
         fail(f"--expires {expires!r}: use a number and d, h or w, e.g. 30d")
@@ -289,8 +291,11 @@ def approve(
         )
         path = repo / "approvals" / f"{intent}-{'-'.join(ring_list)}-{email.split('@')[0]}.yaml"
         path.parent.mkdir(exist_ok=True)
-        path.write_text(document, encoding="utf-8")
-        commit = commit_signed(repo, [path], f"CAB: approve {intent} for {', '.join(ring_list)}")
+        with removed_on_failure(path):
+            path.write_text(document, encoding="utf-8")
+            commit = commit_signed(
+                repo, [path], f"CAB: approve {intent} for {', '.join(ring_list)}"
+            )
     except EucoraError as exc:
         fail(exc.message, EXIT_FINDINGS)
     if output is OutputFormat.JSON:
@@ -346,17 +351,31 @@ def _approval_document(
 @example_app.command("init")
 def example_init(
     target: Annotated[Path, typer.Argument(help="Directory to create.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="The tour's today, YYYY-MM-DD (default: today, UTC)."),
+    ] = None,
     output: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Turn examples/fleet-repo into a git repo with realistic, partly signed history."""
+    """Turn examples/fleet-repo into a git repo with realistic, partly signed history.
+
+    Its dates are moved so that the tour's today is today: approvals stay fresh.
+    """
     examples = data_dir("examples")
     try:
-        build_example_repo(examples / "fleet-repo", target, examples / "keys")
+        today = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    except ValueError:
+        fail(f"--as-of {as_of!r} is not a date like 2026-11-23")
+    try:
+        build_example_repo(
+            examples / "fleet-repo", target, examples / "keys", today=today,
+            schemas=data_dir("schemas"),
+        )  # fmt: skip
     except FileExistsError as exc:
         fail(str(exc))
     signers = examples / "keys" / "allowed_signers"
     if output is OutputFormat.JSON:
-        print_json({"repo": str(target), "signers": str(signers)})
+        print_json({"repo": str(target), "signers": str(signers), "asOf": today.isoformat()})
         return
-    console.print(f"example fleet repo with history in {target}")
+    console.print(f"example fleet repo with history in {target} (as of {today})")
     console.print(f"try: eucora cab status globalprotect-6.3.2 --repo {target} --signers {signers}")

@@ -9,11 +9,15 @@ import typer
 from rich.table import Table
 
 from reconciler.cli._common import (
+    EXIT_AUTH_CONFIG,
     EXIT_FINDINGS,
     EXIT_OK,
     OutputFormat,
     app,
     console,
+    err_console,
+    fail,
+    handle_errors,
     print_json,
 )
 
@@ -27,17 +31,19 @@ def crds(
     write: Annotated[bool, typer.Option("--write", help="Write the files.")] = False,
     output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
 ) -> None:
-    """Check (default) or --write the generated CRDs in manifests/crds and the chart.
+    """Check (default) or --write the generated CRDs in manifests/crds and the chart, and
+    the OPA sidecar's policy ConfigMap files.
 
-    Exit 1 when a file is missing or differs from what the schemas generate.
+    Exit 1 when a file is missing or differs from what the schemas and policies generate.
     """
     from reconciler.operator import crds as generator  # noqa: PLC0415  (keeps kopf off other commands)
+    from reconciler.operator import policy_files  # noqa: PLC0415
 
     if write:
-        paths = generator.write(root)
+        paths = generator.write(root) + policy_files.write(root)
         stale: list[Path] = []
     else:
-        paths, stale = [], generator.stale(root)
+        paths, stale = [], generator.stale(root) + policy_files.stale(root)
     if output is OutputFormat.JSON:
         print_json({"written": [str(p) for p in paths], "stale": [str(p) for p in stale]})
     else:
@@ -75,6 +81,13 @@ def run(
         bool, typer.Option("--standalone", help="Run without peering (one replica only).")
     ] = False,
     liveness: Annotated[str, typer.Option(help="Probe endpoint.")] = "http://0.0.0.0:8080/healthz",
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig",
+            help="Off-cluster: this kubeconfig (default KUBECONFIG, ~/.kube/config).",
+        ),
+    ] = None,
 ) -> None:
     """Run the operator (same as `kopf run -m reconciler.operator --liveness ...`).
 
@@ -83,6 +96,20 @@ def run(
     """
     import asyncio  # noqa: PLC0415
     import os  # noqa: PLC0415
+
+    from reconciler.operator.connection import (  # noqa: PLC0415
+        check_reachable,
+        resolve_connection,
+    )
+
+    if kubeconfig is not None:
+        if not kubeconfig.is_file():
+            fail(f"no cluster: kubeconfig {kubeconfig} does not exist", EXIT_AUTH_CONFIG)
+        os.environ["KUBECONFIG"] = str(kubeconfig)  # kopf reads it when it is imported
+    with handle_errors():
+        connection = resolve_connection(os.environ, str(kubeconfig) if kubeconfig else None)
+        check_reachable(connection)
+    err_console.print(f"operator: cluster {connection.server} ({connection.where})")
 
     import kopf  # noqa: PLC0415
 

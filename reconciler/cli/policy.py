@@ -163,7 +163,7 @@ def gate(
     push: PushOption = False,
     output: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Evaluate one policy input document. Exit 0 allow, 3 deny, 1 bad input, 2 internal."""
+    """Evaluate one policy input document. Exit 0 allow, 3 deny, 1 bad input (docs/cli.md)."""
     if decision not in DECISIONS:
         fail(f"--decision must be one of {', '.join(DECISIONS)}")
     document = _read_input(input_file)

@@ -1,21 +1,21 @@
-"""``eucora reconcile``, ``eucora plan`` and ``eucora audit verify``: the standalone engine.
+"""``eucora reconcile`` and ``eucora audit verify``: the standalone engine.
 
 Thin: resolve the source and the tenant, build a :class:`~reconciler.engine.Reconciler`
-once, run passes, render. ``plan`` is a dry run for pull requests (against a tenant or an
-empty one); ``reconcile`` applies, once or on an interval.
+once, run passes, render. ``reconcile`` applies, once or on an interval; ``eucora plan``
+(:mod:`.plan`) is its dry run for pull requests and shares the source and tenant helpers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import json
 import os
 import re
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -36,15 +36,13 @@ from reconciler.cli._common import (
     handle_errors,
     print_json,
 )
-from reconciler.cli._render import markdown_plan, ring_line, summary_table
+from reconciler.cli._render import summary_table
 from reconciler.domain.errors import EucoraError, SourceError
-from reconciler.domain.loader import load_repo
-from reconciler.domain.plan import intents_touched
+from reconciler.domain.models import parse_datetime
 from reconciler.domain.ports import Revision, TenantConnector
 from reconciler.domain.tenant import Platform
 from reconciler.engine import (
     AuditLog,
-    IntentReport,
     PassResult,
     Reconciler,
     StateStore,
@@ -59,7 +57,7 @@ from reconciler.engine._wiring import (
     tenant_file_connectors,
     url_connectors,
 )
-from reconciler.gitops import changed_files, check_url, fetch, open_local
+from reconciler.gitops import check_url, fetch, open_local
 from reconciler.notify import NotificationConfig, Notifier, StoreBasis, load_file
 from reconciler.sandbox import Sandbox
 
@@ -67,14 +65,23 @@ DEFAULT_STATE = Path(".eucora/state.db")
 _DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h|d)?$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 
+LogLevelOption = Annotated[str | None, typer.Option("--log-level", help="debug, info, warning.")]
+SignersFileOption = Annotated[
+    Path | None, typer.Option("--signers", help="allowed_signers file of the CAB.")
+]
+
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
 
-class PlanFormat(enum.StrEnum):
-    TEXT = "text"
-    MARKDOWN = "markdown"
-    JSON = "json"
+def parse_start(text: str | None, option: str) -> datetime:
+    """An RFC 3339 instant with a zone (or ``now``); the default is now."""
+    if text is None or text == "now":
+        return utc_now().replace(microsecond=0)
+    try:
+        return parse_datetime(text)
+    except ValueError:
+        fail(f"{option} {text!r} is not an RFC 3339 time with a zone, e.g. 2026-12-01T09:00:00Z")
 
 
 def parse_duration(text: str, option: str) -> float:
@@ -84,7 +91,7 @@ def parse_duration(text: str, option: str) -> float:
     return float(match["n"]) * _UNIT_SECONDS[match["unit"]]
 
 
-def _source(repo: str, ref: str | None, cache: Path) -> Callable[[], Revision]:
+def revision_source(repo: str, ref: str | None, cache: Path) -> Callable[[], Revision]:
     """How to get the revision of each pass: a local tree as it is, or a git fetch."""
     path = Path(repo)
     if path.exists():
@@ -115,14 +122,21 @@ class _Tenant:
 
 
 @contextlib.asynccontextmanager
-async def _tenant(
-    *, sandbox: bool, sandbox_url: str, tenant: Path | None, fleet_file: Path, empty_ok: bool
+async def open_tenant(
+    *,
+    sandbox: bool,
+    sandbox_url: str,
+    tenant: Path | None,
+    fleet_file: Path,
+    empty_ok: bool,
+    start: datetime | None = None,
 ) -> AsyncIterator[_Tenant]:
     chosen = sum(bool(x) for x in (sandbox, sandbox_url, tenant))
     if chosen > 1:
-        fail("choose one of --sandbox and --tenant")
+        fail("choose one of --sandbox, --sandbox-url and --tenant")
     if sandbox:
-        async with Sandbox(fleet=fleet_file if fleet_file.is_file() else None) as instance:
+        fleet = fleet_file if fleet_file.is_file() else None
+        async with Sandbox(fleet=fleet, start=start or utc_now()) as instance:
             wired = sandbox_connectors(instance)
             try:
                 yield _Tenant(wired, f"the in-process sandbox {instance.base_url}", instance)
@@ -138,7 +152,7 @@ async def _tenant(
         connectors = {p: EmptyTenant(p) for p in Platform}
         description = "an empty tenant"
     else:
-        fail("choose --sandbox (in-process tenant) or --tenant FILE")
+        fail("choose --sandbox (in-process tenant), --sandbox-url URL or --tenant FILE")
     try:
         yield _Tenant(connectors, description)
     finally:
@@ -168,7 +182,12 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
         yield update
 
 
-def _log_level(level: str | None) -> None:
+def check_signers(signers: Path | None) -> None:
+    if signers is not None and not signers.is_file():
+        fail(f"--signers {signers}: no such file")
+
+
+def configure_logs(level: str | None) -> None:
     logs.configure(level=level or os.environ.get("EUCORA_LOG_LEVEL", "warning"))
 
 
@@ -206,12 +225,22 @@ def reconcile(
     sandbox_step: Annotated[
         str, typer.Option("--sandbox-step", help="Simulated time between sandbox passes.")
     ] = "6h",
+    sandbox_start: Annotated[
+        str | None,
+        typer.Option(
+            "--sandbox-start", help="When the sandbox's simulated clock starts (RFC 3339; now)."
+        ),
+    ] = None,
+    sandbox_url: Annotated[
+        str,
+        typer.Option(
+            "--sandbox-url", help="Reconcile against a sandbox served at this URL (secrets: env)."
+        ),
+    ] = "",
     tenant: Annotated[
         Path | None, typer.Option("--tenant", help="Tenant file (ids, URLs; secrets from env).")
     ] = None,
-    signers: Annotated[
-        Path | None, typer.Option("--signers", help="allowed_signers file of the CAB.")
-    ] = None,
+    signers: SignersFileOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
     state: Annotated[Path, typer.Option("--state", help="SQLite state store.")] = DEFAULT_STATE,
     audit: Annotated[
@@ -227,24 +256,23 @@ def reconcile(
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="text or json.")
     ] = OutputFormat.TEXT,
-    log_level: Annotated[
-        str | None, typer.Option("--log-level", help="debug, info, warning.")
-    ] = None,
+    log_level: LogLevelOption = None,
 ) -> None:
     """Make Intune and Jamf Pro match the fleet repo, one gated ring at a time."""
-    _log_level(log_level)
+    configure_logs(log_level)
     if once and interval:
         fail("--once and --interval exclude each other")
-    if signers is not None and not signers.is_file():
-        fail(f"--signers {signers}: no such file")
+    check_signers(signers)
     every = parse_duration(interval, "--interval") if interval else None
     step = parse_duration(sandbox_step, "--sandbox-step") / 3600
-    source = _source(repo, ref, state.parent / "cache")
+    start = parse_start(sandbox_start, "--sandbox-start")
+    source = revision_source(repo, ref, state.parent / "cache")
     with handle_errors():
         config = load_file(notifications) if notifications is not None else None
         code = asyncio.run(
             _reconcile_loop(
-                source, sandbox=sandbox, step_hours=step, tenant=tenant, signers=signers,
+                source, sandbox=sandbox, sandbox_url=sandbox_url, step_hours=step, start=start,
+                tenant=tenant, signers=signers,
                 dry_run=dry_run, state=state, audit=audit or state.parent / "audit.jsonl",
                 opa_url=opa_url, every=every, passes=passes, output=output, notify=config,
                 source_name=repo,
@@ -257,7 +285,9 @@ async def _reconcile_loop(
     source: Callable[[], Revision],
     *,
     sandbox: bool,
+    sandbox_url: str,
     step_hours: float,
+    start: datetime,
     tenant: Path | None,
     signers: Path | None,
     dry_run: bool,
@@ -273,9 +303,10 @@ async def _reconcile_loop(
     revision = source()
     policies = RevisionPolicies(opa_url)
     fleet_file = Path(revision.path) / "fleet.yaml"
-    async with _tenant(
-        sandbox=sandbox, sandbox_url="", tenant=tenant, fleet_file=fleet_file, empty_ok=False
-    ) as where:
+    async with open_tenant(
+        sandbox=sandbox, sandbox_url=sandbox_url, tenant=tenant, fleet_file=fleet_file,
+        empty_ok=False, start=start,
+    ) as where:  # fmt: skip
         store = StateStore(state)
         reconciler = Reconciler(
             connectors=where.connectors,
@@ -330,127 +361,6 @@ async def _reconcile_loop(
 
 def _actor() -> str:
     return os.environ.get("EUCORA_ACTOR") or f"eucora@{os.uname().nodename}"
-
-
-@command("plan")
-def plan(
-    repo: Annotated[Path, typer.Argument(help="Fleet repo (a local checkout).")] = Path(),
-    base: Annotated[
-        str | None, typer.Option("--base", help="Only intents changed since this ref (PR base).")
-    ] = None,
-    sandbox: Annotated[
-        str, typer.Option("--sandbox", help="Plan against a sandbox served at this URL.")
-    ] = "",
-    tenant: Annotated[Path | None, typer.Option("--tenant", help="Tenant file.")] = None,
-    signers: Annotated[
-        Path | None, typer.Option("--signers", help="allowed_signers file of the CAB.")
-    ] = None,
-    state: Annotated[
-        Path | None, typer.Option("--state", help="Read ring progress from this state store.")
-    ] = None,
-    output: Annotated[
-        PlanFormat, typer.Option("--format", "-f", help="text, markdown or json.")
-    ] = PlanFormat.TEXT,
-    log_level: Annotated[
-        str | None, typer.Option("--log-level", help="debug, info, warning.")
-    ] = None,
-) -> None:
-    """What a reconcile would do, per intent: risk, CAB, gates per ring, actions."""
-    _log_level(log_level)
-    if state is not None and not state.is_file():
-        fail(f"--state {state}: no such state store")
-    if signers is not None and not signers.is_file():
-        fail(f"--signers {signers}: no such file")
-    with handle_errors():
-        if not repo.is_dir():
-            raise NotADirectoryError(f"fleet repo {str(repo)!r} is not a directory")
-        only = None
-        if base:
-            loaded = load_repo(repo)
-            only = sorted(intents_touched(loaded.repo, changed_files(repo, base)))
-        result, tenant_name = asyncio.run(
-            _plan(repo, only, sandbox=sandbox, tenant=tenant, signers=signers, state=state)
-        )
-    blocking = {r.name: _blocking(r) for r in result.intents}
-    if output is PlanFormat.JSON:
-        document = result.to_dict()
-        document["tenant"] = tenant_name
-        document["changedOnly"] = base is not None
-        for item in document["intents"]:
-            item["blocking"] = blocking[item["name"]]
-        print_json(document)
-    elif output is PlanFormat.MARKDOWN:
-        sys.stdout.write(
-            markdown_plan(result, blocking=blocking, changed=base is not None, tenant=tenant_name)
-        )
-    else:
-        _print_plan(result, blocking, tenant_name, base)
-    raise typer.Exit(EXIT_FINDINGS if any(blocking.values()) else EXIT_OK)
-
-
-async def _plan(
-    repo: Path,
-    only: list[str] | None,
-    *,
-    sandbox: str,
-    tenant: Path | None,
-    signers: Path | None,
-    state: Path | None,
-) -> tuple[PassResult, str]:
-    revision = _source(str(repo), None, Path())()
-    async with _tenant(
-        sandbox=False, sandbox_url=sandbox, tenant=tenant, fleet_file=repo / "fleet.yaml",
-        empty_ok=True,
-    ) as where:  # fmt: skip
-        store = StateStore(state if state is not None else ":memory:")
-        try:
-            reconciler = Reconciler(
-                connectors=where.connectors,
-                policy=RevisionPolicies("").for_revision(revision),
-                store=store,
-                signers=signers,
-            )
-            result = await reconciler.reconcile(revision, dry_run=True, only=only)
-        finally:
-            store.close()
-        return result, where.description
-
-
-def _blocking(report: IntentReport) -> list[str]:
-    """Findings that stop a PR: admission denies, policy errors, failed applies."""
-    problems = []
-    for gate in report.gates:
-        for violation in gate.result.deny:
-            if gate.decision == "admission" or violation.id == "policy-error":
-                problems.append(f"{violation.id}: {violation.msg}")
-    return problems + list(report.errors)
-
-
-def _print_plan(
-    result: PassResult, blocking: dict[str, list[str]], tenant: str, base: str | None
-) -> None:
-    scope = f"changed since {base}" if base else "all intents"
-    if not result.intents:
-        console.print(f"no intents {scope}; nothing to plan")
-        return
-    console.print(summary_table(result, title=f"plan against {tenant} ({scope})"))
-    for report in result.intents:
-        console.print(f"\n[bold]{report.name}[/bold]  {ring_line(report, result.rings)}")
-        factors = ", ".join(f"{n} +{c:.1f}" for n, c, _ in report.risk_factors)
-        console.print(f"  risk {report.risk_score:.1f} ({report.blast_radius}): {factors}")
-        if report.cab_rings:
-            console.print(
-                f"  CAB {report.cab_decision.replace('_', ' ')} for {', '.join(report.cab_rings)}: "
-                f"{report.approvals_valid}/{report.approvals_required} valid approval(s)"
-            )
-        else:
-            console.print(f"  CAB {report.cab_decision.replace('_', ' ')}")
-        console.print(f"  {report.state.value}: {escape(report.reason)}")
-        for problem in blocking[report.name]:
-            console.print(f"  [red]blocking[/red] {escape(problem)}")
-        for action in report.writes:
-            where = action.platform.value if action.platform else ""
-            console.print(f"  → {where} {escape(action.describe())} ({escape(action.reason)})")
 
 
 @audit_app.command("verify")

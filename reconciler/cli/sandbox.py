@@ -11,9 +11,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from reconciler.cli._common import EXIT_FINDINGS, OutputFormat, app, console, fail
+from reconciler.cli._common import (
+    EXIT_FINDINGS,
+    OutputFormat,
+    app,
+    console,
+    fail,
+    handle_errors,
+    print_json,
+)
+from reconciler.cli._sandbox_env import export_lines, fetch_info, variables
+from reconciler.cli._sandbox_env import tenant_file as tenant_file_text
+from reconciler.cli.reconcile import parse_start
+from reconciler.domain.resources import data_dir
 from reconciler.sandbox import FaultSpecError, Sandbox, parse_faults
 
 sandbox_app = typer.Typer(
@@ -48,6 +61,10 @@ def serve(
             "--jamf-token-seconds", help="expires_in of Jamf API client tokens (real: 60 s up)."
         ),
     ] = 599,
+    start: Annotated[
+        str | None,
+        typer.Option("--start", help="When the simulated clock starts (RFC 3339; default now)."),
+    ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="text or json.")
     ] = OutputFormat.TEXT,
@@ -61,11 +78,14 @@ def serve(
         parse_faults(faults)
     except FaultSpecError as exc:
         fail(str(exc), EXIT_FINDINGS)
-    fleet_path = fleet if fleet is not None else Path("examples/fleet-repo/fleet.yaml")
+    # default: the example fleet's rings (bundled, wherever this runs from)
+    fleet_path = fleet if fleet is not None else data_dir("examples") / "fleet-repo" / "fleet.yaml"
     if fleet is not None and not fleet.is_file():
         fail(f"{fleet}: no such FleetConfig file", EXIT_FINDINGS)
     macos = round(devices * MAC_SHARE)
+    clock_start = parse_start(start, "--start")
     sandbox = Sandbox(
+        start=clock_start,
         devices_windows=devices - macos,
         devices_macos=macos,
         seed=seed,
@@ -100,9 +120,46 @@ async def _run(sandbox: Sandbox, output: OutputFormat) -> None:
                 ),
             )
             console.print(table)
+            console.print('# paste into your shell (or: eval "$(eucora sandbox env URL)"):')
+            for line in export_lines(info):
+                console.print(escape(line), soft_wrap=True, highlight=False)
+            console.print(
+                f"# then: eucora plan examples/fleet-repo --sandbox {sandbox.base_url}",
+                soft_wrap=True,
+            )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         await stop.wait()
+
+
+@sandbox_app.command("env")
+def env(
+    url: Annotated[str, typer.Argument(help="The served sandbox, e.g. http://127.0.0.1:8765.")],
+    tenant_file: Annotated[
+        Path | None,
+        typer.Option("--tenant-file", help="Also write a tenant file (no secrets) here."),
+    ] = None,
+    secrets_only: Annotated[
+        bool, typer.Option("--secrets-only", help="Export only the secrets (with --tenant).")
+    ] = False,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for the sandbox to come up.")
+    ] = 30.0,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text (export lines) or json.")
+    ] = OutputFormat.TEXT,
+) -> None:
+    """Print `export` lines for a running sandbox: eval "$(eucora sandbox env URL)"."""
+    with handle_errors():
+        info = fetch_info(url, wait=wait)
+    if tenant_file is not None:
+        tenant_file.parent.mkdir(parents=True, exist_ok=True)
+        tenant_file.write_text(tenant_file_text(info), encoding="utf-8")
+    if output is OutputFormat.JSON:
+        print_json(variables(info))
+        return
+    for line in export_lines(info, secrets_only=secrets_only):
+        print(line)

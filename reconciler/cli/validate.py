@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from itertools import groupby
 from pathlib import Path
 from typing import Annotated
@@ -40,7 +41,7 @@ def validate(
     Exit 0 when clean, 1 when there are findings, 2 on usage errors.
     """
     with handle_errors():
-        result = load_repo(repo)
+        result = load_repo(repo, check_packages=True)
     if output is FindingsFormat.JSON:
         print_json(
             {
@@ -51,16 +52,29 @@ def validate(
             }
         )
     elif output is FindingsFormat.GITHUB:
+        prefix = annotation_prefix(result.root)
         for finding in result.findings:
-            print(github_annotation(finding))
+            print(github_annotation(finding, prefix))
     else:
         render_findings(result)
     raise typer.Exit(EXIT_OK if result.ok else EXIT_FINDINGS)
 
 
-def github_annotation(finding: Finding) -> str:
-    """A GitHub Actions workflow command that annotates the finding in the PR diff."""
-    props = [f"file={_escape_property(finding.file)}"]
+def annotation_prefix(root: Path) -> str:
+    """Where the fleet repo sits inside the checkout GitHub annotates (``GITHUB_WORKSPACE``,
+    else the current directory): ``fleet/`` when the fleet repo is a subfolder."""
+    base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd()).resolve()
+    try:
+        inside = root.resolve().relative_to(base).as_posix()
+    except ValueError:
+        return ""
+    return "" if inside == "." else inside + "/"
+
+
+def github_annotation(finding: Finding, prefix: str = "") -> str:
+    """A GitHub Actions workflow command that annotates the finding in the PR diff;
+    ``prefix`` makes the path relative to the checkout rather than the fleet repo."""
+    props = [f"file={_escape_property(prefix + finding.file)}"]
     if finding.line is not None:
         props.append(f"line={finding.line}")
         props.append(f"col={finding.column or 1}")

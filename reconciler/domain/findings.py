@@ -62,6 +62,11 @@ class Code(enum.StrEnum):
     INVALID_CONNECTIVITY = "invalid-connectivity"
     GATE_LOOSENED = "gate-loosened"
     SELF_REFERENCE = "self-reference"
+    # package files (``validate`` and ``plan`` check them)
+    PACKAGE_MISSING = "package-missing"
+    PACKAGE_SHA256_MISMATCH = "package-sha256-mismatch"
+    PACKAGE_SIZE_MISMATCH = "package-size-mismatch"
+    PACKAGE_LFS_POINTER = "package-lfs-pointer"
 
 
 @dataclass(frozen=True, slots=True, order=True)

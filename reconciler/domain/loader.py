@@ -32,6 +32,7 @@ from reconciler.domain.models import (
     RiskModel,
     Source,
 )
+from reconciler.domain.packages import package_problems
 from reconciler.domain.yamlsource import PathPart, YamlDocument, parse_yaml
 
 MAX_FILE_BYTES = 1 << 20
@@ -87,8 +88,13 @@ class LoadResult:
         return tuple(f for f in self.findings if f.severity == Severity.ERROR)
 
 
-def load_repo(root: Path | str, *, max_file_bytes: int = MAX_FILE_BYTES) -> LoadResult:
+def load_repo(
+    root: Path | str, *, max_file_bytes: int = MAX_FILE_BYTES, check_packages: bool = False
+) -> LoadResult:
     """Load and check the fleet repo at ``root``.
+
+    ``check_packages`` also reads every package file an intent names (exists, sha256,
+    size; :mod:`reconciler.domain.packages`): what PR checks want, not every pass.
 
     Raises :class:`NotADirectoryError` when ``root`` is not a directory (a usage error);
     every problem inside the repo is a finding instead.
@@ -98,6 +104,7 @@ def load_repo(root: Path | str, *, max_file_bytes: int = MAX_FILE_BYTES) -> Load
         raise NotADirectoryError(f"fleet repo {str(root)!r} is not a directory")
     real_root = root.resolve()
     loader = _Loader(real_root, max_file_bytes)
+    loader.check_packages = check_packages
     files = 0
     for path in _discover(real_root, loader.findings):
         files += 1
@@ -174,6 +181,7 @@ class _Loader:
         self.broken: dict[str, set[str]] = defaultdict(set)
         self.documents = 0
         self._located: dict[str, list[YamlDocument]] = {}
+        self.check_packages = False
 
     # --- per file ------------------------------------------------------------------
 
@@ -268,11 +276,7 @@ class _Loader:
             for reference in _FILE_REFERENCES:
                 value = _get(data, reference)
                 if isinstance(value, str) and not _safe_relative_path(value):
-                    at(
-                        reference,
-                        Code.PATH_ESCAPE,
-                        f"file reference {value!r} must be a relative path inside the repository",
-                    )
+                    at(reference, Code.PATH_ESCAPE, _path_message(value))
         if len(self.findings) > before:
             if name:
                 self.broken[kind].add(name)
@@ -308,10 +312,11 @@ class _Loader:
         message: str,
         *,
         key: bool = False,
+        severity: str = Severity.ERROR,
     ) -> None:
         line, column = self._locate(entry, path, key=key)
         self.findings.append(
-            Finding(entry.source.file, line, column, json_pointer(path), code, message)
+            Finding(entry.source.file, line, column, json_pointer(path), code, message, severity)
         )
 
     def cross_check(self) -> None:
@@ -468,6 +473,11 @@ class _Loader:
     def _check_intent(self, entry: _Entry, rings: set[str] | None, fleet: _Entry | None) -> None:
         intent: DeploymentIntent = entry.model
         self._check_rings(entry, ("spec", "rollout", "until"), rings)
+        if self.check_packages:
+            for problem in package_problems(self.root, entry.data):
+                self._report(
+                    entry, problem.path, problem.code, problem.message, severity=problem.severity
+                )
         for ring_name, override in intent.rollout.gates.items():
             path: tuple[PathPart, ...] = ("spec", "rollout", "gates", ring_name)
             if rings is not None and ring_name not in rings:
@@ -586,6 +596,17 @@ def _get(data: Any, path: tuple[PathPart, ...]) -> Any:
         else:
             return None
     return data
+
+
+def _path_message(value: str) -> str:
+    message = f"file reference {value!r} must be a relative path inside the repository"
+    if "\\" in value:
+        posix = value.replace("\\", "/")
+        return (
+            f"{message}; use forward slashes ({posix!r}): paths in the fleet repo are "
+            "POSIX paths on every OS"
+        )
+    return message
 
 
 def _safe_relative_path(value: str) -> bool:

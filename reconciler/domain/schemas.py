@@ -8,6 +8,7 @@ per kind, once, and turns jsonschema errors into findings with stable codes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -204,8 +205,29 @@ def _message(error: ValidationError) -> str:
     if validator == "const":
         return f"{where}: must be {error.validator_value!r}, got {error.instance!r}"
     if validator == "pattern":
-        return f"{where}: {error.instance!r} does not match the expected format"
+        return f"{where}: {error.instance!r} does not match the expected format" + _pattern_hint(
+            str(error.validator_value), error.instance
+        )
     return f"{where}: {error.message}"
+
+
+#: what a pattern means, said the way a person would check their value
+_PATTERN_FORMS = {"^[a-f0-9]{64}$": "64 lower-case hex digits (a SHA-256)"}
+
+
+def _pattern_hint(pattern: str, value: Any) -> str:
+    form = _PATTERN_FORMS.get(pattern)
+    if form is None:
+        return ""
+    hint = f": expected {form}"
+    if isinstance(value, str) and re.fullmatch(pattern, value.lower()):
+        hint += (
+            f"; this is upper-case hex (PowerShell's Get-FileHash prints it so): write "
+            f"{value.lower()!r}"
+        )
+    elif isinstance(value, str) and len(value) != 64:
+        hint += f", got {len(value)} characters"
+    return hint
 
 
 def _type_name(value: Any) -> str:

@@ -6,7 +6,7 @@ the environment only), :class:`GitProvenance` (the domain's ``Provenance``),
 :func:`commit_signed` for ``eucora approve`` and :func:`build_example_repo`.
 """
 
-from reconciler.gitops._example import build_example_repo, commit_as, remove_as
+from reconciler.gitops._example import GITIGNORE, build_example_repo, commit_as, remove_as
 from reconciler.gitops._provenance import GitProvenance
 from reconciler.gitops._source import (
     GitCredentials,
@@ -15,11 +15,13 @@ from reconciler.gitops._source import (
     check_ref,
     check_url,
     fetch,
+    is_shallow,
     open_local,
 )
 from reconciler.gitops._write import SigningNotConfiguredError, commit_signed
 
 __all__ = [
+    "GITIGNORE",
     "GitCredentials",
     "GitProvenance",
     "SigningNotConfiguredError",
@@ -31,6 +33,7 @@ __all__ = [
     "commit_as",
     "commit_signed",
     "fetch",
+    "is_shallow",
     "open_local",
     "remove_as",
 ]

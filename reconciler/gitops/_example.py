@@ -5,15 +5,23 @@ platform and operations teams; every approval by its approver with a signed comm
 keys from ``examples/keys/``). Two approvals are added that must be refused: a forged one
 (claims to be a CAB member, signed by a key outside the signers file) and a stale one
 (bound to an earlier version of its intent). Dates come from the documents, so the history
-is the same on every run.
+is the same on every run; ``eucora example init`` moves them all by whole days so that the
+tour's "today" (:data:`TOUR_DAY`) is the day it runs, and approvals never expire under it.
+Intents keep their dates (they are part of the digests the approvals bind to).
+
+The new repo is self-contained: a copy of the JSON Schemas in ``schemas/`` that every
+document's ``yaml-language-server`` line points to, and a ``.gitignore`` that keeps the
+state store and audit log (``.eucora/``) out of it.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import stat
 import tempfile
-from pathlib import Path
+from datetime import date, timedelta
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import git
@@ -25,6 +33,26 @@ PLATFORM = ("Carol Nguyen", "carol.nguyen@contoso.example")
 OPERATIONS = ("Grace Kim", "grace.kim@contoso.example")
 SETUP_DATE = "2026-05-04T09:00:00+00:00"
 LEVEL_DATE = "2026-09-14T09:00:00+00:00"
+#: the day the example's documents were written for (its approvals are fresh on it)
+TOUR_DAY = date(2026, 11, 23)
+GITIGNORE = "# EUCORA's local state store and audit log (eucora reconcile)\n.eucora/\n"
+_DATE = re.compile(r"(?<![\d-])(\d{4}-\d{2}-\d{2})(?=[T\s\"',\]}]|$)", re.M)
+_MODELINE = re.compile(r"^(# yaml-language-server: \$schema=)(?:\.\./)*schemas/", re.M)
+#: documents whose dates move with the tour; intents do not (their digests would change)
+_SHIFTED = ("fleet.yaml", "approvals/", "exceptions/", "incidents/")
+
+
+def shift_dates(text: str, days: int) -> str:
+    """Every ISO date in ``text`` (alone or starting a date-time) moved by ``days``."""
+    if not days:
+        return text
+    return _DATE.sub(lambda m: (date.fromisoformat(m[1]) + timedelta(days=days)).isoformat(), text)
+
+
+def local_schema_lines(text: str, rel: str) -> str:
+    """``$schema=`` lines pointing at the repo's own ``schemas/`` copy from ``rel``."""
+    up = "../" * (len(PurePosixPath(rel).parts) - 1)
+    return _MODELINE.sub(lambda m: f"{m[1]}{up}schemas/", text)
 
 
 def _identity(author: tuple[str, str], date: str) -> dict[str, str]:
@@ -40,12 +68,22 @@ def _identity(author: tuple[str, str], date: str) -> dict[str, str]:
 
 
 class _Builder:
-    def __init__(self, source: Path, target: Path, keys: Path, key_dir: Path) -> None:
+    def __init__(
+        self, source: Path, target: Path, keys: Path, key_dir: Path, *, days: int = 0
+    ) -> None:
         self.source = source
         self.target = target
         self.keys = keys
         self.key_dir = key_dir
+        self.days = days
         self.repo = git.Repo.init(target, initial_branch="main")
+
+    def _text(self, rel: str, text: str) -> str:
+        if rel.endswith((".yaml", ".yml")):
+            text = local_schema_lines(text, rel)
+            if rel.startswith(_SHIFTED):
+                text = shift_dates(text, self.days)
+        return text
 
     def key(self, principal: str) -> str:
         name = principal.split("@", maxsplit=1)[0]
@@ -64,17 +102,21 @@ class _Builder:
         *,
         sign_as: str | None = None,
     ) -> None:
-        for rel, content in files.items():
+        for rel, given in files.items():
             path = self.target / rel
             path.parent.mkdir(parents=True, exist_ok=True)
+            content = given
+            if content is None and rel.endswith((".yaml", ".yml")):
+                content = (self.source / rel).read_text(encoding="utf-8")
             if content is None:
                 shutil.copyfile(self.source / rel, path)
             elif isinstance(content, bytes):
                 path.write_bytes(content)
             else:
-                path.write_text(content, encoding="utf-8")
+                path.write_text(self._text(rel, content), encoding="utf-8")
+        when = shift_dates(date, self.days)
         env = {
-            **_identity(author, date),
+            **_identity(author, when),
             "GIT_CONFIG_COUNT": "2",
             "GIT_CONFIG_KEY_0": "gpg.format",
             "GIT_CONFIG_VALUE_0": "ssh",
@@ -103,14 +145,24 @@ def _spec(path: Path) -> dict[str, Any]:
     return spec
 
 
-def build_example_repo(source: Path, target: Path, keys: Path) -> Path:
-    """Create ``target`` (must not exist or be empty) from the example at ``source``."""
+def build_example_repo(
+    source: Path,
+    target: Path,
+    keys: Path,
+    *,
+    today: date | None = None,
+    schemas: Path | None = None,
+) -> Path:
+    """Create ``target`` (must not exist or be empty) from the example at ``source``;
+    ``today`` moves the history so that it is the tour's day; ``schemas`` is copied into
+    ``target/schemas`` for the documents' editor hints."""
     if target.exists() and any(target.iterdir()):
         raise FileExistsError(f"{target} exists and is not empty")
     target.mkdir(parents=True, exist_ok=True)
+    days = (today - TOUR_DAY).days if today is not None else 0
     with tempfile.TemporaryDirectory() as key_dir:
-        builder = _Builder(source, target, keys, Path(key_dir))
-        _history(builder, source)
+        builder = _Builder(source, target, keys, Path(key_dir), days=days)
+        _history(builder, source, schemas)
     return target
 
 
@@ -118,7 +170,7 @@ def _rel(path: Path, source: Path) -> str:
     return path.relative_to(source).as_posix()
 
 
-def _history(b: _Builder, source: Path) -> None:
+def _history(b: _Builder, source: Path, schemas: Path | None) -> None:
     base = ["fleet.yaml", *sorted(_rel(p, source) for p in (source / "risk-models").glob("*"))]
     base += sorted(_rel(p, source) for p in (source / "detection").rglob("*") if p.is_file())
     fleet_final = (source / "fleet.yaml").read_text(encoding="utf-8")
@@ -127,6 +179,9 @@ def _history(b: _Builder, source: Path) -> None:
     )
     setup: dict[str, str | bytes | None] = dict.fromkeys(base)
     setup["fleet.yaml"] = level_one
+    setup[".gitignore"] = GITIGNORE
+    for schema in sorted(schemas.glob("*.schema.json")) if schemas else ():
+        setup[f"schemas/{schema.name}"] = schema.read_bytes()
     b.commit(setup, "Fleet configuration and risk model v1.1", PLATFORM, SETUP_DATE)
     # the governed change that set today's trust-maturity level: signed by the CAB chair
     b.commit(
@@ -157,6 +212,7 @@ def _history(b: _Builder, source: Path) -> None:
     # a stale approval: granted for the first draft of the Zoom intent, which then changed
     draft_digest = intent_digest(_load(zoom_draft, zoom_rel)["spec"])
     stale = (
+        "# yaml-language-server: $schema=../schemas/cab-approval.schema.json\n"
         "apiVersion: eucora.io/v1alpha1\nkind: CABApproval\n"
         "metadata:\n  name: zoom-6.2.10-pilot-broad-global-grace.kim\n"
         f'spec:\n  intent: zoom-6.2.10\n  intentDigest: "{draft_digest}"\n'
@@ -208,6 +264,7 @@ def _history(b: _Builder, source: Path) -> None:
     # a forged approval: claims to be Frank Muller, signed with a key the CAB never issued
     gp = _spec(source / "intents" / "globalprotect-6.3.2.yaml")
     forged = (
+        "# yaml-language-server: $schema=../schemas/cab-approval.schema.json\n"
         "apiVersion: eucora.io/v1alpha1\nkind: CABApproval\n"
         "metadata:\n  name: globalprotect-6.3.2-pilot-broad-global-frank.muller\n"
         f'spec:\n  intent: globalprotect-6.3.2\n  intentDigest: "{intent_digest(gp)}"\n'

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import git
 
-from reconciler.domain.errors import SourceError
+from reconciler.domain.errors import ConfigurationError, SourceError
 from reconciler.domain.ports import Revision
 
 _SAFE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
@@ -144,6 +144,12 @@ def changed_files(path: Path, base: str) -> list[str]:
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
         raise SourceError(f"{path} is not a git repository: {exc}") from exc
     except git.GitCommandError as exc:
+        if is_shallow(path):
+            raise ConfigurationError(
+                f"cannot compare with {base!r}: this is a shallow clone, so the base commit and "
+                "the merge base are missing. Check out the full history: GitHub actions/checkout "
+                "with `fetch-depth: 0`, GitLab CI `GIT_DEPTH: 0` (or `git fetch --unshallow`)"
+            ) from exc
         raise SourceError(f"git cannot compare with {base!r}: {exc.stderr.strip()[:300]}") from exc
     fleet = Path(path).resolve()
     result = []
@@ -154,3 +160,13 @@ def changed_files(path: Path, base: str) -> list[str]:
         except ValueError:
             continue
     return sorted(set(result))
+
+
+def is_shallow(path: Path) -> bool:
+    """Whether ``path`` is inside a shallow clone (history cut off, as CI checks out by
+    default): approvals' commits and a PR's base may be missing."""
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+        return bool(repo.git.rev_parse("--is-shallow-repository") == "true")
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError):
+        return False

@@ -44,6 +44,7 @@ from reconciler.operator._status import (
     merge_conditions,
     unchanged,
 )
+from reconciler.operator.connection import resolve_connection
 
 #: how often sources and intents are looked at (fetches and passes have their own intervals)
 TICK = float(os.environ.get("EUCORA_SOURCE_TICK", "10"))
@@ -85,14 +86,9 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
 
 
 def _in_cluster_client() -> KubeClient:
-    host, port = (
-        os.environ.get("KUBERNETES_SERVICE_HOST"),
-        os.environ.get("KUBERNETES_SERVICE_PORT"),
-    )
-    sa = Path("/var/run/secrets/kubernetes.io/serviceaccount")
-    token = (sa / "token").read_text() if (sa / "token").exists() else None
-    ca = str(sa / "ca.crt") if (sa / "ca.crt").exists() else True
-    return KubeClient(f"https://{host}:{port}", token=token, verify=ca)
+    """The service account in a pod; the kubeconfig (KUBECONFIG) on a workstation."""
+    connection = resolve_connection(os.environ)
+    return KubeClient(connection.server, token=connection.token, verify=connection.verify)
 
 
 @kopf.on.cleanup()

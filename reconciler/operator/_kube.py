@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +20,9 @@ from reconciler.operator._materialize import GROUP, SOURCE_LABEL, VERSION
 
 
 class KubeClient:
-    def __init__(self, server: str, *, token: str | None = None, verify: bool | str = True) -> None:
+    def __init__(
+        self, server: str, *, token: str | None = None, verify: bool | str | ssl.SSLContext = True
+    ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.AsyncClient(base_url=server, headers=headers, verify=verify, timeout=30)
 

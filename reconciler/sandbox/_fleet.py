@@ -101,6 +101,8 @@ class Device:
     jamf_id: int = 0
     udid: str = ""
     last_checkin: datetime = SIM_EPOCH
+    #: the instant the check-in schedule counts from (the simulated clock's start)
+    epoch: datetime = SIM_EPOCH
     # app id / policy id -> (state, error code, modified)
     app_states: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
@@ -124,8 +126,10 @@ def build_devices(
     macos: int,
     seed: int,
     connectivity: Mapping[str, tuple[float, float, float]] | None = None,
+    epoch: datetime = SIM_EPOCH,
 ) -> list[Device]:
-    """The fleet; ``connectivity`` gives a ring's online / intermittent / air-gapped shares."""
+    """The fleet; ``connectivity`` gives a ring's online / intermittent / air-gapped shares;
+    check-ins are scheduled from ``epoch``, when the simulated clock starts."""
     devices: list[Device] = []
     total_weight = sum(r.weight for r in rings)
     jamf_id = 1
@@ -168,7 +172,8 @@ def build_devices(
                     connectivity=kind,
                     checkin_hours=interval,
                     # its last check-in before the simulation starts
-                    last_checkin=SIM_EPOCH + timedelta(hours=phase - interval),
+                    last_checkin=epoch + timedelta(hours=phase - interval),
+                    epoch=epoch,
                 )
                 if platform == "macos":
                     device.jamf_id = jamf_id
@@ -180,8 +185,8 @@ def build_devices(
 
 def checkins_between(device: Device, start: datetime, end: datetime) -> list[datetime]:
     """Check-in instants of a device in (start, end]."""
-    since = (start - SIM_EPOCH).total_seconds() / 3600.0
-    until = (end - SIM_EPOCH).total_seconds() / 3600.0
+    since = (start - device.epoch).total_seconds() / 3600.0
+    until = (end - device.epoch).total_seconds() / 3600.0
     interval = device.checkin_hours
     k = int((since - device.phase_hours) // interval) + 1
     times = []
@@ -190,7 +195,7 @@ def checkins_between(device: Device, start: datetime, end: datetime) -> list[dat
         if t > until:
             break
         if t > since:
-            times.append(SIM_EPOCH + timedelta(hours=t))
+            times.append(device.epoch + timedelta(hours=t))
         k += 1
     return times
 

@@ -82,6 +82,7 @@ class Sandbox:
         publish_after_reads: int = 2,
         sas_lifetime_minutes: float = 10.0,
         connectivity: Mapping[str, tuple[float, float, float]] | None = None,
+        start: datetime | None = None,
     ) -> None:
         self.jamf_token_seconds = jamf_token_seconds
         self.publish_after_reads = publish_after_reads
@@ -89,6 +90,8 @@ class Sandbox:
         self.seed = seed
         #: per ring: shares of online / intermittent / air-gapped devices
         self.connectivity = dict(connectivity or {})
+        #: when the simulated clock starts (tests: a fixed instant; the CLI: now)
+        self.clock_start = start if start is not None else SIM_EPOCH
         self.host = host
         self.requested_port = port
         self.page_size = page_size
@@ -119,10 +122,10 @@ class Sandbox:
 
     # ---------------------------------------------------------------- state
     def _build_state(self) -> None:
-        self.clock = SIM_EPOCH
+        self.clock = self.clock_start
         windows, macos = self.device_counts
         self.devices: list[Device] = build_devices(
-            self.rings, windows, macos, self.seed, self.connectivity
+            self.rings, windows, macos, self.seed, self.connectivity, epoch=self.clock_start
         )
         self.graph = GraphService(
             self.devices,
@@ -148,7 +151,7 @@ class Sandbox:
                         "mailNickname": f"eucora-ring-{ring.name}",
                         "securityEnabled": True,
                         "groupTypes": [],
-                        "createdDateTime": iso(SIM_EPOCH),
+                        "createdDateTime": iso(self.clock_start),
                         "membershipRule": None,
                         "visibility": None,
                     },

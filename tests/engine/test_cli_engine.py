@@ -25,9 +25,9 @@ def test_plan_markdown_for_a_pr_lists_changed_intents_with_ring_progress(fleet: 
         ["plan", str(fleet), "--base", "HEAD~1", "--format", "markdown", "--signers", str(SIGNERS)],
     )
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("**EUCORA plan** — 1 changed intent(s)")
-    assert "<summary>✅ <b>vlc-3.0.21</b>" in result.output
-    assert "lab ✅ canary ⏳ pilot · broad ·" in result.output
+    assert result.output.startswith("<!-- eucora-plan -->\n### EUCORA plan\n\n1 changed intent(s)")
+    assert "<summary>▶️ <b>vlc-3.0.21</b> — progresses" in result.output
+    assert "lab ✅ canary · pilot · broad ·" in result.output
     assert "create Intune win32LobApp" in result.output
 
 
@@ -90,7 +90,7 @@ def test_a_tenant_file_with_a_secret_is_refused_naming_the_line(
     tenant = tmp_path / "tenant.yaml"
     tenant.write_text("intune:\n  tenantId: t\n  clientId: c\n  clientSecret: hunter2\n")
     result = runner.invoke(app, ["reconcile", str(fleet), "--tenant", str(tenant)])
-    assert result.exit_code == 1
+    assert result.exit_code == 5  # configuration (docs/cli.md)
     assert "tenant.yaml:4: intune.clientSecret" in result.output
     assert "hunter2" not in result.output
 

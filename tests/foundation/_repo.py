@@ -13,6 +13,11 @@ MINIMAL_FILES = (
     "intents/7zip-23.01.yaml",
     "intents/7zip-24.08.yaml",
     "incidents/inc-2026-041.yaml",
+    # the package files those intents name (validate checks them)
+    "packages/windows/7z2301-x64.intunewin",
+    "packages/macos/7zip-23.01.pkg",
+    "packages/windows/7z2408-x64.intunewin",
+    "packages/macos/7zip-24.08.pkg",
 )
 
 

@@ -133,3 +133,24 @@ def approval(
     if exception:
         lines.append(f"  exception: {exception}")
     return "\n".join(lines) + "\n"
+
+
+def clone_with_identity(source: Path, tmp_path: Path, email: str, key: str | None) -> Path:
+    """A clone of ``source`` whose git identity is ``email``, signing with the example key
+    ``key`` (none: signing not configured)."""
+    import stat
+
+    import git
+
+    clone = tmp_path / "clone"
+    repo = git.Repo.clone_from(source, clone)
+    with repo.config_writer() as config:
+        config.set_value("user", "email", email)
+        config.set_value("user", "name", email.split("@", maxsplit=1)[0])
+        if key:
+            private = tmp_path / key
+            shutil.copyfile(ROOT / "examples" / "keys" / key, private)
+            private.chmod(stat.S_IRUSR | stat.S_IWUSR)
+            config.set_value("gpg", "format", "ssh")
+            config.set_value("user", "signingkey", str(private))
+    return clone

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import stat
 from pathlib import Path
 
 import git
@@ -13,6 +11,7 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from tests.conftest import EXAMPLE_REPO, ROOT
+from tests.governance._gitrepo import clone_with_identity
 
 runner = CliRunner()
 SIGNERS = ROOT / "examples" / "keys" / "allowed_signers"
@@ -22,7 +21,7 @@ AT = ["--at", "2026-11-23T12:00:00Z"]
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("example") / "fleet"
-    result = runner.invoke(app, ["example", "init", str(target)])
+    result = runner.invoke(app, ["example", "init", str(target), "--as-of", "2026-11-23"])
     assert result.exit_code == 0, result.output
     return target
 
@@ -87,6 +86,8 @@ def test_example_history_shows_valid_refused_and_pending(example: Path) -> None:
         "approvals",
         "exceptions",
         "approvedRings",
+        "missing",
+        "next",
     }
 
 
@@ -95,18 +96,7 @@ def test_example_init_refuses_a_non_empty_target(example: Path) -> None:
 
 
 def _clone_with_identity(example: Path, tmp_path: Path, who: str, key: str | None) -> Path:
-    clone = tmp_path / "clone"
-    repo = git.Repo.clone_from(example, clone)
-    with repo.config_writer() as config:
-        config.set_value("user", "email", f"{who}@contoso.example")
-        config.set_value("user", "name", who)
-        if key:
-            private = tmp_path / key
-            shutil.copyfile(ROOT / "examples" / "keys" / key, private)
-            private.chmod(stat.S_IRUSR | stat.S_IWUSR)
-            config.set_value("gpg", "format", "ssh")
-            config.set_value("user", "signingkey", str(private))
-    return clone
+    return clone_with_identity(example, tmp_path, f"{who}@contoso.example", key)
 
 
 def test_approve_makes_a_signed_commit_that_counts(example: Path, tmp_path: Path) -> None:

@@ -163,3 +163,15 @@ def fleet_cluster(
         "src", "fleet", fleet_two, tenantSecretRef={"name": "tenant"}
     )
     return cluster
+
+
+def write_kubeconfig(path: Path, server: str, *, namespace: str = "fleet") -> Path:
+    """A kubeconfig with one context for ``server`` and a bearer token, as kubectl writes."""
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
+        f"clusters:\n- name: test\n  cluster:\n    server: {server}\n"
+        "contexts:\n- name: test\n"
+        f"  context: {{cluster: test, user: test, namespace: {namespace}}}\n"
+        "users:\n- name: test\n  user: {token: s3cret-token}\n"
+    )
+    return path

@@ -228,3 +228,32 @@ def test_chart_templates_reference_only_declared_values() -> None:
             for part in ref.split("."):
                 assert isinstance(node, dict) and part in node, f"{template.name}: .Values.{ref}"
                 node = node[part]
+
+
+@needs_kubectl
+def test_the_opa_overlay_creates_the_policies_configmap_it_mounts() -> None:
+    from reconciler.operator.policy_files import policy_files
+
+    objects = _render("manifests/overlays/opa-sidecar")
+    [config_map] = [o for o in objects if o["kind"] == "ConfigMap"]
+    assert config_map["metadata"]["name"].startswith("eucora-policies-")
+    assert config_map["data"] == policy_files(ROOT)
+    assert {"promotion.cab.rego", "admission.admission.rego", "lib.lib.rego"} <= set(
+        config_map["data"]
+    )
+    [deployment] = [o for o in objects if o["kind"] == "Deployment"]
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["policies"]["configMap"]["name"] == config_map["metadata"]["name"]
+
+
+def test_the_chart_creates_the_policies_configmap_from_generated_copies() -> None:
+    from reconciler.operator import policy_files
+
+    assert policy_files.stale(ROOT) == []
+    template = (ROOT / "charts/eucora/templates/policies-configmap.yaml").read_text()
+    assert '(.Files.Glob "files/policies/*.rego").AsConfig' in template
+    assert "name: {{ .Values.opaSidecar.policiesConfigMap }}" in template
+    values = yaml.safe_load((ROOT / "charts/eucora/values.yaml").read_text())["opaSidecar"]
+    assert values["policiesConfigMap"] == "eucora-policies" and values["createPoliciesConfigMap"]
+    copies = {p.name for p in (ROOT / "charts/eucora/files/policies").glob("*.rego")}
+    assert copies == set(policy_files.policy_files(ROOT))

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reconciler.cli import app
+from reconciler.operator import connection
 from reconciler.operator._runtime import DEFAULT_PEERING, Runtime
 
 
@@ -56,6 +57,10 @@ def _run_cli(monkeypatch: pytest.MonkeyPatch, *args: str, **env: str) -> dict[st
         captured.update(kwargs)
 
     monkeypatch.setattr(kopf, "operator", fake_operator)
+    # a cluster to connect to (test_operator_run_offcluster covers finding none)
+    found = connection.Connection("https://127.0.0.1:6443", None, True, "a test kubeconfig")
+    monkeypatch.setattr(connection, "resolve_connection", lambda *_a, **_k: found)
+    monkeypatch.setattr(connection, "check_reachable", lambda *_a, **_k: "v1.31.0")
     for key in ("EUCORA_NAMESPACES", "EUCORA_PEERING"):
         monkeypatch.delenv(key, raising=False)
     result = CliRunner().invoke(app, ["operator", "run", *args], env=env)

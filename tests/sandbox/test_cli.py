@@ -26,6 +26,8 @@ def test_serve_prints_connection_json_and_serves() -> None:
             "4",
             "--jamf-token-seconds",
             "60",
+            "--start",
+            "2026-11-20T08:00:00Z",
         ],
         stdout=subprocess.PIPE,
         text=True,
