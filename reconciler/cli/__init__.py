@@ -11,6 +11,7 @@ from __future__ import annotations
 from reconciler.cli import demo as _demo  # noqa: F401  (registers commands)
 from reconciler.cli import docs as _docs  # noqa: F401
 from reconciler.cli import governance as _governance  # noqa: F401
+from reconciler.cli import governed as _governed  # noqa: F401
 from reconciler.cli import operator as _operator  # noqa: F401
 from reconciler.cli import policy as _policy  # noqa: F401
 from reconciler.cli import reconcile as _reconcile  # noqa: F401

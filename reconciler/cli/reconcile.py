@@ -37,11 +37,13 @@ from reconciler.cli._common import (
     print_json,
 )
 from reconciler.cli._render import markdown_plan, ring_line, summary_table
+from reconciler.cli._trust import SignersOption, TrustRootOption, trust_root
 from reconciler.domain.errors import EucoraError, SourceError
 from reconciler.domain.loader import load_repo
 from reconciler.domain.plan import intents_touched
 from reconciler.domain.ports import Revision, TenantConnector
 from reconciler.domain.tenant import Platform
+from reconciler.domain.trust import TrustRoot
 from reconciler.engine import (
     AuditLog,
     IntentReport,
@@ -208,8 +210,14 @@ def reconcile(
     tenant: Annotated[
         Path | None, typer.Option("--tenant", help="Tenant file (ids, URLs; secrets from env).")
     ] = None,
-    signers: Annotated[
-        Path | None, typer.Option("--signers", help="allowed_signers file of the CAB.")
+    signers: SignersOption = None,
+    trust: TrustRootOption = None,
+    acknowledge: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--acknowledge-revision",
+            help="Accept this commit although it does not descend from the last applied one.",
+        ),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
     state: Annotated[Path, typer.Option("--state", help="SQLite state store.")] = DEFAULT_STATE,
@@ -228,8 +236,7 @@ def reconcile(
     _log_level(log_level)
     if once and interval:
         fail("--once and --interval exclude each other")
-    if signers is not None and not signers.is_file():
-        fail(f"--signers {signers}: no such file")
+    root = trust_root(signers, trust)
     every = parse_duration(interval, "--interval") if interval else None
     step = parse_duration(sandbox_step, "--sandbox-step") / 3600
     source = _source(repo, ref, state.parent / "cache")
@@ -237,6 +244,7 @@ def reconcile(
         code = asyncio.run(
             _reconcile_loop(
                 source, sandbox=sandbox, step_hours=step, tenant=tenant, signers=signers,
+                trust=root, acknowledged=set(acknowledge or ()),
                 dry_run=dry_run, state=state, audit=audit or state.parent / "audit.jsonl",
                 opa_url=opa_url, every=every, passes=passes, output=output,
             )
@@ -251,6 +259,8 @@ async def _reconcile_loop(
     step_hours: float,
     tenant: Path | None,
     signers: Path | None,
+    trust: TrustRoot,
+    acknowledged: set[str],
     dry_run: bool,
     state: Path,
     audit: Path,
@@ -273,13 +283,15 @@ async def _reconcile_loop(
             audit=None if dry_run else AuditLog(audit, actor=_actor()),
             clock=where.sandbox.now if where.sandbox else utc_now,
             signers=signers,
+            trust=trust,
+            policies=policies,
         )
+        reconciler.acknowledged |= acknowledged
         count, code = 0, EXIT_OK
         try:
             while True:
                 if count:
                     revision = source()
-                reconciler.policy = policies.for_revision(revision)
                 try:
                     with _progress(output is OutputFormat.TEXT and err_console.is_terminal) as tick:
                         reconciler.on_progress = tick
@@ -325,9 +337,8 @@ def plan(
         str, typer.Option("--sandbox", help="Plan against a sandbox served at this URL.")
     ] = "",
     tenant: Annotated[Path | None, typer.Option("--tenant", help="Tenant file.")] = None,
-    signers: Annotated[
-        Path | None, typer.Option("--signers", help="allowed_signers file of the CAB.")
-    ] = None,
+    signers: SignersOption = None,
+    trust: TrustRootOption = None,
     state: Annotated[
         Path | None, typer.Option("--state", help="Read ring progress from this state store.")
     ] = None,
@@ -342,8 +353,7 @@ def plan(
     _log_level(log_level)
     if state is not None and not state.is_file():
         fail(f"--state {state}: no such state store")
-    if signers is not None and not signers.is_file():
-        fail(f"--signers {signers}: no such file")
+    root = trust_root(signers, trust)
     with handle_errors():
         if not repo.is_dir():
             raise NotADirectoryError(f"fleet repo {str(repo)!r} is not a directory")
@@ -352,8 +362,13 @@ def plan(
             loaded = load_repo(repo)
             only = sorted(intents_touched(loaded.repo, changed_files(repo, base)))
         result, tenant_name = asyncio.run(
-            _plan(repo, only, sandbox=sandbox, tenant=tenant, signers=signers, state=state)
-        )
+            _plan(
+                repo, only, sandbox=sandbox, tenant=tenant, signers=signers, trust=root,
+                state=state,
+            )
+        )  # fmt: skip
+    pending = [f"governance-pending: {p.kind} {p.name}: {'; '.join(p.loosenings)} — needs "
+               f"{p.needs}" for p in result.pending]  # fmt: skip
     blocking = {r.name: _blocking(r) for r in result.intents}
     if output is PlanFormat.JSON:
         document = result.to_dict()
@@ -368,7 +383,9 @@ def plan(
         )
     else:
         _print_plan(result, blocking, tenant_name, base)
-    raise typer.Exit(EXIT_FINDINGS if any(blocking.values()) else EXIT_OK)
+    for problem in pending if output is PlanFormat.TEXT else ():
+        console.print(f"[red]blocking[/red] {escape(problem)}", soft_wrap=True)
+    raise typer.Exit(EXIT_FINDINGS if any(blocking.values()) or pending else EXIT_OK)
 
 
 async def _plan(
@@ -378,6 +395,7 @@ async def _plan(
     sandbox: str,
     tenant: Path | None,
     signers: Path | None,
+    trust: TrustRoot,
     state: Path | None,
 ) -> tuple[PassResult, str]:
     revision = _source(str(repo), None, Path())()
@@ -392,6 +410,8 @@ async def _plan(
                 policy=RevisionPolicies("").for_revision(revision),
                 store=store,
                 signers=signers,
+                trust=trust,
+                policies=RevisionPolicies(""),
             )
             result = await reconciler.reconcile(revision, dry_run=True, only=only)
         finally:

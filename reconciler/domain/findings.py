@@ -24,6 +24,7 @@ class Code(enum.StrEnum):
     FILE_TOO_LARGE = "file-too-large"
     FILE_UNREADABLE = "file-unreadable"
     SYMLINK_ESCAPE = "symlink-escape"
+    SYMLINK_REFUSED = "symlink-refused"
     ENCODING = "encoding"
     EMPTY_FILE = "empty-file"
     # YAML syntax

@@ -25,6 +25,7 @@ from pathlib import Path
 from reconciler.connectors import RetryPolicy
 from reconciler.domain.progress import Progress, StoredRing
 from reconciler.domain.resources import data_dir
+from reconciler.domain.trust import TRUST_ROOT_FILE, load_trust_root
 from reconciler.engine._audit import AuditLog, AuditVerification, verify_audit_log
 from reconciler.engine._report import PassResult
 from reconciler.engine._service import Reconciler
@@ -103,6 +104,7 @@ async def _run(root: Path, narrate: Narrate) -> DemoResult:
             audit=audit,
             clock=sandbox.now,
             signers=signers,
+            trust=load_trust_root(keys / TRUST_ROOT_FILE),
         )
         # 7-Zip 23.01 has been on every ring for a month before the demo starts
         rings = tuple(r.name for r in sandbox.rings)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from reconciler.domain.conditions import Condition, intent_conditions
+from reconciler.domain.governed import PendingChange
 from reconciler.domain.plan import Action, DriftItem, IntentPlan, Plan
 from reconciler.domain.progress import GateOutcome, IntentProgress, Progress
 from reconciler.domain.tenant import InstallCounts
@@ -173,6 +174,8 @@ class PassResult:
     platforms: list[str]
     rings: list[str]
     plan: Plan = field(repr=False)
+    #: governed-document changes waiting for approval (the trusted versions applied)
+    pending: list[PendingChange] = field(default_factory=list)
 
     @property
     def errors(self) -> list[str]:
@@ -199,4 +202,5 @@ class PassResult:
             "errors": self.errors,
             "intents": [r.to_dict() for r in self.intents],
             "orphans": [a.to_dict() for a in self.orphans],
+            "pendingGovernance": [p.to_dict() for p in self.pending],
         }

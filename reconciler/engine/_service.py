@@ -12,11 +12,10 @@ the ports and the store.
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,14 +23,17 @@ from typing import Any, TypeVar
 import structlog
 
 from reconciler.connectors import LocalPackageStore, correlation_id
-from reconciler.domain.cab import DocumentProvenance
+from reconciler.domain.cab import CabDecision
 from reconciler.domain.errors import EucoraError, InvalidRepositoryError, PackageError
 from reconciler.domain.governance import (
+    GovernanceContext,
     IntentGovernance,
     NoProvenance,
     Provenance,
     evaluate_governance,
+    payload_key,
 )
+from reconciler.domain.governed import Resolution, resolve_governed, retirement_approved
 from reconciler.domain.loader import LoadResult, load_repo
 from reconciler.domain.models import DeploymentIntent, FleetConfig, FleetRepo
 from reconciler.domain.plan import (
@@ -54,10 +56,19 @@ from reconciler.domain.tenant import (
     Platform,
     TenantSnapshot,
 )
+from reconciler.domain.trust import EMPTY_TRUST, TrustRoot
 from reconciler.engine._audit import AuditLog
+from reconciler.engine._memory import TrustMemory
 from reconciler.engine._report import IntentReport, PassResult
 from reconciler.engine._state import Store
-from reconciler.gitops import GitProvenance
+from reconciler.engine._trusted import (
+    PolicySource,
+    check_descent,
+    read_policy_files,
+    untrusted_error,
+    write_policy_files,
+)
+from reconciler.gitops import CommittedTree, GitProvenance, SshVerifier, committed_tree
 
 log = structlog.get_logger("eucora.engine")
 _T = TypeVar("_T")
@@ -68,21 +79,6 @@ ProgressCallback = Callable[[str, int, int], None]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class _CachedProvenance:
-    """Git facts do not change within a commit: ask git once per file."""
-
-    def __init__(self, inner: Provenance) -> None:
-        self._inner = inner
-
-    @functools.cache  # noqa: B019 (one instance per commit, dropped with it)
-    def document(self, file: str) -> DocumentProvenance:
-        return self._inner.document(file)
-
-    @functools.cache  # noqa: B019
-    def last_author(self, file: str) -> str | None:
-        return self._inner.last_author(file)
 
 
 @dataclass(slots=True)
@@ -112,6 +108,8 @@ class Reconciler:
         audit: AuditLog | None = None,
         clock: Callable[[], datetime] = utc_now,
         signers: Path | None = None,
+        trust: TrustRoot = EMPTY_TRUST,
+        policies: PolicySource | None = None,
         concurrency: int = 8,
         on_progress: ProgressCallback | None = None,
     ) -> None:
@@ -121,22 +119,54 @@ class Reconciler:
         self.audit = audit
         self.clock = clock
         self.signers = signers
+        self.trust = trust
+        self.policies = policies
+        self.verifier = SshVerifier(signers)
         self.concurrency = concurrency
         self.on_progress = on_progress
-        self._provenance: tuple[str, Provenance] | None = None
+        #: a revision that does not descend from the last applied one is refused unless
+        #: its commit is acknowledged here (``--acknowledge-revision``)
+        self.acknowledged: set[str] = set()
 
     # ---------------------------------------------------------------- the pass
     async def reconcile(
         self, revision: Revision, *, dry_run: bool = False, only: Sequence[str] | None = None
     ) -> PassResult:
         """One pass. ``dry_run`` computes the plan and writes nothing (tenant, store, log);
-        ``only`` limits the report to these intents (the plan still covers all)."""
+        ``only`` limits the report to these intents (the plan still covers all). Documents
+        are read from the revision's commit, never from the work tree."""
         started, now = time.perf_counter(), self.clock()
-        loaded = self._load(revision)
-        repo, fleet = loaded.repo, loaded.repo.fleet
-        fleet = _needed(fleet)  # _load refuses a repo without one
+        check_descent(revision, self.store.meta("last_applied_revision"), self.acknowledged)
+        with committed_tree(Path(revision.path), revision.commit) as tree:
+            return await self._pass(revision, tree, now, started, dry_run=dry_run, only=only)
+
+    async def _pass(
+        self, revision: Revision, tree: CommittedTree, now: datetime, started: float, *,
+        dry_run: bool, only: Sequence[str] | None,
+    ) -> PassResult:  # fmt: skip
+        loaded = self._load(revision, tree.root)
+        memory = TrustMemory.load(self.store)
+        context = GovernanceContext(
+            provenance=self._provenance_for(tree),
+            verifier=self.verifier,
+            trust=self.trust,
+            first_seen=memory.first_seen,
+            withdrawn=memory.withdrawn,
+        )
+        resolution = resolve_governed(
+            loaded.repo, memory.trusted, context, now, policy_files=read_policy_files(tree.root)
+        )
+        if not resolution.usable:
+            raise untrusted_error(resolution)
+        if resolution.policy_files is not None:
+            write_policy_files(tree.root, resolution.policy_files)
+        if self.policies is not None:
+            self.policy = self.policies.for_tree(tree.root)
+        repo = resolution.repo
+        fleet = _needed(repo.fleet)
         self._tick("evaluate", 0, len(repo.intents))
-        evaluated = self._evaluate(revision, repo, now)
+        evaluated = self._evaluate(tree.root, repo, context, now)
+        intents = _honoured_supersedes(repo, evaluated, context, now)
         snapshots = await self._observe(fleet)
         managed = _managed(snapshots)
         stored = {name: self.store.ring(name) for name in evaluated}
@@ -144,18 +174,20 @@ class Reconciler:
         progress = self._gate(repo, fleet, evaluated, stored, managed, now)
         plan = build_plan(
             fleet=fleet,
-            intents=repo.intents,
+            intents=intents,
             desired={name: e.desired for name, e in evaluated.items()},
             progress=progress,
             snapshots=snapshots,
             applied=applied,
+            protected=resolution.protected,
         )
         outcome = _ApplyOutcome()
         if not dry_run:
             self._record_decisions(revision, repo, progress, stored, now)
-            outcome = await self._apply(revision, plan, now)
+            outcome = await self._apply(revision, tree.root, plan, now)
             self._save_applied(plan, progress, managed, evaluated, outcome, applied, now)
             self._record_pass(revision, repo, plan, outcome, now)
+            self._remember(memory, loaded.repo, resolution, evaluated, now)
         reports = [
             IntentReport.build(
                 evaluated[name],
@@ -181,6 +213,7 @@ class Reconciler:
             platforms=sorted(p.value for p in snapshots),
             rings=list(fleet.ring_names),
             plan=plan,
+            pending=list(resolution.pending),
         )
 
     # ---------------------------------------------------------------- steps
@@ -188,8 +221,8 @@ class Reconciler:
         if self.on_progress is not None:
             self.on_progress(step, done, total)
 
-    def _load(self, revision: Revision) -> LoadResult:
-        result = load_repo(revision.path)
+    def _load(self, revision: Revision, root: Path) -> LoadResult:
+        result = load_repo(root)
         if not result.ok:
             first = result.errors[0]
             where = revision.commit[:12] or revision.path
@@ -204,30 +237,54 @@ class Reconciler:
             )
         return result
 
-    def _provenance_for(self, revision: Revision) -> Provenance:
-        key = revision.commit or revision.path
-        if self._provenance is None or self._provenance[0] != key:
-            root = Path(revision.path)
-            inner: Provenance
-            try:
-                inner = GitProvenance(root, self.signers)
-            except EucoraError:
-                inner = NoProvenance()
-            self._provenance = (key, _CachedProvenance(inner))
-        return self._provenance[1]
+    def _provenance_for(self, tree: CommittedTree) -> Provenance:
+        if not tree.commit:
+            return NoProvenance()
+        try:
+            return GitProvenance(tree.fleet, self.signers, tree.commit)
+        except EucoraError:
+            return NoProvenance()
+
+    def _remember(
+        self,
+        memory: TrustMemory,
+        repo: FleetRepo,
+        resolution: Resolution,
+        evaluated: Mapping[str, _Evaluated],
+        now: datetime,
+    ) -> None:
+        """First-seen times of signed documents, withdrawals, trusted versions, and which
+        intents are CAB-governed (their retirement is governed)."""
+        signed = [(a.payload, a.signature) for a in repo.approvals.values()]
+        signed += [(a.payload, a.signature) for a in repo.governance_approvals.values()]
+        memory.see({payload_key(payload): now for payload, signature in signed if signature})
+        for item in evaluated.values():
+            memory.withdraw(item.governance.withdrawals)
+        trusted = dict(resolution.memory)
+        governed = set(trusted.get("CabIntents", ()))
+        governed |= {
+            name
+            for name, item in evaluated.items()
+            if item.governance.need.decision is not CabDecision.AUTO_APPROVED
+        }
+        trusted["CabIntents"] = sorted(governed)
+        memory.trusted = trusted
+        memory.save(self.store)
 
     def _evaluate(
-        self, revision: Revision, repo: FleetRepo, now: datetime
+        self, root: Path, repo: FleetRepo, context: GovernanceContext, now: datetime
     ) -> dict[str, _Evaluated]:
-        provenance = self._provenance_for(revision)
-        root = Path(revision.path)
         result = {}
         for done, (name, intent) in enumerate(sorted(repo.intents.items()), start=1):
-            governance = evaluate_governance(repo, name, provenance, now)
+            governance = evaluate_governance(repo, name, context, now)
             scripts = {}
             for script in detection_scripts(intent):
+                path = root / script
                 try:
-                    scripts[script] = (root / script).read_bytes()
+                    if path.is_symlink():
+                        raise PackageError(f"{intent.source.file}: detection script {script!r} "
+                                           "is a symbolic link; refused")  # fmt: skip
+                    scripts[script] = path.read_bytes()
                 except OSError as exc:
                     raise PackageError(
                         f"{intent.source.file}: detection script {script!r} cannot be read: "
@@ -326,9 +383,11 @@ class Reconciler:
                     rings=list(state.reached), reason=state.reason,
                 )  # fmt: skip
 
-    async def _apply(self, revision: Revision, plan: Plan, now: datetime) -> _ApplyOutcome:
+    async def _apply(
+        self, revision: Revision, root: Path, plan: Plan, now: datetime
+    ) -> _ApplyOutcome:
         outcome = _ApplyOutcome()
-        store = LocalPackageStore(Path(revision.path))
+        store = LocalPackageStore(root)
         gate = asyncio.Semaphore(self.concurrency)
         chains = plan.chains()
         total, done = sum(len(c) for c in chains), 0
@@ -474,6 +533,30 @@ class Reconciler:
                     drift=len(plan.drift),
                 )  # fmt: skip
             self.store.set_meta("audit_head", self.audit.head)
+
+
+def _honoured_supersedes(
+    repo: FleetRepo,
+    evaluated: Mapping[str, _Evaluated],
+    context: GovernanceContext,
+    now: datetime,
+) -> Mapping[str, DeploymentIntent]:
+    """``supersedes`` hands rings over only within the same app, or from an intent that is
+    not CAB-governed, or with the superseded intent's retirement approved; otherwise it is
+    ignored (both versions keep their own rings)."""
+    result = dict(repo.intents)
+    for name, intent in repo.intents.items():
+        old_name = intent.rollout.supersedes
+        old = repo.intents.get(old_name) if old_name else None
+        if old is None or old_name is None:
+            continue
+        same_app = (old.app.name, old.app.publisher) == (intent.app.name, intent.app.publisher)
+        governed = evaluated[old_name].governance.need.decision is not CabDecision.AUTO_APPROVED
+        if same_app or not governed or retirement_approved(repo, context, old_name, now):
+            continue
+        log.warning("supersedes ignored", intent=name, supersedes=old_name)
+        result[name] = replace(intent, rollout=replace(intent.rollout, supersedes=None))
+    return result
 
 
 def _needed(value: _T | None) -> _T:

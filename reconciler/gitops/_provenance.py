@@ -1,39 +1,45 @@
-"""Approval provenance from git: who added a file, with which verified signature.
+"""Who changed an intent: the identities on every commit that changed its digest.
 
-Signatures are verified by git itself (``%G?``/``%GS``) against the signers file supplied
-out of band (git's ``gpg.ssh.allowedSignersFile`` format), passed through git's
-``GIT_CONFIG_*`` environment so that nothing in the repository's own config can change it.
-Without a signers file every SSH signature is of an unknown key. GPG signatures verify
-against the keyring of the process (``GNUPGHOME``); their principal is the e-mail of the
-signing key's user id.
+The domain's ``Provenance`` for a fleet repo in git. Separation of duties is judged on
+these identities: for each commit reachable from the revision that touched the intent's
+file or a file it references, the intent's digest after the commit is compared with its
+digest in every parent; a commit that changed it contributes its author, its committer
+and — when git verifies the commit signature against the out-of-band signers file — the
+signing principal. Walking stops at the newest earlier version that an approval in the
+tree attests (the last approved version). A shallow clone's boundary commit has no
+parents, so it counts as having made the intent: fail closed.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 
 import git
 
-from reconciler.domain.cab import DocumentProvenance
+from reconciler.domain.digest import intent_digest
 from reconciler.domain.errors import SourceError
+from reconciler.domain.governance import Change
+from reconciler.domain.models import DeploymentIntent
+from reconciler.domain.yamlsource import parse_yaml
 
 _EMAIL = re.compile(r"<([^>]+)>")
 _SEP = "\x1f"
 
 
 class GitProvenance:
-    """Implements the domain's ``Provenance`` for a fleet repo inside a git work tree."""
+    """History facts of the fleet repo at ``fleet_root`` as of ``commit`` (default HEAD)."""
 
-    def __init__(self, fleet_root: Path, signers: Path | None) -> None:
+    def __init__(self, fleet_root: Path, signers: Path | None, commit: str = "") -> None:
         self.root = Path(fleet_root).resolve()
         try:
             self._repo = git.Repo(self.root, search_parent_directories=True)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-            raise SourceError(f"{fleet_root} is not inside a git repository") from exc
+            self.commit = commit or self._repo.head.commit.hexsha
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError) as exc:
+            raise SourceError(f"{fleet_root} is not inside a git repository with commits") from exc
+        self._prefix = self.root.relative_to(Path(self._repo.working_dir).resolve()).as_posix()
         signers_file = str(Path(signers).resolve()) if signers else os.devnull
         self._env = {
             "GIT_CONFIG_COUNT": "1",
@@ -41,33 +47,55 @@ class GitProvenance:
             "GIT_CONFIG_VALUE_0": signers_file,
         }
 
-    def _log(self, *args: str) -> str:
+    def _path(self, file: str) -> str:
+        return file if self._prefix in ("", ".") else f"{self._prefix}/{file}"
+
+    @cache  # noqa: B019 - one instance per revision; the cache dies with it
+    def _blob(self, commit: str, file: str) -> bytes | None:
+        try:
+            data = self._repo.git.show(f"{commit}:{self._path(file)}", stdout_as_string=False)
+        except git.GitCommandError:
+            return None
+        return bytes(data)
+
+    def _digest_at(self, commit: str, intent: DeploymentIntent) -> str | None:
+        raw = self._blob(commit, intent.source.file)
+        if raw is None:
+            return None
+        parsed = parse_yaml(raw.decode("utf-8-sig", errors="replace"), intent.source.file)
+        for document in parsed.documents:
+            data = document.data
+            if (
+                isinstance(data, dict)
+                and data.get("kind") == "DeploymentIntent"
+                and isinstance(data.get("metadata"), dict)
+                and data["metadata"].get("name") == intent.name
+                and isinstance(data.get("spec"), dict)
+            ):
+                files = {f: self._blob(commit, f) for f in intent.files}
+                return intent_digest(data["spec"], files)
+        return None
+
+    def changes(self, intent: DeploymentIntent, stop: frozenset[str]) -> tuple[Change, ...]:
+        paths = [self._path(f) for f in (intent.source.file, *intent.files)]
+        fmt = _SEP.join(("%H", "%P", "%G?", "%GS", "%ae", "%ce"))
         with self._repo.git.custom_environment(**self._env):
-            return str(self._repo.git.log(*args))
-
-    def _pathspec(self, file: str) -> str:
-        return str((self.root / file).relative_to(self._repo.working_dir))
-
-    @cache  # noqa: B019 - one instance per pass; the cache dies with it
-    def document(self, file: str) -> DocumentProvenance:
-        fmt = _SEP.join(("%H", "%G?", "%GS", "%ae", "%cI"))
-        out = self._log("--diff-filter=A", "-1", f"--format={fmt}", "--", self._pathspec(file))
-        if not out.strip():
-            return DocumentProvenance(file)
-        commit, status, signer, author, when = out.strip().split(_SEP)
-        principal = signer.strip() or None
-        if principal and (match := _EMAIL.search(principal)):
-            principal = match[1]
-        return DocumentProvenance(
-            file=file,
-            commit=commit,
-            signature=status,
-            signer=principal if status == "G" else None,
-            author=author,
-            committed_at=datetime.fromisoformat(when),
-        )
-
-    @cache  # noqa: B019
-    def last_author(self, file: str) -> str | None:
-        out = self._log("-1", "--format=%ae", "--", self._pathspec(file)).strip()
-        return out or None
+            out = str(self._repo.git.log(f"--format={fmt}", self.commit, "--", *paths))
+        result = []
+        for line in out.splitlines():
+            commit, parents, status, signer, author, committer = line.split(_SEP)
+            after = self._digest_at(commit, intent)
+            before = {self._digest_at(p, intent) for p in parents.split()}
+            if after in before:
+                continue  # touched the files but not the digest (layout, comments)
+            if after is not None and after in stop and after != intent.digest:
+                break  # an approved earlier version: what came before was reviewed
+            identities = {author.lower(), committer.lower()}
+            match = _EMAIL.search(signer)
+            principal = (match[1] if match else signer).strip()
+            if status in ("G", "U", "X", "Y", "R") and principal:
+                identities.add(principal.lower())
+            result.append(
+                Change(commit, frozenset(i for i in identities if i), status == "G", not parents)
+            )
+        return tuple(result)

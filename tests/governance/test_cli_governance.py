@@ -87,6 +87,7 @@ def test_example_history_shows_valid_refused_and_pending(example: Path) -> None:
         "approvals",
         "exceptions",
         "approvedRings",
+        "pendingGovernance",
     }
 
 
