@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.domain.digest import plain
 from reconciler.domain.models import (
     DEFAULT_QUORUM,
     BlastRadius,

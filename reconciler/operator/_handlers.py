@@ -253,7 +253,7 @@ async def materialize(
     INTENTS.labels(namespace, name).set(len(desired))
     patch.status["lastAppliedRevision"] = revision.commit
     memo.sources[uid] = SourceConfig.from_spec(
-        f"{namespace}/{name}", spec, secrets.tenants, secrets.signers_file
+        f"{namespace}/{name}", spec, secrets.tenants, secrets.signers_file, secrets.trust_file
     )
     passes: SourcePasses = memo.passes[uid]
 

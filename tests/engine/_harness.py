@@ -15,6 +15,7 @@ import yaml
 from reconciler.connectors import RetryPolicy
 from reconciler.domain.ports import TenantConnector
 from reconciler.domain.tenant import Assignment, DesiredApp, Platform, TenantSnapshot
+from reconciler.domain.trust import TRUST_ROOT_FILE, load_trust_root
 from reconciler.engine import AuditLog, PassResult, Reconciler, StateStore
 from reconciler.engine._wiring import close_all, sandbox_connectors
 from reconciler.gitops import build_example_repo, open_local
@@ -212,6 +213,7 @@ async def harness(
             audit=audit,
             clock=sandbox.now,
             signers=SIGNERS,
+            trust=load_trust_root(KEYS / TRUST_ROOT_FILE),
         )
         try:
             yield Harness(repo, sandbox, store, audit, dict(connectors), reconciler)
