@@ -157,7 +157,11 @@ class Reconciler:
             loaded.repo, memory.trusted, context, now, policy_files=read_policy_files(tree.root)
         )
         if not resolution.usable:
-            raise untrusted_error(resolution)
+            if not dry_run:
+                raise untrusted_error(resolution)
+            # a plan still shows what the documents would do; the pending first trust is
+            # reported as blocking and nothing is applied from an untrusted revision
+            resolution = replace(resolution, repo=loaded.repo)
         if resolution.policy_files is not None:
             write_policy_files(tree.root, resolution.policy_files)
         if self.policies is not None:
