@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from reconciler.domain.cab import (
     ApprovalVerdict,
@@ -52,12 +52,24 @@ class Provenance(Protocol):
         earlier version whose digest is in ``stop`` (approved before)."""
         ...
 
+    def version(
+        self, file: str, kind: str, name: str, digests: frozenset[str]
+    ) -> Mapping[str, Any] | None:
+        """The newest committed version of document ``kind``/``name`` once held in ``file``
+        whose governed digest is one of ``digests`` (its parsed document), if any."""
+        ...
+
 
 class NoProvenance:
     """For a plain directory: no history, so nobody is known to have changed anything."""
 
     def changes(self, intent: DeploymentIntent, stop: frozenset[str]) -> tuple[Change, ...]:
         return ()
+
+    def version(
+        self, file: str, kind: str, name: str, digests: frozenset[str]
+    ) -> Mapping[str, Any] | None:
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from reconciler.domain.digest import canonical_json, content_digest, plain
+from reconciler.domain.digest import canonical_json, content_digest, governed_digest, plain
 from reconciler.domain.governance import GovernanceContext
 from reconciler.domain.loosening import (
     fleet_loosenings,
@@ -147,12 +147,30 @@ def resolve_governed(
     pending: list[PendingChange] = []
     new_memory: dict[str, Any] = dict(memory)
     trusted: dict[str, str] = {}
+    remembered: dict[str, Any] = {}  # the trusted version each decision compared with
+
+    def recall(kind: str, name: str, file: str) -> dict[str, Any] | None:
+        """Without a remembered version: the newest committed one the trust root trusts
+        first or governance approvals approve (so a CI check without state compares
+        with it too)."""
+        digests = frozenset(
+            t.digest for t in context.trust.trusted if (t.kind, t.name) == (kind, name)
+        ) | frozenset(d for (k, n, d) in approvals.valid if (k, n) == (kind, name)
+                      and approvals.approved(k, n, d))  # fmt: skip
+        data = context.provenance.version(file, kind, name, digests) if digests else None
+        if data is None:
+            return None
+        spec = data["spec"]
+        return {"digest": governed_digest(kind, name, spec),
+                "document": document_of(kind, name, spec)}  # fmt: skip
 
     def decide(key: str, kind: str, name: str, digest: str, spec: Mapping[str, Any],
-               loosen: Any, base: Any = None) -> bool:  # fmt: skip
+               loosen: Any, base: Any = None, file: str = "") -> bool:  # fmt: skip
         """True when the current version is in force; records the outcome. ``base`` is
         the version compared with when none is trusted yet (else first trust is needed)."""
-        old = memory.get(key, base)
+        old = memory.get(key) or (recall(kind, name, file) if file else None) or base
+        if old is not None and old is not base:
+            remembered[key] = old
         first = context.trust.trusts_first(kind, name, digest)
         if approvals.approved(kind, name, digest) or first or (old and old["digest"] == digest):
             problems: list[str] = []
@@ -167,6 +185,8 @@ def resolve_governed(
             )  # fmt: skip
             if old is not None:
                 trusted[key] = old["digest"]
+                if old is not base:
+                    new_memory.setdefault(key, old)
             return False
         new_memory[key] = {"digest": digest, "document": document_of(kind, name, spec)}
         trusted[key] = digest
@@ -176,8 +196,9 @@ def resolve_governed(
     effective_fleet: FleetConfig | None = None
     if fleet is not None:
         ok = decide("FleetConfig", "FleetConfig", fleet.name, fleet.digest, fleet.spec,
-                    lambda old: fleet_loosenings(_fleet(old), fleet))  # fmt: skip
-        effective_fleet = fleet if ok else _maybe(memory.get("FleetConfig"), _fleet)
+                    lambda old: fleet_loosenings(_fleet(old), fleet),
+                    file=fleet.source.file)  # fmt: skip
+        effective_fleet = fleet if ok else _maybe(remembered.get("FleetConfig"), _fleet)
     models = dict(repo.risk_models)
     if effective_fleet is not None:
         name = effective_fleet.risk_model
@@ -185,9 +206,9 @@ def resolve_governed(
         model = repo.risk_models.get(name)
         if model is None or not decide(
             key, "RiskModel", name, model.digest, model.spec,
-            lambda old: risk_model_loosenings(_risk_model(old), model),
+            lambda old: risk_model_loosenings(_risk_model(old), model), file=model.source.file,
         ):  # fmt: skip
-            kept = _maybe(memory.get(key), _risk_model)
+            kept = _maybe(remembered.get(key), _risk_model)
             if kept is not None:
                 models[name] = kept
             else:

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import git
 
-from reconciler.domain.digest import intent_digest
+from reconciler.domain.digest import governed_digest, intent_digest
 from reconciler.domain.errors import SourceError
 from reconciler.domain.governance import Change
 from reconciler.domain.models import DeploymentIntent
@@ -74,6 +76,25 @@ class GitProvenance:
             ):
                 files = {f: self._blob(commit, f) for f in intent.files}
                 return intent_digest(data["spec"], files)
+        return None
+
+    def version(
+        self, file: str, kind: str, name: str, digests: frozenset[str]
+    ) -> Mapping[str, Any] | None:
+        out = str(self._repo.git.log("--format=%H", self.commit, "--", self._path(file)))
+        for commit in out.split():
+            raw = self._blob(commit, file)
+            if raw is None:
+                continue
+            for document in parse_yaml(raw.decode("utf-8-sig", errors="replace"), file).documents:
+                data = document.data
+                if not (isinstance(data, dict) and data.get("kind") == kind):
+                    continue
+                metadata, spec = data.get("metadata"), data.get("spec")
+                if not isinstance(metadata, dict) or not isinstance(spec, dict):
+                    continue
+                if governed_digest(kind, str(metadata.get("name")), spec) in digests:
+                    return data
         return None
 
     def changes(self, intent: DeploymentIntent, stop: frozenset[str]) -> tuple[Change, ...]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconciler.domain.loader import load_repo
 from reconciler.domain.progress import Progress
 from reconciler.engine import PassResult, verify_audit_log
-from reconciler.domain.loader import load_repo
 from tests.engine._harness import edit, govern, harness, keep_only
 
 CAROL, DEV, FRANK = (f"{n}@contoso.example" for n in ("carol.nguyen", "dev.patel", "frank.muller"))
