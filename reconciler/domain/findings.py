@@ -62,6 +62,7 @@ class Code(enum.StrEnum):
     INVALID_WINDOW = "invalid-window"
     GATE_LOOSENED = "gate-loosened"
     SELF_REFERENCE = "self-reference"
+    GOVERNANCE_PENDING = "governance-pending"
 
 
 @dataclass(frozen=True, slots=True, order=True)
