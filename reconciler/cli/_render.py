@@ -112,6 +112,14 @@ def markdown_plan(
         f"{tenant} · {'✅ no blocking findings' if not blocked else f'❌ {blocked} blocked'}",
         "",
     ]
+    if result.pending:
+        lines.append("**❌ Governance changes pending** (the trusted versions apply until then):")
+        lines += [
+            f"- {p.kind} `{p.name}` → `{p.digest[:19]}`: {'; '.join(p.loosenings)}. "
+            f"Needs {p.needs}."
+            for p in result.pending
+        ]
+        lines.append("")
     for report in result.intents:
         problems = blocking.get(report.name, [])
         icon = "❌" if problems else "✅"
