@@ -213,6 +213,9 @@ def _summarize(patch: kopf.Patch, status: Any, outcome: PassOutcome) -> None:
     patch.status["intents"] = counts
     if outcome.audit is not None:
         patch.status["audit"] = dict(outcome.audit)
+    patch.status["pendingGovernance"] = [
+        f"{p.kind} {p.name}: {'; '.join(p.loosenings)}; needs {p.needs}" for p in result.pending
+    ]
     errors = result.errors
     message = (
         f"{result.revision[:12]}: {len(result.intents)} intents, {result.writes} writes, "

@@ -106,6 +106,13 @@ GIT_SOURCE_STATUS = _obj(
                 "records": {"type": "integer", "description": "Records in the log."},
             },
         ),
+        "pendingGovernance": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Governed-document changes (FleetConfig, risk model, repo policies, "
+            "incidents, retirements) that loosen the rules and wait for a governance approval; "
+            "the last trusted versions apply meanwhile (eucora governance status).",
+        },
     },
 )
 
