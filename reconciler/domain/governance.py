@@ -52,6 +52,13 @@ class Provenance(Protocol):
         earlier version whose digest is in ``stop`` (approved before)."""
         ...
 
+    def document_changes(
+        self, file: str, kind: str, name: str, current: str, stop: frozenset[str]
+    ) -> tuple[Change, ...]:
+        """Commits that changed governed document ``kind``/``name`` in ``file`` (its digest
+        now ``current``), back to the newest earlier version whose digest is in ``stop``."""
+        ...
+
     def version(
         self, file: str, kind: str, name: str, digests: frozenset[str]
     ) -> Mapping[str, Any] | None:
@@ -64,6 +71,11 @@ class NoProvenance:
     """For a plain directory: no history, so nobody is known to have changed anything."""
 
     def changes(self, intent: DeploymentIntent, stop: frozenset[str]) -> tuple[Change, ...]:
+        return ()
+
+    def document_changes(
+        self, file: str, kind: str, name: str, current: str, stop: frozenset[str]
+    ) -> tuple[Change, ...]:
         return ()
 
     def version(

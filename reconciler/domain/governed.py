@@ -149,7 +149,7 @@ def resolve_governed(
     trusted: dict[str, str] = {}
     remembered: dict[str, Any] = {}  # the trusted version each decision compared with
 
-    def recall(kind: str, name: str, file: str) -> dict[str, Any] | None:
+    def recall(kind: str, name: str, file: str, current: str) -> dict[str, Any] | None:
         """Without a remembered version: the newest committed one the trust root trusts
         first or governance approvals approve (so a CI check without state compares
         with it too)."""
@@ -157,6 +157,7 @@ def resolve_governed(
             t.digest for t in context.trust.trusted if (t.kind, t.name) == (kind, name)
         ) | frozenset(d for (k, n, d) in approvals.valid if (k, n) == (kind, name)
                       and approvals.approved(k, n, d))  # fmt: skip
+        digests -= {current}  # the current version is judged by decide(), not recalled
         data = context.provenance.version(file, kind, name, digests) if digests else None
         if data is None:
             return None
@@ -168,20 +169,30 @@ def resolve_governed(
                loosen: Any, base: Any = None, file: str = "") -> bool:  # fmt: skip
         """True when the current version is in force; records the outcome. ``base`` is
         the version compared with when none is trusted yet (else first trust is needed)."""
-        old = memory.get(key) or (recall(kind, name, file) if file else None) or base
+        old = memory.get(key) or (recall(kind, name, file, digest) if file else None) or base
         if old is not None and old is not base:
             remembered[key] = old
         first = context.trust.trusts_first(kind, name, digest)
-        if approvals.approved(kind, name, digest) or first or (old and old["digest"] == digest):
+        # separation of duties: nobody on a commit that made this change approves it
+        changers: set[str] = set()
+        if file and approvals.approvers(kind, name, digest):
+            stop = frozenset({old["digest"]}) if old else frozenset()
+            for change in context.provenance.document_changes(file, kind, name, digest, stop):
+                changers |= change.identities
+        valid = [a for a in approvals.approvers(kind, name, digest) if a not in changers]
+        approved = len(valid) >= quorum
+        if approved or first or (old and old["digest"] == digest):
             problems: list[str] = []
         elif old is None:
             problems = ["no trusted version yet: name its digest in the trust root or approve it"]
         else:
             problems = loosen(old)
         if problems:
+            if changers & set(approvals.approvers(kind, name, digest)):
+                problems.append("an approver is on a commit that made this change")
             pending.append(
                 PendingChange(kind, name, digest, old["digest"] if old else None,
-                              tuple(problems), approvals.approvers(kind, name, digest), quorum)
+                              tuple(problems), tuple(valid), quorum)
             )  # fmt: skip
             if old is not None:
                 trusted[key] = old["digest"]

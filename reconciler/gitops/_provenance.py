@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -98,18 +98,48 @@ class GitProvenance:
         return None
 
     def changes(self, intent: DeploymentIntent, stop: frozenset[str]) -> tuple[Change, ...]:
-        paths = [self._path(f) for f in (intent.source.file, *intent.files)]
+        paths = [intent.source.file, *intent.files]
+        return self._walk(paths, lambda c: self._digest_at(c, intent), intent.digest, stop)
+
+    def document_changes(
+        self, file: str, kind: str, name: str, current: str, stop: frozenset[str]
+    ) -> tuple[Change, ...]:
+        return self._walk([file], lambda c: self._governed_at(c, file, kind, name), current, stop)
+
+    def _governed_at(self, commit: str, file: str, kind: str, name: str) -> str | None:
+        raw = self._blob(commit, file)
+        if raw is None:
+            return None
+        for document in parse_yaml(raw.decode("utf-8-sig", errors="replace"), file).documents:
+            data = document.data
+            if isinstance(data, dict) and data.get("kind") == kind:
+                metadata, spec = data.get("metadata"), data.get("spec")
+                named = isinstance(metadata, dict) and (
+                    kind == "FleetConfig" or metadata.get("name") == name
+                )
+                if named and isinstance(metadata, dict) and isinstance(spec, dict):
+                    return governed_digest(kind, str(metadata.get("name")), spec)
+        return None
+
+    def _walk(
+        self,
+        files: list[str],
+        digest_at: Callable[[str], str | None],
+        current: str,
+        stop: frozenset[str],
+    ) -> tuple[Change, ...]:
         fmt = _SEP.join(("%H", "%P", "%G?", "%GS", "%ae", "%ce"))
+        paths = [self._path(f) for f in files]
         with self._repo.git.custom_environment(**self._env):
             out = str(self._repo.git.log(f"--format={fmt}", self.commit, "--", *paths))
         result = []
         for line in out.splitlines():
             commit, parents, status, signer, author, committer = line.split(_SEP)
-            after = self._digest_at(commit, intent)
-            before = {self._digest_at(p, intent) for p in parents.split()}
+            after = digest_at(commit)
+            before = {digest_at(p) for p in parents.split()}
             if after in before:
                 continue  # touched the files but not the digest (layout, comments)
-            if after is not None and after in stop and after != intent.digest:
+            if after is not None and after in stop and after != current:
                 break  # an approved earlier version: what came before was reviewed
             identities = {author.lower(), committer.lower()}
             match = _EMAIL.search(signer)

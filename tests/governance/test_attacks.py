@@ -14,6 +14,7 @@ import pytest
 from reconciler.cli import app
 from tests.governance._attack import (
     CAROL,
+    DEV,
     ERIN,
     FRANK,
     GRACE,
@@ -435,3 +436,31 @@ def test_valid_quorum_and_exception_still_count(repo: Path) -> None:
     assert [e["reason"] for e in jre["exceptions"]] == ["valid"]
     code, status = governance_status(repo)
     assert code == 0 and status["pending"] == []
+
+
+def _governance_approval(kind: str, name: str, digest: str, who: str, keys: Path) -> dict[str, str]:
+    short = who.split("@", maxsplit=1)[0]
+    text = (
+        "apiVersion: eucora.io/v1alpha1\nkind: GovernanceApproval\n"
+        f"metadata: {{name: {kind.lower()}-{short}}}\nspec:\n"
+        f'  document: {{kind: {kind}, name: {name}, digest: "{digest}"}}\n'
+        f"  approver: {who}\n  decision: approved\n"
+        "  approvedAt: 2026-11-22T00:00:00Z\n  expires: 2027-12-31T00:00:00Z\n"
+    )
+    return {f"approvals/governance/{kind.lower()}-{short}.yaml": signed(text, who, keys)}
+
+
+def test_a_governance_approver_cannot_approve_her_own_loosening(repo: Path, keys: Path) -> None:
+    fleet = edit(repo / "fleet.yaml", "prune: false", "prune: true")
+    commit(repo, {"fleet.yaml": fleet}, author=CAROL)  # Carol makes the change herself
+    _, status = governance_status(repo)
+    digest = status["pending"][0]["digest"]
+    commit(repo, _governance_approval("FleetConfig", "contoso", digest, CAROL, keys), author=CAROL)
+    commit(repo, _governance_approval("FleetConfig", "contoso", digest, DEV, keys), author=DEV)
+    code, status = governance_status(repo)
+    assert code == 1
+    (pending,) = status["pending"]
+    assert pending["approvers"] == [DEV] and "an approver is on a commit" in pending["loosens"][-1]
+    commit(repo, _governance_approval("FleetConfig", "contoso", digest, FRANK, keys), author=FRANK)
+    code, status = governance_status(repo)
+    assert code == 0 and status["trusted"]["FleetConfig"] == digest
