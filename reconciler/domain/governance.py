@@ -59,6 +59,10 @@ class Provenance(Protocol):
         now ``current``), back to the newest earlier version whose digest is in ``stop``."""
         ...
 
+    def versions(self, file: str, kind: str, name: str) -> tuple[Mapping[str, Any], ...]:
+        """Every committed version of document ``kind``/``name`` in ``file``, newest first."""
+        ...
+
     def version(
         self, file: str, kind: str, name: str, digests: frozenset[str]
     ) -> Mapping[str, Any] | None:
@@ -76,6 +80,9 @@ class NoProvenance:
     def document_changes(
         self, file: str, kind: str, name: str, current: str, stop: frozenset[str]
     ) -> tuple[Change, ...]:
+        return ()
+
+    def versions(self, file: str, kind: str, name: str) -> tuple[Mapping[str, Any], ...]:
         return ()
 
     def version(

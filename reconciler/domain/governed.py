@@ -224,7 +224,8 @@ def resolve_governed(
                 models[name] = kept
             else:
                 models.pop(name, None)
-    incidents = _incidents(repo, memory, approvals, pending, new_memory, quorum)
+    incidents = _incidents(repo, _with_history(repo, memory, context), approvals, pending,
+                           new_memory, quorum)  # fmt: skip
     protected = _retirements(repo, memory, approvals, pending, new_memory, quorum)
     trusted_policies = None
     if policy_files is not None or "PolicySet" in memory:
@@ -265,6 +266,28 @@ def _policy_loosenings(old: Mapping[str, Any], files: Mapping[str, str]) -> list
     before: Mapping[str, str] = old["document"]["spec"]["files"]
     changed = sorted(p for p, text in before.items() if files.get(p) != text)
     return [f"removes or changes repo policy {p}" for p in changed]
+
+
+def _with_history(
+    repo: FleetRepo, memory: Mapping[str, Any], context: GovernanceContext
+) -> Mapping[str, Any]:
+    """``memory``, plus — for an incident it does not know — the newest earlier committed
+    version that was open, so a check without a state store sees a closure too."""
+    result = dict(memory)
+    for name, incident in repo.incidents.items():
+        key = f"Incident/{name}"
+        if key in result:
+            continue
+        for data in context.provenance.versions(incident.source.file, "Incident", name):
+            spec = data["spec"]
+            if governed_digest("Incident", name, spec) == incident.digest:
+                continue
+            earlier = Incident.from_document(data, Source("(earlier committed Incident)"))
+            if earlier.is_open:
+                result[key] = {"digest": earlier.digest, "document": document_of(
+                    "Incident", name, incident_spec(earlier))}  # fmt: skip
+                break
+    return result
 
 
 def _incidents(

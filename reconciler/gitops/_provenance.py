@@ -81,7 +81,16 @@ class GitProvenance:
     def version(
         self, file: str, kind: str, name: str, digests: frozenset[str]
     ) -> Mapping[str, Any] | None:
+        for data in self.versions(file, kind, name):
+            metadata, spec = data["metadata"], data["spec"]
+            if governed_digest(kind, str(metadata.get("name")), spec) in digests:
+                return data
+        return None
+
+    @cache  # noqa: B019
+    def versions(self, file: str, kind: str, name: str) -> tuple[Mapping[str, Any], ...]:
         out = str(self._repo.git.log("--format=%H", self.commit, "--", self._path(file)))
+        found = []
         for commit in out.split():
             raw = self._blob(commit, file)
             if raw is None:
@@ -93,9 +102,9 @@ class GitProvenance:
                 metadata, spec = data.get("metadata"), data.get("spec")
                 if not isinstance(metadata, dict) or not isinstance(spec, dict):
                     continue
-                if governed_digest(kind, str(metadata.get("name")), spec) in digests:
-                    return data
-        return None
+                if kind == "FleetConfig" or metadata.get("name") == name:
+                    found.append(data)
+        return tuple(found)
 
     def changes(self, intent: DeploymentIntent, stop: frozenset[str]) -> tuple[Change, ...]:
         paths = [intent.source.file, *intent.files]

@@ -464,3 +464,19 @@ def test_a_governance_approver_cannot_approve_her_own_loosening(repo: Path, keys
     commit(repo, _governance_approval("FleetConfig", "contoso", digest, FRANK, keys), author=FRANK)
     code, status = governance_status(repo)
     assert code == 0 and status["trusted"]["FleetConfig"] == digest
+
+
+def test_the_requester_closing_or_downgrading_an_incident_is_pending(repo: Path) -> None:
+    incident = repo / "incidents" / "inc-2026-077.yaml"
+    requester = "sam.taylor@contoso.example"  # whoever: no single person may close it
+    commit(repo, {"incidents/inc-2026-077.yaml": edit(incident, "severity: P2", "severity: P4")},
+           author=requester)  # fmt: skip
+    code, status = governance_status(repo)
+    assert code == 1
+    assert [(p["kind"], p["name"]) for p in status["pending"]] == [("Incident", "inc-2026-077")]
+    assert "downgrades" in status["pending"][0]["loosens"][0]
+    commit(repo, {"incidents/inc-2026-077.yaml": edit(
+        incident, "status: investigating", "status: resolved")}, author=requester)  # fmt: skip
+    code, planned = plan(repo)
+    assert code == 1
+    assert [p["kind"] for p in planned["pendingGovernance"]] == ["Incident"]
