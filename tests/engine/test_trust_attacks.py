@@ -13,7 +13,9 @@ import pytest
 
 from reconciler.domain.progress import Progress, StoredRing
 from reconciler.engine._trusted import UntrustedRevisionError
-from tests.engine._harness import commit, edit, harness, keep_only, signed_as
+from reconciler.engine._wiring import RevisionPolicies
+from reconciler.gitops import SshVerifier
+from tests.engine._harness import SIGNERS, commit, edit, harness, keep_only, signed_as
 
 RINGS = [f"3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b0{i}" for i in range(1, 6)]
 LAB, GLOBAL = RINGS[0], RINGS[4]
@@ -129,3 +131,62 @@ async def test_a_force_push_is_refused_until_acknowledged_and_a_withdrawal_is_re
         # acknowledged, but the withdrawn approval does not come back
         assert result.report("rdm-admin-2024.3").approvals_valid == 0
         assert approvals is not None
+
+
+HOLD_CHROME = (
+    "package eucora.custom.promotion\nimport rego.v1\n"
+    'deny contains {"id": "org-hold-chrome", "msg": "browsers wait for the security review"} if {\n'
+    '\tinput.intent.name == "chrome-131.0.6778"\n}\n'
+)
+
+
+async def test_removing_a_repo_policy_waits_for_governance_approval(
+    fleet: Path, tmp_path: Path
+) -> None:
+    keep_only(fleet, ["chrome-131.0.6778"])
+    (fleet / "policies").mkdir()
+    (fleet / "policies" / "hold.rego").write_text(HOLD_CHROME)
+    commit(fleet, "hold chrome")  # adding a gate tightens: acts at once
+    async with harness(fleet, tmp_path) as h:
+        h.reconciler.policies = RevisionPolicies("")
+        result = await h.run()
+        assert result.pending == []
+        report = result.report("chrome-131.0.6778")
+        assert report.ring is None and "org-hold-chrome" in report.gate_summary()
+        (fleet / "policies" / "hold.rego").unlink()
+        commit(fleet, "drop the hold")
+        for _ in range(2):
+            h.sandbox.advance(hours=24)
+            result = await h.run()
+        assert [p.kind for p in result.pending] == ["PolicySet"]
+        report = result.report("chrome-131.0.6778")
+        assert report.ring is None and "org-hold-chrome" in report.gate_summary()
+
+
+async def test_an_approval_first_seen_before_a_key_revocation_keeps_counting(
+    fleet: Path, tmp_path: Path
+) -> None:
+    keep_only(fleet, ["rdm-admin-2024.3"])
+    async with harness(fleet, tmp_path) as h:
+        h.sandbox.advance(hours=48)  # past the approval's approvedAt
+        result = await h.run()
+        assert result.report("rdm-admin-2024.3").approvals_valid == 1
+        # Grace's key is revoked from now on: what the reconciler saw before still counts,
+        # a new approval signed with it does not
+        revoked = tmp_path / "revoked"
+        revoked.mkdir()
+        until = (h.sandbox.now() + timedelta(days=1)).strftime("%Y%m%d")
+        (revoked / "allowed_signers").write_text(
+            SIGNERS.read_text().replace(
+                f'{GRACE} namespaces="git,eucora"',
+                f'{GRACE} namespaces="git,eucora",valid-before="{until}"',
+            )
+        )
+        h.reconciler.verifier = SshVerifier(revoked / "allowed_signers")
+        h.sandbox.advance(hours=36)  # past the revocation
+        result = await h.run()
+        assert result.report("rdm-admin-2024.3").approvals_valid == 1
+        # judged at the pass time instead (no memory), the revoked key fails
+        h.store.set_meta("trust.first_seen", "{}")
+        result = await h.run()
+        assert result.report("rdm-admin-2024.3").approvals_valid == 0
