@@ -449,6 +449,8 @@ def _print_plan(
         else:
             console.print(f"  CAB {report.cab_decision.replace('_', ' ')}")
         console.print(f"  {report.state.value}: {escape(report.reason)}")
+        for change in report.governance:
+            console.print(f"  [yellow]trusted rules apply[/yellow] pending {escape(change)}")
         for problem in blocking[report.name]:
             console.print(f"  [red]blocking[/red] {escape(problem)}")
         for action in report.writes:

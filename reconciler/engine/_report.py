@@ -47,6 +47,9 @@ class IntentReport:
     conditions: tuple[Condition, ...]
     digest: str
     dry_run: bool = False
+    #: governance changes waiting for approval that affect this intent: the trusted
+    #: versions decide for it meanwhile
+    governance: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -120,6 +123,7 @@ class IntentReport:
             "ring": self.ring,
             "state": self.state.value,
             "reason": self.reason,
+            "governancePending": list(self.governance),
             "risk": {
                 "score": self.risk_score,
                 "blastRadius": self.blast_radius,

@@ -193,13 +193,16 @@ class Reconciler:
             self._record_pass(revision, repo, plan, outcome, now)
             self._remember(memory, loaded.repo, resolution, evaluated, now)
         reports = [
-            IntentReport.build(
-                evaluated[name],
-                progress[name],
-                plan.for_intent(name),
-                _telemetry(fleet, evaluated[name].intent, progress[name].ring, managed),
-                outcome.errors.get(name, []),
-                dry_run=dry_run,
+            replace(
+                IntentReport.build(
+                    evaluated[name],
+                    progress[name],
+                    plan.for_intent(name),
+                    _telemetry(fleet, evaluated[name].intent, progress[name].ring, managed),
+                    outcome.errors.get(name, []),
+                    dry_run=dry_run,
+                ),
+                governance=_pending_for(name, resolution, repo),
             )
             for name in sorted(evaluated)
             if only is None or name in only
@@ -537,6 +540,21 @@ class Reconciler:
                     drift=len(plan.drift),
                 )  # fmt: skip
             self.store.set_meta("audit_head", self.audit.head)
+
+
+def _pending_for(name: str, resolution: Resolution, repo: FleetRepo) -> tuple[str, ...]:
+    """Pending governance changes that decide for intent ``name``: fleet-wide documents for
+    every intent, an incident for its own."""
+    result = []
+    for change in resolution.pending:
+        if change.kind == "Incident":
+            incident = repo.incidents.get(change.name)
+            if incident is None or incident.intent != name:
+                continue
+        elif change.kind == "DeploymentIntent":
+            continue
+        result.append(f"{change.kind} {change.name}: {'; '.join(change.loosenings)}")
+    return tuple(result)
 
 
 def _honoured_supersedes(

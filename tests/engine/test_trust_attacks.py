@@ -88,6 +88,9 @@ async def test_closing_an_open_incident_waits_for_governance_approval(
         result = await h.run()
         assert [(p.kind, p.name) for p in result.pending] == [("Incident", "inc-2026-077")]
         assert "closes incident" in result.pending[0].loosenings[0]
+        # the intent says why the incident still holds it
+        (why,) = result.report("teams-24295").governance
+        assert why.startswith("Incident inc-2026-077: closes incident")
         # deleting it instead is the same loosening
         (fleet / "incidents" / "inc-2026-077.yaml").unlink()
         commit(fleet, "delete the incident")
