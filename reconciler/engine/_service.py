@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 import structlog
 
 from reconciler.connectors import LocalPackageStore, correlation_id
-from reconciler.domain.cab import CabDecision
 from reconciler.domain.errors import EucoraError, InvalidRepositoryError, PackageError
 from reconciler.domain.governance import (
     GovernanceContext,
@@ -31,9 +30,8 @@ from reconciler.domain.governance import (
     NoProvenance,
     Provenance,
     evaluate_governance,
-    payload_key,
 )
-from reconciler.domain.governed import Resolution, resolve_governed, retirement_approved
+from reconciler.domain.governed import resolve_governed
 from reconciler.domain.loader import LoadResult, load_repo
 from reconciler.domain.models import DeploymentIntent, FleetConfig, FleetRepo
 from reconciler.domain.plan import (
@@ -64,7 +62,10 @@ from reconciler.engine._state import Store
 from reconciler.engine._trusted import (
     PolicySource,
     check_descent,
+    honoured_supersedes,
+    pending_for,
     read_policy_files,
+    remember,
     untrusted_error,
     write_policy_files,
 )
@@ -170,7 +171,8 @@ class Reconciler:
         fleet = _needed(repo.fleet)
         self._tick("evaluate", 0, len(repo.intents))
         evaluated = self._evaluate(tree.root, repo, context, now)
-        intents = _honoured_supersedes(repo, evaluated, context, now)
+        governance = {name: item.governance for name, item in evaluated.items()}
+        intents = honoured_supersedes(repo, governance, context, now)
         snapshots = await self._observe(fleet)
         managed = _managed(snapshots)
         stored = {name: self.store.ring(name) for name in evaluated}
@@ -191,7 +193,8 @@ class Reconciler:
             outcome = await self._apply(revision, tree.root, plan, now)
             self._save_applied(plan, progress, managed, evaluated, outcome, applied, now)
             self._record_pass(revision, repo, plan, outcome, now)
-            self._remember(memory, loaded.repo, resolution, evaluated, now)
+            remember(memory, loaded.repo, resolution, governance, now)
+            memory.save(self.store)
         reports = [
             replace(
                 IntentReport.build(
@@ -202,7 +205,7 @@ class Reconciler:
                     outcome.errors.get(name, []),
                     dry_run=dry_run,
                 ),
-                governance=_pending_for(name, resolution, repo),
+                governance=pending_for(name, resolution, repo),
             )
             for name in sorted(evaluated)
             if only is None or name in only
@@ -251,32 +254,6 @@ class Reconciler:
             return GitProvenance(tree.fleet, self.signers, tree.commit)
         except EucoraError:
             return NoProvenance()
-
-    def _remember(
-        self,
-        memory: TrustMemory,
-        repo: FleetRepo,
-        resolution: Resolution,
-        evaluated: Mapping[str, _Evaluated],
-        now: datetime,
-    ) -> None:
-        """First-seen times of signed documents, withdrawals, trusted versions, and which
-        intents are CAB-governed (their retirement is governed)."""
-        signed = [(a.payload, a.signature) for a in repo.approvals.values()]
-        signed += [(a.payload, a.signature) for a in repo.governance_approvals.values()]
-        memory.see({payload_key(payload): now for payload, signature in signed if signature})
-        for item in evaluated.values():
-            memory.withdraw(item.governance.withdrawals)
-        trusted = dict(resolution.memory)
-        governed = set(trusted.get("CabIntents", ()))
-        governed |= {
-            name
-            for name, item in evaluated.items()
-            if item.governance.need.decision is not CabDecision.AUTO_APPROVED
-        }
-        trusted["CabIntents"] = sorted(governed)
-        memory.trusted = trusted
-        memory.save(self.store)
 
     def _evaluate(
         self, root: Path, repo: FleetRepo, context: GovernanceContext, now: datetime
@@ -540,45 +517,6 @@ class Reconciler:
                     drift=len(plan.drift),
                 )  # fmt: skip
             self.store.set_meta("audit_head", self.audit.head)
-
-
-def _pending_for(name: str, resolution: Resolution, repo: FleetRepo) -> tuple[str, ...]:
-    """Pending governance changes that decide for intent ``name``: fleet-wide documents for
-    every intent, an incident for its own."""
-    result = []
-    for change in resolution.pending:
-        if change.kind == "Incident":
-            incident = repo.incidents.get(change.name)
-            if incident is None or incident.intent != name:
-                continue
-        elif change.kind == "DeploymentIntent":
-            continue
-        result.append(f"{change.kind} {change.name}: {'; '.join(change.loosenings)}")
-    return tuple(result)
-
-
-def _honoured_supersedes(
-    repo: FleetRepo,
-    evaluated: Mapping[str, _Evaluated],
-    context: GovernanceContext,
-    now: datetime,
-) -> Mapping[str, DeploymentIntent]:
-    """``supersedes`` hands rings over only within the same app, or from an intent that is
-    not CAB-governed, or with the superseded intent's retirement approved; otherwise it is
-    ignored (both versions keep their own rings)."""
-    result = dict(repo.intents)
-    for name, intent in repo.intents.items():
-        old_name = intent.rollout.supersedes
-        old = repo.intents.get(old_name) if old_name else None
-        if old is None or old_name is None:
-            continue
-        same_app = (old.app.name, old.app.publisher) == (intent.app.name, intent.app.publisher)
-        governed = evaluated[old_name].governance.need.decision is not CabDecision.AUTO_APPROVED
-        if same_app or not governed or retirement_approved(repo, context, old_name, now):
-            continue
-        log.warning("supersedes ignored", intent=name, supersedes=old_name)
-        result[name] = replace(intent, rollout=replace(intent.rollout, supersedes=None))
-    return result
 
 
 def _needed(value: _T | None) -> _T:
