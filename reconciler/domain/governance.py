@@ -63,6 +63,11 @@ class Provenance(Protocol):
         """Every committed version of document ``kind``/``name`` in ``file``, newest first."""
         ...
 
+    def removed(self, kind: str) -> tuple[Mapping[str, Any], ...]:
+        """The last version of every ``kind`` document in a file the history deleted,
+        newest deletion first."""
+        ...
+
     def version(
         self, file: str, kind: str, name: str, digests: frozenset[str]
     ) -> Mapping[str, Any] | None:
@@ -83,6 +88,9 @@ class NoProvenance:
         return ()
 
     def versions(self, file: str, kind: str, name: str) -> tuple[Mapping[str, Any], ...]:
+        return ()
+
+    def removed(self, kind: str) -> tuple[Mapping[str, Any], ...]:
         return ()
 
     def version(

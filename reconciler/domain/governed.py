@@ -272,8 +272,21 @@ def _with_history(
     repo: FleetRepo, memory: Mapping[str, Any], context: GovernanceContext
 ) -> Mapping[str, Any]:
     """``memory``, plus — for an incident it does not know — the newest earlier committed
-    version that was open, so a check without a state store sees a closure too."""
+    version that was open, so a check without a state store sees a closure (or, from the
+    deleted files, a deletion) too."""
     result = dict(memory)
+    for data in context.provenance.removed("Incident"):
+        name = str(data["metadata"].get("name"))
+        key = f"Incident/{name}"
+        if key in result or name in repo.incidents:
+            continue
+        try:
+            gone = Incident.from_document(data, Source("(deleted Incident)"))
+        except (KeyError, ValueError, TypeError):
+            continue
+        if gone.is_open:
+            document = document_of("Incident", name, incident_spec(gone))
+            result[key] = {"digest": gone.digest, "document": document}
     for name, incident in repo.incidents.items():
         key = f"Incident/{name}"
         if key in result:
@@ -304,6 +317,9 @@ def _incidents(
     for key in [k for k in memory if k.startswith("Incident/")]:
         old = _incident(memory[key])
         new = repo.incidents.get(old.name)
+        if new is None and old.intent not in repo.intents:
+            new_memory.pop(key, None)  # removed with its intent: the retirement is governed
+            continue
         loosening = incident_loosening(old, new)
         digest = new.digest if new is not None else DELETED
         if loosening is None or approvals.approved("Incident", old.name, digest):

@@ -88,6 +88,35 @@ class GitProvenance:
         return None
 
     @cache  # noqa: B019
+    def removed(self, kind: str) -> tuple[Mapping[str, Any], ...]:
+        out = str(
+            self._repo.git.log("--diff-filter=D", "--name-only", "--format=%x1e%H", self.commit)
+        )
+        found = []
+        for entry in out.split("\x1e"):
+            lines = [line for line in entry.splitlines() if line.strip()]
+            if not lines:
+                continue
+            commit, paths = lines[0], lines[1:]
+            for path in paths:
+                if not path.endswith((".yaml", ".yml")):
+                    continue
+                try:
+                    raw = self._repo.git.show(f"{commit}^:{path}")
+                except git.GitCommandError:
+                    continue
+                for document in parse_yaml(str(raw), path).documents:
+                    data = document.data
+                    if (
+                        isinstance(data, dict)
+                        and data.get("kind") == kind
+                        and isinstance(data.get("metadata"), dict)
+                        and isinstance(data.get("spec"), dict)
+                    ):
+                        found.append(data)
+        return tuple(found)
+
+    @cache  # noqa: B019
     def versions(self, file: str, kind: str, name: str) -> tuple[Mapping[str, Any], ...]:
         out = str(self._repo.git.log("--format=%H", self.commit, "--", self._path(file)))
         found = []

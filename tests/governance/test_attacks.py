@@ -480,3 +480,11 @@ def test_the_requester_closing_or_downgrading_an_incident_is_pending(repo: Path)
     code, planned = plan(repo)
     assert code == 1
     assert [p["kind"] for p in planned["pendingGovernance"]] == ["Incident"]
+
+
+def test_deleting_an_open_incident_is_pending_without_a_state_store(repo: Path) -> None:
+    commit(repo, {"incidents/inc-2026-077.yaml": None}, author="sam.taylor@contoso.example")
+    code, status = governance_status(repo)
+    assert code == 1
+    assert [(p["kind"], p["digest"]) for p in status["pending"]] == [("Incident", "deleted")]
+    assert "deletes open incident" in status["pending"][0]["loosens"][0]
