@@ -54,7 +54,7 @@ from reconciler.domain.tenant import (
     Platform,
     TenantSnapshot,
 )
-from reconciler.domain.trust import EMPTY_TRUST, TrustRoot
+from reconciler.domain.trust import EMPTY_TRUST, TrustRoot, Verifier
 from reconciler.engine._audit import AuditLog
 from reconciler.engine._memory import TrustMemory
 from reconciler.engine._report import IntentReport, PassResult
@@ -122,7 +122,9 @@ class Reconciler:
         self.signers = signers
         self.trust = trust
         self.policies = policies
-        self.verifier = SshVerifier(signers)
+        #: fixed verifier (tests); by default each pass reads the signers file afresh, so
+        #: a rotated Secret or a revoked key takes effect on the next pass
+        self.verifier: Verifier | None = None
         self.concurrency = concurrency
         self.on_progress = on_progress
         #: a revision that does not descend from the last applied one is refused unless
@@ -149,7 +151,7 @@ class Reconciler:
         memory = TrustMemory.load(self.store)
         context = GovernanceContext(
             provenance=self._provenance_for(tree),
-            verifier=self.verifier,
+            verifier=self.verifier or SshVerifier(self.signers),
             trust=self.trust,
             first_seen=memory.first_seen,
             withdrawn=memory.withdrawn,

@@ -94,6 +94,8 @@ class Engines:
             )
             built = self._built[uid] = _Built(config, engine, policies)
         built.engine.policy = built.policies.for_revision(revision)
+        # the trust root is re-read every pass: a rotated Secret takes effect at once
+        built.engine.trust = load_trust_root(config.trust) if config.trust else EMPTY_TRUST
         return built.engine
 
     def _connectors(self, config: SourceConfig) -> dict[Platform, TenantConnector]:
