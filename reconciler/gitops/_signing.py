@@ -125,8 +125,14 @@ def _ssh_keygen(args: list[str], payload: bytes) -> subprocess.CompletedProcess[
 
 
 def sign_payload(payload: bytes, key: str) -> str:
-    """An armored eucora signature over ``payload`` with ``key`` (a private key file, or a
-    public key whose private half ssh-agent holds: what git's ``user.signingkey`` names)."""
+    """An armored eucora signature over ``payload`` with ``key`` (a private key file, a
+    public key file, or a literal public key — ``ssh-ed25519 AAAA…`` — whose private half
+    ssh-agent holds: what git's ``user.signingkey`` names)."""
+    if key.startswith(("ssh-", "ecdsa-", "sk-")):
+        with tempfile.TemporaryDirectory(prefix="eucora-key-") as scratch:
+            literal = Path(scratch) / "signing.pub"
+            literal.write_text(key.strip() + "\n", encoding="utf-8")
+            return sign_payload(payload, str(literal))
     key_path = Path(key).expanduser()
     if not key_path.is_file():
         raise SigningError(
