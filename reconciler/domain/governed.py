@@ -104,7 +104,14 @@ def policy_set_digest(files: Mapping[str, str]) -> str:
 
 
 class _Approvals:
-    """Valid governance approvals per (kind, name, digest)."""
+    """Valid governance approvals per (kind, name, digest).
+
+    A version is approved when a quorum of distinct governance approvers' signed windows
+    (``approvedAt`` … ``expires``) were all open at one moment no later than now: the
+    quorum was reached then, and the approval stays a fact after the windows close (so a
+    check without a state store keeps trusting an approved version). Only signed times
+    count; a principal's latest decision per digest wins.
+    """
 
     def __init__(self, repo: FleetRepo, context: GovernanceContext, now: datetime) -> None:
         self.context, self.now = context, now
@@ -117,19 +124,34 @@ class _Approvals:
             seen = latest.get(key)
             if seen is None or approval.approved_at > seen.approved_at:
                 latest[key] = approval
-        self.valid: dict[tuple[str, str, str], set[str]] = {}
+        self.valid: dict[tuple[str, str, str], dict[str, tuple[datetime, datetime]]] = {}
         for (kind, name, digest, approver), approval in latest.items():
             if approval.decision is not Decision.APPROVED:
                 continue  # the approver's latest decision is a withdrawal
-            if approval.expires <= now or approval.approved_at > now:
+            if approval.approved_at > now or approval.expires <= approval.approved_at:
                 continue
-            self.valid.setdefault((kind, name, digest), set()).add(approver)
+            window = (approval.approved_at, approval.expires)
+            self.valid.setdefault((kind, name, digest), {})[approver] = window
 
-    def approvers(self, kind: str, name: str, digest: str) -> tuple[str, ...]:
-        return tuple(sorted(self.valid.get((kind, name, digest), ())))
+    def approvers(
+        self, kind: str, name: str, digest: str, exclude: frozenset[str] = frozenset()
+    ) -> tuple[str, ...]:
+        """The largest set of approvers whose windows were open together (before now)."""
+        windows = {
+            a: w for a, w in self.valid.get((kind, name, digest), {}).items() if a not in exclude
+        }
+        best: tuple[str, ...] = ()
+        for moment in sorted({start for start, _ in windows.values() if start <= self.now}):
+            live = tuple(sorted(a for a, (s, e) in windows.items() if s <= moment < e))
+            if len(live) > len(best):
+                best = live
+        return best
 
-    def approved(self, kind: str, name: str, digest: str) -> bool:
-        return len(self.approvers(kind, name, digest)) >= self.context.trust.governance_quorum
+    def approved(
+        self, kind: str, name: str, digest: str, exclude: frozenset[str] = frozenset()
+    ) -> bool:
+        quorum = self.context.trust.governance_quorum
+        return len(self.approvers(kind, name, digest, exclude)) >= quorum
 
 
 def resolve_governed(
@@ -175,11 +197,11 @@ def resolve_governed(
         first = context.trust.trusts_first(kind, name, digest)
         # separation of duties: nobody on a commit that made this change approves it
         changers: set[str] = set()
-        if file and approvals.approvers(kind, name, digest):
+        if file and approvals.valid.get((kind, name, digest)):
             stop = frozenset({old["digest"]}) if old else frozenset()
             for change in context.provenance.document_changes(file, kind, name, digest, stop):
                 changers |= change.identities
-        valid = [a for a in approvals.approvers(kind, name, digest) if a not in changers]
+        valid = approvals.approvers(kind, name, digest, frozenset(changers))
         approved = len(valid) >= quorum
         if approved or first or (old and old["digest"] == digest):
             problems: list[str] = []
@@ -188,11 +210,11 @@ def resolve_governed(
         else:
             problems = loosen(old)
         if problems:
-            if changers & set(approvals.approvers(kind, name, digest)):
+            if changers & set(approvals.valid.get((kind, name, digest), {})):
                 problems.append("an approver is on a commit that made this change")
             pending.append(
                 PendingChange(kind, name, digest, old["digest"] if old else None,
-                              tuple(problems), tuple(valid), quorum)
+                              tuple(problems), valid, quorum)
             )  # fmt: skip
             if old is not None:
                 trusted[key] = old["digest"]

@@ -438,14 +438,17 @@ def test_valid_quorum_and_exception_still_count(repo: Path) -> None:
     assert code == 0 and status["pending"] == []
 
 
-def _governance_approval(kind: str, name: str, digest: str, who: str, keys: Path) -> dict[str, str]:
+def _governance_approval(
+    kind: str, name: str, digest: str, who: str, keys: Path,
+    window: tuple[str, str] = ("2026-11-22T00:00:00Z", "2027-12-31T00:00:00Z"),
+) -> dict[str, str]:  # fmt: skip
     short = who.split("@", maxsplit=1)[0]
     text = (
         "apiVersion: eucora.io/v1alpha1\nkind: GovernanceApproval\n"
         f"metadata: {{name: {kind.lower()}-{short}}}\nspec:\n"
         f'  document: {{kind: {kind}, name: {name}, digest: "{digest}"}}\n'
         f"  approver: {who}\n  decision: approved\n"
-        "  approvedAt: 2026-11-22T00:00:00Z\n  expires: 2027-12-31T00:00:00Z\n"
+        f"  approvedAt: {window[0]}\n  expires: {window[1]}\n"
     )
     return {f"approvals/governance/{kind.lower()}-{short}.yaml": signed(text, who, keys)}
 
@@ -488,3 +491,25 @@ def test_deleting_an_open_incident_is_pending_without_a_state_store(repo: Path) 
     assert code == 1
     assert [(p["kind"], p["digest"]) for p in status["pending"]] == [("Incident", "deleted")]
     assert "deletes open incident" in status["pending"][0]["loosens"][0]
+
+
+def test_a_quorum_reached_once_stays_trusted_after_the_approvals_expire(
+    repo: Path, keys: Path
+) -> None:
+    fleet = edit(repo / "fleet.yaml", "prune: false", "prune: true")
+    commit(repo, {"fleet.yaml": fleet}, author=MARIA)
+    digest = governance_status(repo)[1]["pending"][0]["digest"]
+    # Dev's window closed before Frank's opened: never a quorum at one moment
+    commit(repo, _governance_approval("FleetConfig", "contoso", digest, DEV, keys,
+                                      ("2026-11-01T00:00:00Z", "2026-11-05T00:00:00Z")),
+           author=DEV)  # fmt: skip
+    commit(repo, _governance_approval("FleetConfig", "contoso", digest, FRANK, keys,
+                                      ("2026-11-06T00:00:00Z", "2026-11-10T00:00:00Z")),
+           author=FRANK)  # fmt: skip
+    assert governance_status(repo)[0] == 1
+    # Carol's window overlaps Frank's: the quorum was reached, and it stays a fact
+    commit(repo, _governance_approval("FleetConfig", "contoso", digest, CAROL, keys,
+                                      ("2026-11-07T00:00:00Z", "2026-11-09T00:00:00Z")),
+           author=CAROL)  # fmt: skip
+    code, status = governance_status(repo)
+    assert code == 0 and status["trusted"]["FleetConfig"] == digest
