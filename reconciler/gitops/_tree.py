@@ -1,6 +1,6 @@
 """The fleet repo as a commit holds it: documents are read from the commit's tree.
 
-``committed_tree`` exports the tree of a commit (``git archive``) into a private temporary
+``committed_tree`` exports the tree of a commit (blob by blob) into a private temporary
 directory, so nothing in the work tree — an uncommitted edit, an untracked file, a file
 swapped after checkout — reaches the loader. Symbolic links are exported as links (never
 resolved), and the loader refuses them. A directory that is not in git is used as it is:
@@ -9,14 +9,11 @@ nothing in it can be proven, so no approval counts there.
 
 from __future__ import annotations
 
-import copy
-import io
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import git
 
@@ -33,16 +30,36 @@ class CommittedTree:
     commit: str
 
 
-def _keep_links_inert(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
-    """A symbolic link stays a link (so the loader can name and refuse it) but points
-    nowhere, whatever target the commit gave it."""
-    if member.issym() or member.islnk():
-        member = copy.copy(member)
-        member.type, member.linkname = tarfile.SYMTYPE, _INERT_TARGET
-    return tarfile.data_filter(member, dest)
-
-
 _INERT_TARGET = ".eucora-refused-symlink"
+_SYMLINK_MODE = "120000"
+
+
+def _export(repo: git.Repo, commit: str, prefix: str, target: Path) -> None:
+    """Write every blob of ``commit`` under ``prefix`` to ``target``, byte for byte.
+
+    Read with ``ls-tree`` and the object database rather than ``git archive``: archive
+    honours the tree's own ``.gitattributes`` (``export-ignore`` would let a commit hide a
+    withdrawal or an incident, ``export-subst`` rewrite content). Symbolic links become
+    links that point nowhere, so the loader can name and refuse them; submodules are
+    skipped."""
+    args = ["-r", "-z", "--full-tree", commit]
+    if prefix not in ("", "."):
+        args += ["--", prefix]
+    listing = str(repo.git.ls_tree(*args))
+    for entry in listing.split("\0"):
+        if not entry:
+            continue
+        meta, _, name = entry.partition("\t")
+        mode, kind, sha = meta.split()
+        parts = PurePosixPath(name).parts
+        if kind != "blob" or not parts or ".." in parts or name.startswith("/"):
+            continue
+        path = target.joinpath(*parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if mode == _SYMLINK_MODE:
+            path.symlink_to(_INERT_TARGET)
+            continue
+        path.write_bytes(repo.odb.stream(bytes.fromhex(sha)).read())
 
 
 @contextmanager
@@ -57,15 +74,11 @@ def committed_tree(path: Path, commit: str = "") -> Iterator[CommittedTree]:
         return
     prefix = fleet.relative_to(Path(repo.working_dir).resolve()).as_posix()
     with tempfile.TemporaryDirectory(prefix="eucora-tree-") as target:
-        args = [commit] if prefix in ("", ".") else [commit, "--", prefix]
         try:
-            data = repo.git.archive("--format=tar", *args, stdout_as_string=False)
-        except git.GitCommandError as exc:
-            raise SourceError(
-                f"cannot read commit {commit[:12]}: {exc.stderr.strip()[:300]}"
-            ) from exc
-        with tarfile.open(fileobj=io.BytesIO(bytes(data))) as archive:
-            archive.extractall(target, filter=_keep_links_inert)  # noqa: S202 - filtered
+            _export(repo, commit, prefix, Path(target))
+        except (git.GitCommandError, ValueError) as exc:
+            detail = exc.stderr.strip()[:300] if isinstance(exc, git.GitCommandError) else exc
+            raise SourceError(f"cannot read commit {commit[:12]}: {detail}") from exc
         root = Path(target) if prefix in ("", ".") else Path(target) / prefix
         root.mkdir(parents=True, exist_ok=True)
         yield CommittedTree(root, fleet, commit)

@@ -513,3 +513,14 @@ def test_a_quorum_reached_once_stays_trusted_after_the_approvals_expire(
            author=CAROL)  # fmt: skip
     code, status = governance_status(repo)
     assert code == 0 and status["trusted"]["FleetConfig"] == digest
+
+
+def test_git_attributes_cannot_hide_a_withdrawal(repo: Path, keys: Path) -> None:
+    digest = cab_status(repo, "rdm-admin-2024.3")["digest"]
+    text = approval_text("rdm-admin-2024.3", digest, GRACE, "pilot", name="rdm-grace-no",
+                         decision="rejected", approved_at="2026-11-22T09:00:00Z")  # fmt: skip
+    commit(repo, {"approvals/rdm-grace-no.yaml": signed(text, GRACE, keys)}, author=GRACE)
+    commit(repo, {".gitattributes": "approvals/rdm-grace-no.yaml export-ignore\n"
+                                    "approvals/*.yaml export-subst\n"}, author=MALLORY)  # fmt: skip
+    status = cab_status(repo, "rdm-admin-2024.3")
+    assert verdicts(status)["rdm-admin-2024.3-pilot-grace.kim"] == "withdrawn"
