@@ -55,7 +55,9 @@ class GitProvenance:
     @cache  # noqa: B019 - one instance per revision; the cache dies with it
     def _blob(self, commit: str, file: str) -> bytes | None:
         try:
-            data = self._repo.git.show(f"{commit}:{self._path(file)}", stdout_as_string=False)
+            data = self._repo.git.cat_file(
+                "blob", f"{commit}:{self._path(file)}", stdout_as_string=False
+            )
         except git.GitCommandError:
             return None
         return bytes(data)
@@ -102,7 +104,7 @@ class GitProvenance:
                 if not path.endswith((".yaml", ".yml")):
                     continue
                 try:
-                    raw = self._repo.git.show(f"{commit}^:{path}")
+                    raw = self._repo.git.cat_file("blob", f"{commit}^:{path}")
                 except git.GitCommandError:
                     continue
                 for document in parse_yaml(str(raw), path).documents:
