@@ -63,6 +63,11 @@ class Provenance(Protocol):
         """Every committed version of document ``kind``/``name`` in ``file``, newest first."""
         ...
 
+    def policy_sets(self, directory: str) -> tuple[Mapping[str, str], ...]:
+        """The ``*.rego`` files under ``directory`` (path → text) at every commit that
+        changed them, newest first."""
+        ...
+
     def removed(self, kind: str) -> tuple[Mapping[str, Any], ...]:
         """The last version of every ``kind`` document in a file the history deleted,
         newest deletion first."""
@@ -91,6 +96,9 @@ class NoProvenance:
         return ()
 
     def removed(self, kind: str) -> tuple[Mapping[str, Any], ...]:
+        return ()
+
+    def policy_sets(self, directory: str) -> tuple[Mapping[str, str], ...]:
         return ()
 
     def version(

@@ -38,6 +38,7 @@ from reconciler.domain.schemas import API_VERSION
 
 DELETED = "deleted"
 POLICY_SET = "repo"
+POLICY_DIR = "policies"
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,14 +251,15 @@ def resolve_governed(
                            new_memory, quorum)  # fmt: skip
     protected = _retirements(repo, memory, approvals, pending, new_memory, quorum)
     trusted_policies = None
-    if policy_files is not None or "PolicySet" in memory:
-        policy_files = dict(policy_files or {})  # a deleted policies/ removes every rule
-        digest = policy_set_digest(policy_files)
+    current_files = dict(policy_files or {})  # a deleted policies/ removes every rule
+    digest = policy_set_digest(current_files)
+    recalled = None if "PolicySet" in memory else _recall_policies(context, approvals, digest)
+    if policy_files is not None or "PolicySet" in memory or recalled is not None:
         # repo policies only add gates, so a first policy set tightens: it acts at once
-        empty = {"digest": "", "document": {"spec": {"files": {}}}}
-        old = memory.get("PolicySet", empty)
-        if not decide("PolicySet", "PolicySet", POLICY_SET, digest, {"files": dict(policy_files)},
-                      lambda old: _policy_loosenings(old, policy_files), empty):  # fmt: skip
+        base = recalled or {"digest": "", "document": {"spec": {"files": {}}}}
+        old = memory.get("PolicySet", base)
+        if not decide("PolicySet", "PolicySet", POLICY_SET, digest, {"files": current_files},
+                      lambda old: _policy_loosenings(old, current_files), base):  # fmt: skip
             trusted_policies = old["document"]["spec"]["files"]
     effective = replace(
         repo,
@@ -266,6 +268,26 @@ def resolve_governed(
         incidents=MappingProxyType(incidents),
     )
     return Resolution(effective, tuple(pending), new_memory, protected, trusted, trusted_policies)
+
+
+def _recall_policies(
+    context: GovernanceContext, approvals: _Approvals, current: str
+) -> dict[str, Any] | None:
+    """Without a remembered policy set: the newest committed one the trust root trusts
+    first or a governance quorum approved."""
+    wanted = {t.digest for t in context.trust.trusted if t.kind == "PolicySet"}
+    wanted |= {
+        d for (k, n, d) in approvals.valid if k == "PolicySet" and approvals.approved(k, n, d)
+    }
+    wanted.discard(current)
+    if not wanted:
+        return None
+    for files in context.provenance.policy_sets(POLICY_DIR):
+        digest = policy_set_digest(files)
+        if digest in wanted:
+            return {"digest": digest, "document": document_of("PolicySet", POLICY_SET,
+                                                              {"files": dict(files)})}  # fmt: skip
+    return None
 
 
 def _maybe(record: Any, build: Any) -> Any:

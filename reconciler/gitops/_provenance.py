@@ -56,7 +56,10 @@ class GitProvenance:
     def _blob(self, commit: str, file: str) -> bytes | None:
         try:
             data = self._repo.git.cat_file(
-                "blob", f"{commit}:{self._path(file)}", stdout_as_string=False
+                "blob",
+                f"{commit}:{self._path(file)}",
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
             )
         except git.GitCommandError:
             return None
@@ -116,6 +119,27 @@ class GitProvenance:
                         and isinstance(data.get("spec"), dict)
                     ):
                         found.append(data)
+        return tuple(found)
+
+    @cache  # noqa: B019
+    def policy_sets(self, directory: str) -> tuple[Mapping[str, str], ...]:
+        out = str(self._repo.git.log("--format=%H", self.commit, "--", self._path(directory)))
+        found = []
+        for commit in out.split():
+            listing = str(
+                self._repo.git.ls_tree("-r", "-z", "--full-tree", commit, "--",
+                                       self._path(directory))
+            )  # fmt: skip
+            files = {}
+            for entry in listing.split("\0"):
+                meta, _, name = entry.partition("\t")
+                if not name.endswith(".rego") or meta.split()[1:2] != ["blob"]:
+                    continue
+                rel = name if self._prefix in ("", ".") else name.removeprefix(self._prefix + "/")
+                raw = self._blob(commit, rel)
+                if raw is not None:
+                    files[rel] = raw.decode("utf-8", errors="replace")
+            found.append(files)
         return tuple(found)
 
     @cache  # noqa: B019

@@ -524,3 +524,33 @@ def test_git_attributes_cannot_hide_a_withdrawal(repo: Path, keys: Path) -> None
                                     "approvals/*.yaml export-subst\n"}, author=MALLORY)  # fmt: skip
     status = cab_status(repo, "rdm-admin-2024.3")
     assert verdicts(status)["rdm-admin-2024.3-pilot-grace.kim"] == "withdrawn"
+
+
+def test_removing_a_first_trusted_repo_policy_is_pending_without_a_state_store(
+    repo: Path, tmp_path: Path
+) -> None:
+    from reconciler.domain.governed import policy_set_digest
+
+    rule = (
+        "package eucora.custom.promotion\nimport rego.v1\n"
+        'deny contains {"id": "org-hold", "msg": "held"} if input.intent.name == "x"\n'
+    )
+    commit(repo, {"policies/hold.rego": rule}, author=MARIA)
+    trusted = policy_set_digest({"policies/hold.rego": rule})
+    signers = tmp_path / "trust"
+    signers.mkdir()
+    (signers / "allowed_signers").write_text((KEYS / "allowed_signers").read_text())
+    (signers / "trust-root.yaml").write_text(
+        (KEYS / "trust-root.yaml").read_text()
+        + f'    - {{kind: PolicySet, name: repo, digest: "{trusted}"}}\n'
+    )
+    commit(repo, {"policies/hold.rego": None}, author=MARIA)
+    result = runner.invoke(
+        app,
+        ["governance", "status", "--repo", str(repo), "--signers",
+         str(signers / "allowed_signers"), "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    (pending,) = json.loads(result.output)["pending"]
+    assert pending["kind"] == "PolicySet"
+    assert pending["loosens"] == ["removes or changes repo policy policies/hold.rego"]
