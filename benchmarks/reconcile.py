@@ -23,8 +23,10 @@ import yaml
 from reconciler import logs
 from reconciler.connectors import RetryPolicy
 from reconciler.connectors._intune import BATCH_SIZE, DIRECTORY_PAGE
+from reconciler.domain.loader import load_repo
 from reconciler.domain.ports import Revision, TenantConnector
 from reconciler.domain.tenant import Platform
+from reconciler.domain.trust import TrustedVersion, TrustRoot
 from reconciler.engine import Reconciler, StateStore
 from reconciler.engine._wiring import close_all, sandbox_connectors
 from reconciler.policy import EmbeddedEngine, load_policy_set
@@ -93,6 +95,21 @@ def lift_graph_budget(connectors: dict[Platform, TenantConnector]) -> None:
         graph.budget = graph.request_budget = None
 
 
+def first_trust(repo: Path) -> TrustRoot:
+    """A trust root that trusts the generated fleet's config and risk model first."""
+    loaded = load_repo(repo).repo
+    fleet, model = loaded.fleet, loaded.risk_model
+    assert fleet is not None and model is not None
+    return TrustRoot(
+        trusted=frozenset(
+            {
+                TrustedVersion("FleetConfig", fleet.name, fleet.digest),
+                TrustedVersion("RiskModel", model.name, model.digest),
+            }
+        )
+    )
+
+
 async def measure(intents: int, budget: bool) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         repo = build_fleet(Path(scratch) / "fleet", intents)
@@ -107,6 +124,7 @@ async def measure(intents: int, budget: bool) -> None:
                 store=store,
                 clock=sandbox.now,
                 concurrency=16,
+                trust=first_trust(repo),
             )
             revision = Revision(str(repo), "", "")
             rows = []

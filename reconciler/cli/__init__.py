@@ -12,6 +12,7 @@ from reconciler.cli import dashboard as _dashboard  # noqa: F401
 from reconciler.cli import demo as _demo  # noqa: F401
 from reconciler.cli import docs as _docs  # noqa: F401
 from reconciler.cli import governance as _governance  # noqa: F401
+from reconciler.cli import governed as _governed  # noqa: F401
 from reconciler.cli import init as _init  # noqa: F401
 from reconciler.cli import maturity as _maturity  # noqa: F401
 from reconciler.cli import operator as _operator  # noqa: F401

@@ -7,7 +7,7 @@ change without touching these rules (:mod:`reconciler.domain.approval_request`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,13 +15,23 @@ from reconciler.cli._common import EXIT_FINDINGS, fail
 from reconciler.domain.approval_request import approval_refusals, unknown_rings
 from reconciler.domain.errors import EucoraError
 from reconciler.domain.models import FleetRepo
+from reconciler.domain.trust import TrustRoot
 from reconciler.gitops._write import identity
 
 
 def refuse_unfit_approval(
-    repo: Path, fleet_repo: FleetRepo, intent: str, rings: list[str], role: str | None
+    repo: Path,
+    fleet_repo: FleetRepo,
+    intent: str,
+    rings: list[str],
+    role: str | None,
+    trust: TrustRoot | None,
 ) -> None:
-    """Exit 1 naming every reason when the git identity may not approve ``rings``."""
+    """Exit 1 naming every reason when the git identity may not approve ``rings``.
+
+    Who holds which role comes from the trust root when one is given (``--signers`` /
+    ``--trust-root``): it alone decides whether the approval will count. Without one, the
+    list in fleet.yaml stands in, only to catch a typo before anything is committed."""
     fleet = fleet_repo.fleet
     if fleet is None:
         fail(f"{repo}: no valid FleetConfig (run `eucora validate`)", EXIT_FINDINGS)
@@ -34,8 +44,15 @@ def refuse_unfit_approval(
         _, approver = identity(repo)
     except EucoraError as exc:
         fail(exc.message, EXIT_FINDINGS)
+    if trust is not None:
+        members: Mapping[str, tuple[str, ...]] = trust.members
+        source = f"the trust root {trust.source}".rstrip()
+    else:
+        members = {m.principal: tuple(m.roles) for m in fleet.cab.members}
+        source = "fleet.yaml (spec.cab.members; pass --signers so the trust root decides)"
     problems = approval_refusals(
-        fleet=fleet,
+        members=members,
+        source=source,
         approver=approver,
         role=role,
         requester=fleet_repo.intents[intent].requester,

@@ -1,13 +1,14 @@
 """``eucora cab status``: what is still missing per ring, and the command to run next.
 
-Read from an intent's governance (requirement, each approval's verdict) and the fleet's CAB
-members; kept apart from the status rendering so that how approvals are verified can change
+Read from an intent's governance (requirement, each approval's verdict) and the trust root's
+CAB members; kept apart from the status rendering so that how approvals are verified can change
 without touching it. The computing is pure; ``print_next`` and ``next_json`` only render it.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,11 +45,13 @@ class RingNeed:
         return f"{self.ring}: " + " and ".join(parts) + who
 
 
-def ring_needs(result: IntentGovernance, repo: FleetRepo) -> list[RingNeed]:
-    """Per CAB ring: approvals and roles still missing, and the members who could add them."""
-    fleet = repo.fleet
+def ring_needs(
+    result: IntentGovernance, repo: FleetRepo, members: Mapping[str, Sequence[str]]
+) -> list[RingNeed]:
+    """Per CAB ring: approvals and roles still missing, and who could add them (``members``:
+    the trust root's principals and their roles)."""
     intent = repo.intents.get(result.intent)
-    if fleet is None or intent is None:
+    if intent is None:
         return []
     needs = []
     for ring in result.need.rings:
@@ -57,17 +60,12 @@ def ring_needs(result: IntentGovernance, repo: FleetRepo) -> list[RingNeed]:
         covered = {role for v in valid for role in v.roles}
         roles_missing = tuple(r for r in result.need.roles if r not in covered)
         missing = max(result.need.quorum - len(approvers), 0)
-        eligible = [
-            m
-            for m in fleet.cab.members
-            if m.principal not in approvers and m.principal.lower() != intent.requester.lower()
-        ]
+        taken = {a.lower() for a in approvers} | {intent.requester.lower()}
+        eligible = sorted((p, tuple(r)) for p, r in members.items() if p.lower() not in taken)
         # holders of a missing role first: they close two gaps at once
-        eligible.sort(key=lambda m: not set(roles_missing) & set(m.roles))
-        could = tuple(m.principal for m in eligible) if missing or roles_missing else ()
-        holders = {
-            role: tuple(m.principal for m in eligible if role in m.roles) for role in roles_missing
-        }
+        eligible.sort(key=lambda m: not set(roles_missing) & set(m[1]))
+        could = tuple(p for p, _ in eligible) if missing or roles_missing else ()
+        holders = {role: tuple(p for p, r in eligible if role in r) for role in roles_missing}
         needs.append(RingNeed(ring, missing, roles_missing, could, holders))
     return needs
 

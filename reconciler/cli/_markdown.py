@@ -76,6 +76,14 @@ def _header(result: PassResult, verdicts: dict[str, Verdict], context: PlanConte
     lines += [f"> ⚠️ {w}" for w in context.warnings]
     if context.warnings:
         lines.append("")
+    if result.pending:
+        lines.append("**❌ Governance changes pending** (the trusted versions apply until then):")
+        lines += [
+            f"- {p.kind} `{p.name}` → `{p.digest[:19]}`: {'; '.join(p.loosenings)}. "
+            f"Needs {p.needs}."
+            for p in result.pending
+        ]
+        lines.append("")
     return lines
 
 

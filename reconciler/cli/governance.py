@@ -23,28 +23,28 @@ from reconciler.cli._common import (
     handle_errors,
     print_json,
 )
-from reconciler.domain.errors import EucoraError, SourceError
+from reconciler.cli._trust import (
+    SignersOption,
+    TrustRootOption,
+    governed_view,
+    pending_json,
+    trust_root,
+)
+from reconciler.domain.errors import EucoraError
 from reconciler.domain.governance import (
+    GovernanceContext,
     IntentGovernance,
-    NoProvenance,
-    Provenance,
     evaluate_governance,
 )
+from reconciler.domain.governed import Resolution
 from reconciler.domain.loader import load_repo
 from reconciler.domain.models import FleetRepo, parse_datetime
 from reconciler.domain.resources import data_dir
-from reconciler.gitops import GitProvenance, build_example_repo, commit_signed
-from reconciler.gitops._write import identity
+from reconciler.gitops import build_example_repo, commit_signed
+from reconciler.gitops._write import identity, signed_document
 
 RepoOption = Annotated[Path, typer.Option("--repo", "-r", help="Fleet repo directory.")]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f")]
-SignersOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--signers",
-        help="Allowed signers file (git's format), supplied out of band, never from the repo.",
-    ),
-]
 AtOption = Annotated[
     str | None,
     typer.Option("--at", help="Evaluate at this RFC 3339 time instead of now (audits)."),
@@ -81,13 +81,6 @@ def _intent(repo: FleetRepo, name: str, where: Path) -> None:
         fail(f"no valid intent named {name!r} in {where}", EXIT_FINDINGS)
 
 
-def _provenance(repo: Path, signers: Path | None) -> Provenance:
-    try:
-        return GitProvenance(repo, signers)
-    except SourceError:
-        return NoProvenance()
-
-
 @command("risk")
 def risk(
     intent: Annotated[str, typer.Argument(help="Intent name.")],
@@ -98,7 +91,7 @@ def risk(
     """Risk score of an intent, the factors behind it, and what it needs from the CAB."""
     fleet_repo = _load(repo)
     _intent(fleet_repo, intent, repo)
-    result = evaluate_governance(fleet_repo, intent, NoProvenance(), _now(at))
+    result = evaluate_governance(fleet_repo, intent, GovernanceContext(), _now(at))
     assessment, need = result.risk, result.need
     if output is OutputFormat.JSON:
         print_json(
@@ -195,28 +188,50 @@ def _status_json(result: IntentGovernance) -> dict[str, Any]:
     }
 
 
+def _effective(resolution: Resolution, loaded_ok: bool, repo: Path) -> FleetRepo:
+    if not loaded_ok:
+        fail(f"{repo}: the committed fleet repo has errors (run `eucora validate`)", EXIT_FINDINGS)
+    if not resolution.usable:
+        needs = "; ".join(f"{p.kind} {p.name}: {p.needs}" for p in resolution.pending)
+        fail(f"no trusted FleetConfig and risk model: {needs}", EXIT_FINDINGS)
+    return resolution.repo
+
+
 @cab_app.command("status")
 def cab_status(
     intent: Annotated[str, typer.Argument(help="Intent name.")],
     repo: RepoOption = Path(),
     signers: SignersOption = None,
+    trust: TrustRootOption = None,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="State store (first-seen times, trust).")
+    ] = None,
     at: AtOption = None,
     output: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Required quorum and roles, each approval's verdict, and the approved rings."""
-    fleet_repo = _load(repo)
-    _intent(fleet_repo, intent, repo)
-    if signers is not None and not signers.is_file():
-        fail(f"signers file {signers} does not exist")
-    result = evaluate_governance(fleet_repo, intent, _provenance(repo, signers), _now(at))
-    needs = ring_needs(result, fleet_repo)
+    """Required quorum and roles, each approval's verdict, the approved rings, what is still
+    missing and the command to run next, as the HEAD commit holds them and the out-of-band
+    trust root judges them."""
+    root = trust_root(signers, trust)
+    now = _now(at)
+    with handle_errors(), governed_view(repo, signers, root, now, state) as view:
+        fleet_repo = _effective(view.resolution, view.loaded.ok, repo)
+        _intent(fleet_repo, intent, repo)
+        result = evaluate_governance(fleet_repo, intent, view.context, now)
+    pending = view.resolution.pending
+    needs = ring_needs(result, fleet_repo, root.members)
     commands = next_commands(result, needs, repo, signers)
     if output is OutputFormat.JSON:
-        print_json(_status_json(result) | next_json(needs, commands))
+        print_json(
+            {**_status_json(result), "pendingGovernance": pending_json(view.resolution)}
+            | next_json(needs, commands)
+        )
         return
     need = result.need
     console.print(f"[bold]{intent}[/bold] {result.digest}", soft_wrap=True)
     console.print(f"decision: {need.decision.value} (risk {result.risk.score})")
+    for reason in need.reasons:
+        console.print(f"  {reason}")
     if need.rings:
         roles = f" with roles {', '.join(need.roles)}" if need.roles else ""
         console.print(
@@ -238,14 +253,23 @@ def cab_status(
         )
     console.print(table)
     for e in result.exceptions:
-        state = "[green]valid[/green]" if e.valid else f"[red]{e.reason.value}[/red] {e.detail}"
-        console.print(f"exception {e.exception.name}: {state}")
+        state_text = (
+            "[green]valid[/green]" if e.valid else f"[red]{e.reason.value}[/red] {e.detail}"
+        )
+        console.print(f"exception {e.exception.name}: {state_text}")
     for ring, ok in result.ring_approved.items():
         console.print(
             f"  {ring}: {'[green]approved[/green]' if ok else '[yellow]pending[/yellow]'}"
         )
+    for change in pending:
+        console.print(
+            f"[yellow]governance pending[/yellow] {change.kind} {change.name}: "
+            f"{'; '.join(change.loosenings)}", soft_wrap=True,
+        )  # fmt: skip
     if signers is None:
         console.print("[yellow]no --signers file: no signature can be verified[/yellow]")
+    if not root.members:
+        console.print("[yellow]no trust root: nobody holds a CAB role[/yellow]")
     print_next(needs, commands)
 
 
@@ -261,15 +285,33 @@ def approve(
         list[str] | None, typer.Option("--condition", help="A condition of the approval.")
     ] = None,
     role: Annotated[str | None, typer.Option("--role", help="CAB role you act in.")] = None,
+    exception: Annotated[
+        str | None, typer.Option("--exception", help="Approve this CABException instead.")
+    ] = None,
+    reject: Annotated[
+        bool, typer.Option("--reject", help="Record a rejection (withdraws your approval).")
+    ] = False,
     comment: Annotated[str, typer.Option("--comment", help="Rationale.")] = "",
     repo: RepoOption = Path(),
+    signers: SignersOption = None,
+    trust: TrustRootOption = None,
     output: FormatOption = OutputFormat.TEXT,
 ) -> None:
-    """Write a CABApproval bound to the intent's current digest and commit it signed."""
+    """Write a CABApproval bound to the intent's current digest (and the exception's, with
+    --exception), signed with git's signing key, and commit it signed. With --signers (or
+    --trust-root) it refuses an approver the trust root gives no CAB role, or not the one
+    named by --role."""
     fleet_repo = _load(repo)
     _intent(fleet_repo, intent, repo)
+    target = None
+    if exception is not None:
+        found = fleet_repo.exceptions.get(exception)
+        if found is None or found.intent != intent:
+            fail(f"no valid CABException {exception!r} for {intent}", EXIT_FINDINGS)
+        target = (exception, found.digest)
     ring_list = [r.strip() for r in rings.split(",") if r.strip()]
-    refuse_unfit_approval(repo, fleet_repo, intent, ring_list, role)
+    root = trust_root(signers, trust) if signers is not None or trust is not None else None
+    refuse_unfit_approval(repo, fleet_repo, intent, ring_list, role, root)
     match = _DURATION.match(expires)
     if not match:
         fail(f"--expires {expires!r}: use a number and d, h or w, e.g. 30d")
@@ -288,14 +330,16 @@ def approve(
             role,
             condition or [],
             comment,
+            exception=target,
+            decision="rejected" if reject else "approved",
         )
-        path = repo / "approvals" / f"{intent}-{'-'.join(ring_list)}-{email.split('@')[0]}.yaml"
+        name = document.split("\n  name: ", 1)[1].split("\n", 1)[0]
+        path = repo / "approvals" / f"{name}.yaml"
         path.parent.mkdir(exist_ok=True)
         with removed_on_failure(path):
-            path.write_text(document, encoding="utf-8")
-            commit = commit_signed(
-                repo, [path], f"CAB: approve {intent} for {', '.join(ring_list)}"
-            )
+            path.write_text(signed_document(document, repo), encoding="utf-8")
+            verb = "reject" if reject else "approve"
+            commit = commit_signed(repo, [path], f"CAB: {verb} {intent} for {', '.join(ring_list)}")
     except EucoraError as exc:
         fail(exc.message, EXIT_FINDINGS)
     if output is OutputFormat.JSON:
@@ -316,26 +360,33 @@ def _approval_document(
     role: str | None,
     conditions: list[str],
     comment: str,
+    *,
+    exception: tuple[str, str] | None = None,
+    decision: str = "approved",
 ) -> str:
     import json  # noqa: PLC0415 - JSON strings are valid YAML scalars
 
     def stamp(t: datetime) -> str:
         return t.isoformat().replace("+00:00", "Z")
 
+    what = exception[0] if exception else f"{intent}-{'-'.join(rings)}"
+    suffix = "-rejected" if decision == "rejected" else ""
     lines = [
         "apiVersion: eucora.io/v1alpha1",
         "kind: CABApproval",
         "metadata:",
-        f"  name: {intent}-{'-'.join(rings)}-{approver.split('@', maxsplit=1)[0]}",
+        f"  name: {what}-{approver.split('@', maxsplit=1)[0]}{suffix}",
         "spec:",
         f"  intent: {intent}",
         f'  intentDigest: "{digest}"',
         f"  approver: {approver}",
     ]
+    if exception:
+        lines += [f"  exception: {exception[0]}", f'  exceptionDigest: "{exception[1]}"']
     if role:
         lines.append(f"  role: {json.dumps(role)}")
     lines += [
-        "  decision: approved",
+        f"  decision: {decision}",
         f"  rings: [{', '.join(rings)}]",
         f"  approvedAt: {stamp(now)}",
         f"  expires: {stamp(until)}",

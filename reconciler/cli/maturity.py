@@ -15,11 +15,11 @@ import typer
 from rich.table import Table
 
 from reconciler.cli._common import OutputFormat, command, console, fail, handle_errors, print_json
+from reconciler.cli._trust import SignersOption
 from reconciler.cli.governance import (
     AtOption,
     FormatOption,
     RepoOption,
-    SignersOption,
     _load,
     _now,
 )

@@ -38,11 +38,10 @@ from reconciler.cli._markdown import (
     next_mark,
 )
 from reconciler.cli._render import ring_line, summary_table
+from reconciler.cli._trust import SignersOption, TrustRootOption, trust_root
 from reconciler.cli._verdict import Verdict, verdict
 from reconciler.cli.reconcile import (
     LogLevelOption,
-    SignersFileOption,
-    check_signers,
     configure_logs,
     open_tenant,
     revision_source,
@@ -50,6 +49,7 @@ from reconciler.cli.reconcile import (
 from reconciler.domain.findings import Severity
 from reconciler.domain.loader import LoadResult, load_repo
 from reconciler.domain.plan import intents_touched
+from reconciler.domain.trust import TrustRoot
 from reconciler.engine import IntentReport, PassResult, Reconciler, StateStore, Store
 from reconciler.engine._wiring import RevisionPolicies
 from reconciler.gitops import changed_files, is_shallow
@@ -79,7 +79,8 @@ def plan(
         str, typer.Option("--sandbox", help="Plan against a sandbox served at this URL.")
     ] = "",
     tenant: Annotated[Path | None, typer.Option("--tenant", help="Tenant file.")] = None,
-    signers: SignersFileOption = None,
+    signers: SignersOption = None,
+    trust: TrustRootOption = None,
     state: Annotated[
         Path | None, typer.Option("--state", help="Read ring progress from this state store.")
     ] = None,
@@ -122,7 +123,7 @@ def plan(
         fail(f"--state {state}: no such state store")
     if state is not None and cluster:
         fail("choose one of --state and --cluster")
-    check_signers(signers)
+    root = trust_root(signers, trust)
     if max_chars < 2000:
         fail("--max-chars must be at least 2000")
     where = ClusterOptions(kubeconfig, context, namespace, source) if cluster else None
@@ -134,11 +135,16 @@ def plan(
         if base:
             only = sorted(intents_touched(loaded.repo, changed_files(repo, base)))
         result, tenant_name = asyncio.run(
-            _plan(repo, only, sandbox=sandbox, tenant=tenant, signers=signers, state=state,
-                  cluster=where)
+            _plan(repo, only, sandbox=sandbox, tenant=tenant, signers=signers, trust=root,
+                  state=state, cluster=where)
         )  # fmt: skip
-    warnings = plan_warnings(repo, signers)
+    warnings = plan_warnings(repo, signers, root)
     blocking = {r.name: _blocking(r, loaded) for r in result.intents}
+    # a loosening of a governed document waits for its governance approval: blocking
+    pending = [
+        f"governance-pending: {p.kind} {p.name}: {'; '.join(p.loosenings)} — needs {p.needs}"
+        for p in result.pending
+    ]
     verdicts = {r.name: verdict(r, blocking[r.name]) for r in result.intents}
     document = _json(result, tenant_name, base, blocking, verdicts, warnings)
     context_ = PlanContext(tenant_name, base is not None, warnings, full_plan_url, max_chars)
@@ -158,10 +164,12 @@ def plan(
         for warning in warnings:
             err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
         _print_plan(result, blocking, verdicts, tenant_name, base)
-    raise typer.Exit(EXIT_FINDINGS if any(blocking.values()) else EXIT_OK)
+        for problem in pending:
+            console.print(f"[red]blocking[/red] {escape(problem)}", soft_wrap=True)
+    raise typer.Exit(EXIT_FINDINGS if any(blocking.values()) or pending else EXIT_OK)
 
 
-def plan_warnings(repo: Path, signers: Path | None) -> list[str]:
+def plan_warnings(repo: Path, signers: Path | None, trust: TrustRoot) -> list[str]:
     """What makes this plan less than the truth, for every output format."""
     warnings = []
     if is_shallow(repo):
@@ -173,6 +181,11 @@ def plan_warnings(repo: Path, signers: Path | None) -> list[str]:
         warnings.append(
             "no --signers file: no CAB approval can be verified, so none counts and every "
             "CAB ring shows as pending"
+        )
+    elif not trust.members:
+        warnings.append(
+            "no trust root (trust-root.yaml beside --signers, or --trust-root): nobody holds a "
+            "CAB role, so no approval counts"
         )
     return warnings
 
@@ -218,6 +231,7 @@ async def _plan(
     sandbox: str,
     tenant: Path | None,
     signers: Path | None,
+    trust: TrustRoot,
     state: Path | None,
     cluster: ClusterOptions | None,
 ) -> tuple[PassResult, str]:
@@ -233,6 +247,8 @@ async def _plan(
                 policy=RevisionPolicies("").for_revision(revision),
                 store=store,
                 signers=signers,
+                trust=trust,
+                policies=RevisionPolicies(""),
             )
             result = await reconciler.reconcile(revision, dry_run=True, only=only)
         finally:
@@ -277,6 +293,8 @@ def _print_plan(
             f"{ring_line(report, result.rings, next_mark=next_mark(found))}"
         )
         console.print(f"  {escape(found.detail)}")
+        for change in report.governance:
+            console.print(f"  [yellow]trusted rules apply[/yellow] pending {escape(change)}")
         factors = ", ".join(f"{n} +{c:.1f}" for n, c, _ in report.risk_factors)
         console.print(f"  risk {report.risk_score:.1f} ({report.blast_radius}): {factors}")
         if report.cab_rings:

@@ -37,10 +37,12 @@ from reconciler.cli._common import (
     print_json,
 )
 from reconciler.cli._render import summary_table
+from reconciler.cli._trust import SignersOption, TrustRootOption, trust_root
 from reconciler.domain.errors import EucoraError, SourceError
 from reconciler.domain.models import parse_datetime
 from reconciler.domain.ports import Revision, TenantConnector
 from reconciler.domain.tenant import Platform
+from reconciler.domain.trust import TrustRoot
 from reconciler.engine import (
     AuditLog,
     PassResult,
@@ -66,10 +68,6 @@ _DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h|d)?$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 
 LogLevelOption = Annotated[str | None, typer.Option("--log-level", help="debug, info, warning.")]
-SignersFileOption = Annotated[
-    Path | None, typer.Option("--signers", help="allowed_signers file of the CAB.")
-]
-
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
@@ -182,11 +180,6 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
         yield update
 
 
-def check_signers(signers: Path | None) -> None:
-    if signers is not None and not signers.is_file():
-        fail(f"--signers {signers}: no such file")
-
-
 def configure_logs(level: str | None) -> None:
     logs.configure(level=level or os.environ.get("EUCORA_LOG_LEVEL", "warning"))
 
@@ -240,7 +233,15 @@ def reconcile(
     tenant: Annotated[
         Path | None, typer.Option("--tenant", help="Tenant file (ids, URLs; secrets from env).")
     ] = None,
-    signers: SignersFileOption = None,
+    signers: SignersOption = None,
+    trust: TrustRootOption = None,
+    acknowledge: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--acknowledge-revision",
+            help="Accept this commit although it does not descend from the last applied one.",
+        ),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
     state: Annotated[Path, typer.Option("--state", help="SQLite state store.")] = DEFAULT_STATE,
     audit: Annotated[
@@ -262,7 +263,7 @@ def reconcile(
     configure_logs(log_level)
     if once and interval:
         fail("--once and --interval exclude each other")
-    check_signers(signers)
+    root = trust_root(signers, trust)
     every = parse_duration(interval, "--interval") if interval else None
     step = parse_duration(sandbox_step, "--sandbox-step") / 3600
     start = parse_start(sandbox_start, "--sandbox-start")
@@ -272,7 +273,7 @@ def reconcile(
         code = asyncio.run(
             _reconcile_loop(
                 source, sandbox=sandbox, sandbox_url=sandbox_url, step_hours=step, start=start,
-                tenant=tenant, signers=signers,
+                tenant=tenant, signers=signers, trust=root, acknowledged=set(acknowledge or ()),
                 dry_run=dry_run, state=state, audit=audit or state.parent / "audit.jsonl",
                 opa_url=opa_url, every=every, passes=passes, output=output, notify=config,
                 source_name=repo,
@@ -290,6 +291,8 @@ async def _reconcile_loop(
     start: datetime,
     tenant: Path | None,
     signers: Path | None,
+    trust: TrustRoot,
+    acknowledged: set[str],
     dry_run: bool,
     state: Path,
     audit: Path,
@@ -315,7 +318,10 @@ async def _reconcile_loop(
             audit=None if dry_run else AuditLog(audit, actor=_actor()),
             clock=where.sandbox.now if where.sandbox else utc_now,
             signers=signers,
+            trust=trust,
+            policies=policies,
         )
+        reconciler.acknowledged |= acknowledged
         count, code = 0, EXIT_OK
         notifier = Notifier(notify) if notify is not None and not dry_run else None
         told = StoreBasis(store, notifier, source=source_name) if notifier else None
@@ -323,7 +329,6 @@ async def _reconcile_loop(
             while True:
                 if count:
                     revision = source()
-                reconciler.policy = policies.for_revision(revision)
                 try:
                     with _progress(output is OutputFormat.TEXT and err_console.is_terminal) as tick:
                         reconciler.on_progress = tick

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
+from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -21,8 +23,10 @@ from reconciler.cli._common import (
     handle_errors,
     print_json,
 )
-from reconciler.domain.findings import Finding
+from reconciler.cli._trust import SignersOption, TrustRootOption, governed_view, trust_root
+from reconciler.domain.findings import Code, Finding, sort_findings
 from reconciler.domain.loader import LoadResult, load_repo
+from reconciler.domain.models import FleetRepo
 
 RepoArgument = Annotated[Path, typer.Argument(help="Fleet repo directory.")]
 RepoOption = Annotated[Path, typer.Option("--repo", "-r", help="Fleet repo directory.")]
@@ -31,17 +35,33 @@ RepoOption = Annotated[Path, typer.Option("--repo", "-r", help="Fleet repo direc
 @command("validate")
 def validate(
     repo: RepoArgument = Path(),
+    signers: SignersOption = None,
+    trust: TrustRootOption = None,
     output: Annotated[
         FindingsFormat,
         typer.Option("--format", "-f", help="text (table), json, or github annotations."),
     ] = FindingsFormat.TEXT,
 ) -> None:
-    """Check every document of a fleet repo: YAML, schemas and cross-references.
+    """Check every document of a fleet repo: YAML, schemas and cross-references. With
+    --signers (and the trust root beside it), also every governed-document change the
+    HEAD commit makes that loosens the rules without a governance approval.
 
     Exit 0 when clean, 1 when there are findings, 2 on usage errors.
     """
     with handle_errors():
         result = load_repo(repo, check_packages=True)
+    if signers is not None or trust is not None:
+        root = trust_root(signers, trust)
+        with handle_errors(), governed_view(repo, signers, root, datetime.now(UTC)) as view:
+            pending = [
+                Finding(
+                    _governed_file(view.loaded.repo, p.kind, p.name), None, None, "",
+                    Code.GOVERNANCE_PENDING,
+                    f"{p.kind} {p.name} {'; '.join(p.loosenings)}; needs {p.needs}",
+                )
+                for p in view.resolution.pending
+            ]  # fmt: skip
+        result = replace(result, findings=tuple(sort_findings([*result.findings, *pending])))
     if output is FindingsFormat.JSON:
         print_json(
             {
@@ -58,6 +78,15 @@ def validate(
     else:
         render_findings(result)
     raise typer.Exit(EXIT_OK if result.ok else EXIT_FINDINGS)
+
+
+def _governed_file(repo: FleetRepo, kind: str, name: str) -> str:
+    if kind == "FleetConfig" and repo.fleet is not None:
+        return repo.fleet.source.file
+    documents: dict[str, Any] = {"RiskModel": repo.risk_models, "Incident": repo.incidents,
+                                 "DeploymentIntent": repo.intents}  # fmt: skip
+    found = documents.get(kind, {}).get(name)
+    return found.source.file if found is not None else f"({kind} {name})"
 
 
 def annotation_prefix(root: Path) -> str:

@@ -1,16 +1,17 @@
 """Before ``eucora approve`` writes anything: may this person approve these rings?
 
-Pure checks on the request against the fleet's CAB settings, so a mistake is refused with
-a clear message instead of committing an approval that can never count: an approver who
-is not a CAB member, a role the approver does not hold, a ring the fleet does not have
-(with a did-you-mean), approving one's own request. Whether a signature counts is still
-decided where approvals are verified; these checks only stop the obvious before it lands.
+Pure checks on the request against who holds which CAB role (the trust root), so a
+mistake is refused with a clear message instead of committing an approval that can never
+count: an approver who is not a CAB member, a role the approver does not hold, a ring the
+fleet does not have (with a did-you-mean), approving one's own request. Whether a
+signature counts is still decided where approvals are verified; these checks only stop the
+obvious before it lands.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from reconciler.domain.models import FleetConfig
 
@@ -33,26 +34,30 @@ def unknown_rings(rings: Sequence[str], fleet: FleetConfig) -> list[str]:
 
 def approval_refusals(
     *,
-    fleet: FleetConfig,
+    members: Mapping[str, Sequence[str]],
+    source: str,
     approver: str,
     role: str | None,
     requester: str,
 ) -> list[str]:
-    """Why ``approver`` may not approve (acting in ``role``); empty when they may. Rings
-    are checked apart (:func:`unknown_rings`): a ring that does not exist is a usage error."""
+    """Why ``approver`` may not approve (acting in ``role``); empty when they may.
+    ``members`` maps each CAB principal to their roles, as ``source`` (the out-of-band trust
+    root, or fleet.yaml's list when none is given) names them. Rings are checked apart
+    (:func:`unknown_rings`): a ring that does not exist is a usage error."""
     problems = []
-    members = {m.principal: m for m in fleet.cab.members}
-    if approver not in members:
-        listed = ", ".join(sorted(members)) or "none"
+    held = {principal.lower(): tuple(roles) for principal, roles in members.items()}
+    known = sorted(held)
+    if approver.lower() not in held:
+        listed = ", ".join(known) or "none"
         problems.append(
-            f"{approver} is not a CAB member in fleet.yaml (spec.cab.members: {listed}); "
-            "an approval by a non-member never counts" + did_you_mean(approver, sorted(members))
+            f"{approver} is not a CAB member in {source} ({listed}); "
+            "an approval by a non-member never counts" + did_you_mean(approver.lower(), known)
         )
-    elif role is not None and role not in members[approver].roles:
-        held = ", ".join(members[approver].roles) or "none"
+    elif role is not None and role not in held[approver.lower()]:
+        roles = held[approver.lower()]
         problems.append(
-            f"{approver} does not hold the role {role!r} (holds: {held})"
-            + did_you_mean(role, members[approver].roles)
+            f"{approver} does not hold the role {role!r} (holds: {', '.join(roles) or 'none'})"
+            + did_you_mean(role, roles)
         )
     if approver.lower() == requester.lower():
         problems.append(f"{approver} requested this intent and may not approve it")

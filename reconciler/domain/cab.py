@@ -1,8 +1,10 @@
 """CAB rules: what an intent needs from the change advisory board, and which approvals count.
 
-Pure: the facts about Git (who signed the commit that added an approval, who last changed
-the intent, when an exception was added) come in as :class:`DocumentProvenance` gathered by
-``reconciler.gitops``; nothing here runs git.
+Pure: an approval is a signed attestation over its own content; whether its signature
+verifies for the approver (at the time the reconciler first saw it) comes in as
+:class:`Attested`, roles from the out-of-band :class:`~reconciler.domain.trust.TrustRoot`,
+and the identities on the commits that changed the intent from ``reconciler.gitops``;
+nothing here runs git or ssh-keygen.
 
 Decision: ``auto_approved`` when the score is at or under the auto-approval threshold of
 the intent's (effective) class at the fleet's trust-maturity level and the install is not
@@ -27,6 +29,7 @@ from reconciler.domain.models import (
     FleetConfig,
     RiskModel,
 )
+from reconciler.domain.trust import SignatureCheck, SignatureStatus, TrustRoot, is_pattern
 
 MAX_EXCEPTION_DAYS = 90
 
@@ -44,7 +47,6 @@ class Reason(enum.StrEnum):
     UNSIGNED = "unsigned"
     BAD_SIGNATURE = "bad-signature"
     UNKNOWN_SIGNER = "unknown-signer"
-    SIGNER_MISMATCH = "signer-mismatch"
     NOT_CAB_MEMBER = "not-cab-member"
     ROLE_NOT_HELD = "role-not-held"
     DIGEST_MISMATCH = "digest-mismatch"
@@ -53,26 +55,33 @@ class Reason(enum.StrEnum):
     SELF_APPROVAL = "self-approval"
     DUPLICATE_APPROVER = "duplicate-approver"
     REJECTED_DECISION = "rejected-decision"
-    NO_PROVENANCE = "no-provenance"
     EXPIRY_TOO_LONG = "expiry-too-long"
     NOT_APPROVED = "not-approved"
+    WITHDRAWN = "withdrawn"
+    PATTERN_PRINCIPAL = "pattern-principal"
+    EXCEPTION_CHANGED = "exception-changed"
 
 
 @dataclass(frozen=True, slots=True)
-class DocumentProvenance:
-    """What Git says about one document file.
+class Attested:
+    """What the verifier says of one signed document, and when the reconciler first saw
+    it (key validity is judged at that time; without a state store, now)."""
 
-    ``signature`` is git's %G? code of the commit that added the file (G good, U good but
-    unknown key, B bad, N none, …); ``signer`` the principal git matched in the out-of-band
-    signers file (only for G).
-    """
+    check: SignatureCheck
+    first_seen: datetime
 
-    file: str
-    commit: str = ""
-    signature: str = "N"
-    signer: str | None = None
-    author: str | None = None
-    committed_at: datetime | None = None
+
+@dataclass(frozen=True, slots=True)
+class Judging:
+    """Everything an approval is judged against besides itself."""
+
+    trust: TrustRoot
+    attested: Mapping[str, Attested]  # approval name → signature facts
+    #: identity → commit, for every commit that changed the intent since it was approved
+    changers: Mapping[str, str]
+    #: (approver, digest, exception) → time of a remembered signed withdrawal
+    withdrawn: Mapping[tuple[str, str, str | None], datetime]
+    now: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,21 +167,17 @@ def requirement(
 
 
 def judge_approvals(
-    approvals: Sequence[CABApproval],
-    *,
-    intent: DeploymentIntent,
-    fleet: FleetConfig,
-    provenance: Mapping[str, DocumentProvenance],
-    intent_author: str | None,
-    now: datetime,
+    approvals: Sequence[CABApproval], *, intent: DeploymentIntent, judging: Judging
 ) -> tuple[ApprovalVerdict, ...]:
-    """A verdict per approval; each principal counts once per target (rollout or exception)."""
+    """A verdict per approval. A principal's latest signed decision per digest and target
+    wins (a later rejection withdraws an approval); each principal counts once per target
+    (the rollout or one exception)."""
+    latest = _latest_decisions(approvals, judging)
     verdicts = []
     counted: set[tuple[str, str | None]] = set()
     for approval in sorted(approvals, key=lambda a: (a.approved_at, a.name)):
-        facts = provenance.get(approval.source.file)
-        reason, detail = _approval_reason(approval, facts, intent, fleet, intent_author, now)
-        roles = fleet.cab.roles_of(approval.approver)
+        reason, detail = _approval_reason(approval, intent, judging, latest)
+        roles = judging.trust.roles_of(approval.approver)
         key = (approval.approver.lower(), approval.exception)
         if reason is Reason.VALID and key in counted:
             reason, detail = Reason.DUPLICATE_APPROVER, f"{approval.approver} already counted"
@@ -182,44 +187,92 @@ def judge_approvals(
     return tuple(verdicts)
 
 
+def _target(approval: CABApproval) -> tuple[str, str, str | None]:
+    return (approval.approver.lower(), approval.intent_digest, approval.exception)
+
+
+def _latest_decisions(
+    approvals: Sequence[CABApproval], judging: Judging
+) -> dict[tuple[str, str, str | None], CABApproval]:
+    """The latest (by signed ``approvedAt``) signature-valid decision per target."""
+    latest: dict[tuple[str, str, str | None], CABApproval] = {}
+    for approval in approvals:
+        facts = judging.attested.get(approval.name)
+        if facts is None or not facts.check.good:
+            continue
+        key = _target(approval)
+        seen = latest.get(key)
+        if seen is None or (approval.approved_at, approval.decision is Decision.REJECTED) > (
+            seen.approved_at,
+            seen.decision is Decision.REJECTED,
+        ):
+            latest[key] = approval
+    return latest
+
+
+def rejections(
+    approvals: Sequence[CABApproval], judging: Judging
+) -> dict[tuple[str, str, str | None], datetime]:
+    """Signed withdrawals to remember across revisions (a force-push cannot undo them)."""
+    return {
+        key: approval.approved_at
+        for key, approval in _latest_decisions(approvals, judging).items()
+        if approval.decision is Decision.REJECTED
+    }
+
+
+def _signature_reason(check: SignatureCheck) -> tuple[Reason, str] | None:
+    if check.good:
+        return None
+    reason = {
+        SignatureStatus.NONE: Reason.UNSIGNED,
+        SignatureStatus.BAD: Reason.BAD_SIGNATURE,
+        SignatureStatus.PATTERN: Reason.PATTERN_PRINCIPAL,
+    }.get(check.status, Reason.UNKNOWN_SIGNER)
+    return reason, check.detail
+
+
 def _approval_reason(
     approval: CABApproval,
-    facts: DocumentProvenance | None,
     intent: DeploymentIntent,
-    fleet: FleetConfig,
-    intent_author: str | None,
-    now: datetime,
+    judging: Judging,
+    latest: Mapping[tuple[str, str, str | None], CABApproval],
 ) -> tuple[Reason, str]:
     if approval.decision is Decision.REJECTED:
         return Reason.REJECTED_DECISION, f"{approval.approver} rejected the change"
-    if facts is None or not facts.commit:
-        return Reason.NO_PROVENANCE, "no commit adds this file (not a git repository?)"
-    if facts.signature == "N":
-        return Reason.UNSIGNED, f"commit {facts.commit[:12]} is not signed"
-    if facts.signature == "B":
-        return Reason.BAD_SIGNATURE, f"commit {facts.commit[:12]} has a bad signature"
-    if facts.signature != "G" or not facts.signer:
-        return Reason.UNKNOWN_SIGNER, (
-            f"commit {facts.commit[:12]} is signed by a key not in the signers file"
-        )
-    if facts.signer.lower() != approval.approver.lower():
-        return Reason.SIGNER_MISMATCH, f"signed by {facts.signer}, not {approval.approver}"
-    roles = fleet.cab.roles_of(approval.approver)
+    if is_pattern(approval.approver):
+        return Reason.PATTERN_PRINCIPAL, f"{approval.approver!r} is a pattern, not a person"
+    facts = judging.attested.get(approval.name)
+    if facts is None:
+        return Reason.UNSIGNED, "no signature facts"
+    refused = _signature_reason(facts.check)
+    if refused is not None:
+        return refused
+    roles = judging.trust.roles_of(approval.approver)
     if not roles:
-        return Reason.NOT_CAB_MEMBER, f"{approval.approver} has no CAB role in FleetConfig"
+        return Reason.NOT_CAB_MEMBER, f"{approval.approver} holds no CAB role in the trust root"
     if approval.role and approval.role not in roles:
         return Reason.ROLE_NOT_HELD, f"{approval.approver} does not hold role {approval.role}"
     if approval.intent_digest != intent.digest:
         return Reason.DIGEST_MISMATCH, "the intent changed after this approval"
-    if approval.expires <= now:
+    winner = latest.get(_target(approval))
+    if winner is not None and winner.decision is Decision.REJECTED:
+        return Reason.WITHDRAWN, f"withdrawn by {winner.name} ({winner.approved_at.isoformat()})"
+    remembered = judging.withdrawn.get(_target(approval))
+    if remembered is not None and approval.approved_at <= remembered:
+        return Reason.WITHDRAWN, f"withdrawn at {remembered.isoformat()} (remembered)"
+    if approval.expires <= judging.now:
         return Reason.EXPIRED, f"expired {approval.expires.isoformat()}"
-    if approval.approved_at > now:
+    if approval.approved_at > judging.now:
         return Reason.NOT_YET_VALID, f"approvedAt {approval.approved_at.isoformat()} is ahead"
     approver = approval.approver.lower()
     if approver == intent.requester.lower():
         return Reason.SELF_APPROVAL, f"{approval.approver} requested the intent"
-    if intent_author and approver == intent_author.lower():
-        return Reason.SELF_APPROVAL, f"{approval.approver} authored the intent change"
+    if approver in judging.changers:
+        return Reason.SELF_APPROVAL, (
+            f"{approval.approver} is on commit {judging.changers[approver][:12]}, "
+            "which changed the intent"
+        )
     return Reason.VALID, ""
 
 
@@ -243,39 +296,44 @@ def judge_exceptions(
     verdicts: Sequence[ApprovalVerdict],
     *,
     intent: DeploymentIntent,
-    quorum: int,
-    provenance: Mapping[str, DocumentProvenance],
+    need: CabRequirement,
     now: datetime,
 ) -> tuple[ExceptionVerdict, ...]:
+    """An exception counts when approvals bound to its exact content (``exceptionDigest``)
+    meet the class's quorum and roles, and it expires within the limit of the earliest such
+    signed ``approvedAt`` (a commit date is never used)."""
     result = []
     for exception in sorted(exceptions, key=lambda e: e.name):
-        approvers = tuple(
-            sorted(
-                {
-                    v.approval.approver.lower()
-                    for v in verdicts
-                    if v.valid and v.approval.exception == exception.name
-                }
-            )
-        )
-        facts = provenance.get(exception.source.file)
-        added = facts.committed_at if facts else None
+        requester = exception.requested_by.lower()
+        valid = [
+            v
+            for v in verdicts
+            if v.valid
+            and v.approval.exception == exception.name
+            and v.approval.approver.lower() != requester
+        ]
+        bound = [v for v in valid if v.approval.exception_digest == exception.digest]
+        approvers = tuple(sorted({v.approval.approver.lower() for v in bound}))
+        roles = {role for v in bound for role in v.roles}
+        granted = min((v.approval.approved_at for v in bound), default=None)
         if exception.intent_digest != intent.digest:
             reason, detail = Reason.DIGEST_MISMATCH, "the intent changed after the exception"
+        elif valid and not bound:
+            reason, detail = Reason.EXCEPTION_CHANGED, "the exception changed after approval"
         elif exception.expires <= now:
             reason, detail = Reason.EXPIRED, f"expired {exception.expires.isoformat()}"
-        elif added is None:
-            reason, detail = Reason.NO_PROVENANCE, "no commit adds this file"
-        elif exception.expires > added + timedelta(days=MAX_EXCEPTION_DAYS):
+        elif len(approvers) < need.quorum:
+            reason, detail = Reason.NOT_APPROVED, f"{len(approvers)} of {need.quorum} approvals"
+        elif not set(need.roles) <= roles:
+            missing = ", ".join(sorted(set(need.roles) - roles))
+            reason, detail = Reason.ROLE_NOT_HELD, f"no approval in role(s) {missing}"
+        elif granted is not None and exception.expires > granted + timedelta(
+            days=MAX_EXCEPTION_DAYS
+        ):
             reason, detail = (
                 Reason.EXPIRY_TOO_LONG,
-                f"expires more than {MAX_EXCEPTION_DAYS} days after it was added "
-                f"({added.date().isoformat()})",
-            )
-        elif len(approvers) < quorum:
-            reason, detail = (
-                Reason.NOT_APPROVED,
-                f"{len(approvers)} of {quorum} CAB approvals",
+                f"expires more than {MAX_EXCEPTION_DAYS} days after it was approved "
+                f"({granted.date().isoformat()})",
             )
         else:
             reason, detail = Reason.VALID, ""

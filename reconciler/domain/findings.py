@@ -24,6 +24,7 @@ class Code(enum.StrEnum):
     FILE_TOO_LARGE = "file-too-large"
     FILE_UNREADABLE = "file-unreadable"
     SYMLINK_ESCAPE = "symlink-escape"
+    SYMLINK_REFUSED = "symlink-refused"
     ENCODING = "encoding"
     EMPTY_FILE = "empty-file"
     # YAML syntax
@@ -67,6 +68,7 @@ class Code(enum.StrEnum):
     PACKAGE_SHA256_MISMATCH = "package-sha256-mismatch"
     PACKAGE_SIZE_MISMATCH = "package-size-mismatch"
     PACKAGE_LFS_POINTER = "package-lfs-pointer"
+    GOVERNANCE_PENDING = "governance-pending"
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -2,50 +2,129 @@
 
 The ``evaluate`` step of the reconcile flow and the body of ``eucora risk`` / ``eucora cab
 status``. :func:`evaluate_governance` is the one entry point; it is pure — Git facts come
-in through a :class:`Provenance`, ``now`` is explicit.
+in through a :class:`GovernanceContext` (history, signature verifier, trust root, what
+the state store remembers), ``now`` is explicit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from reconciler.domain.cab import (
     ApprovalVerdict,
+    Attested,
+    CabDecision,
     CabRequirement,
-    DocumentProvenance,
     ExceptionVerdict,
+    Judging,
     approved_rings,
     judge_approvals,
     judge_exceptions,
+    rejections,
     requirement,
 )
-from reconciler.domain.models import FleetRepo
+from reconciler.domain.models import Decision, DeploymentIntent, FleetRepo
 from reconciler.domain.policy_input import CabSummary, RiskSummary, ValidApproval, ValidException
 from reconciler.domain.risk import RiskAssessment, assess_risk
+from reconciler.domain.trust import EMPTY_TRUST, NoVerifier, TrustRoot, Verifier
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One commit that changed an intent's digest, and every identity on it."""
+
+    commit: str
+    identities: frozenset[str]
+    signed: bool = False
+    #: a root commit or a shallow clone's boundary: it made everything it holds
+    boundary: bool = False
 
 
 class Provenance(Protocol):
-    """Git facts about the fleet repo's files (``reconciler.gitops`` implements it)."""
+    """Git facts about the fleet repo's history (``reconciler.gitops`` implements it)."""
 
-    def document(self, file: str) -> DocumentProvenance:
-        """Who added ``file``, in which commit, with which signature."""
+    def changes(self, intent: DeploymentIntent, stop: frozenset[str]) -> tuple[Change, ...]:
+        """Commits that changed the intent's digest, newest first, back to the newest
+        earlier version whose digest is in ``stop`` (approved before)."""
         ...
 
-    def last_author(self, file: str) -> str | None:
-        """E-mail of the author of the last commit that changed ``file``."""
+    def document_changes(
+        self, file: str, kind: str, name: str, current: str, stop: frozenset[str]
+    ) -> tuple[Change, ...]:
+        """Commits that changed governed document ``kind``/``name`` in ``file`` (its digest
+        now ``current``), back to the newest earlier version whose digest is in ``stop``."""
+        ...
+
+    def versions(self, file: str, kind: str, name: str) -> tuple[Mapping[str, Any], ...]:
+        """Every committed version of document ``kind``/``name`` in ``file``, newest first."""
+        ...
+
+    def policy_sets(self, directory: str) -> tuple[Mapping[str, str], ...]:
+        """The ``*.rego`` files under ``directory`` (path → text) at every commit that
+        changed them, newest first."""
+        ...
+
+    def removed(self, kind: str) -> tuple[Mapping[str, Any], ...]:
+        """The last version of every ``kind`` document in a file the history deleted,
+        newest deletion first."""
+        ...
+
+    def version(
+        self, file: str, kind: str, name: str, digests: frozenset[str]
+    ) -> Mapping[str, Any] | None:
+        """The newest committed version of document ``kind``/``name`` once held in ``file``
+        whose governed digest is one of ``digests`` (its parsed document), if any."""
         ...
 
 
 class NoProvenance:
-    """For a plain directory: no commits, so no approval can be proven."""
+    """For a plain directory: no history, so nobody is known to have changed anything."""
 
-    def document(self, file: str) -> DocumentProvenance:
-        return DocumentProvenance(file)
+    def changes(self, intent: DeploymentIntent, stop: frozenset[str]) -> tuple[Change, ...]:
+        return ()
 
-    def last_author(self, file: str) -> str | None:
+    def document_changes(
+        self, file: str, kind: str, name: str, current: str, stop: frozenset[str]
+    ) -> tuple[Change, ...]:
+        return ()
+
+    def versions(self, file: str, kind: str, name: str) -> tuple[Mapping[str, Any], ...]:
+        return ()
+
+    def removed(self, kind: str) -> tuple[Mapping[str, Any], ...]:
+        return ()
+
+    def policy_sets(self, directory: str) -> tuple[Mapping[str, str], ...]:
+        return ()
+
+    def version(
+        self, file: str, kind: str, name: str, digests: frozenset[str]
+    ) -> Mapping[str, Any] | None:
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class GovernanceContext:
+    """The out-of-band trust and the facts a pass judges approvals with."""
+
+    provenance: Provenance = field(default_factory=NoProvenance)
+    verifier: Verifier = field(default_factory=NoVerifier)
+    trust: TrustRoot = EMPTY_TRUST
+    #: when the reconciler first saw a signed document (its payload digest → time)
+    first_seen: Mapping[str, datetime] = field(default_factory=dict)
+    withdrawn: Mapping[tuple[str, str, str | None], datetime] = field(default_factory=dict)
+
+    def attest(self, approver: str, payload: bytes, signature: str, now: datetime) -> Attested:
+        seen = self.first_seen.get(payload_key(payload), now)
+        return Attested(self.verifier.verify(approver, payload, signature, seen), seen)
+
+
+def payload_key(payload: bytes) -> str:
+    return "sha256:" + hashlib.sha256(payload).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +136,8 @@ class IntentGovernance:
     approvals: tuple[ApprovalVerdict, ...]
     exceptions: tuple[ExceptionVerdict, ...]
     ring_approved: dict[str, bool]
+    #: signed withdrawals seen in this revision, for the state store to remember
+    withdrawals: Mapping[tuple[str, str, str | None], datetime] = field(default_factory=dict)
 
     @property
     def approved_rings(self) -> tuple[str, ...]:
@@ -100,26 +181,27 @@ class IntentGovernance:
 
 
 def evaluate_governance(
-    repo: FleetRepo, intent_name: str, provenance: Provenance, now: datetime
+    repo: FleetRepo, intent_name: str, context: GovernanceContext, now: datetime
 ) -> IntentGovernance:
     intent = repo.intents[intent_name]
     fleet, model = repo.fleet, repo.risk_model
     if fleet is None or model is None:
         raise ValueError("governance needs a FleetConfig and its active risk model")
     risk = assess_risk(intent, model, repo, now)
-    need = requirement(intent, risk.score, risk.classification.effective, fleet, model)
+    need = _requirement(intent, risk, repo, now)
     approvals = repo.approvals_for(intent_name)
-    exceptions = repo.exceptions_for(intent_name)
-    files = [a.source.file for a in approvals] + [e.source.file for e in exceptions]
-    facts = {file: provenance.document(file) for file in files}
-    verdicts = judge_approvals(
-        approvals,
-        intent=intent,
-        fleet=fleet,
-        provenance=facts,
-        intent_author=provenance.last_author(intent.source.file),
-        now=now,
+    attested = {a.name: context.attest(a.approver, a.payload, a.signature, now) for a in approvals}
+    stop = frozenset(
+        a.intent_digest
+        for a in approvals
+        if a.decision is Decision.APPROVED and attested[a.name].check.good
     )
+    changers: dict[str, str] = {}
+    for change in context.provenance.changes(intent, stop):
+        for identity in change.identities:
+            changers.setdefault(identity, change.commit)
+    judging = Judging(context.trust, attested, changers, context.withdrawn, now)
+    verdicts = judge_approvals(approvals, intent=intent, judging=judging)
     return IntentGovernance(
         intent=intent_name,
         digest=intent.digest,
@@ -127,7 +209,36 @@ def evaluate_governance(
         need=need,
         approvals=verdicts,
         exceptions=judge_exceptions(
-            exceptions, verdicts, intent=intent, quorum=need.quorum, provenance=facts, now=now
+            repo.exceptions_for(intent_name), verdicts, intent=intent, need=need, now=now
         ),
         ring_approved=approved_rings(verdicts, need),
+        withdrawals=rejections(approvals, judging),
     )
+
+
+_STRICTNESS = (CabDecision.AUTO_APPROVED, CabDecision.CAB_REQUIRED, CabDecision.EXCEPTION_REQUIRED)
+
+
+def _requirement(
+    intent: DeploymentIntent, risk: RiskAssessment, repo: FleetRepo, now: datetime
+) -> CabRequirement:
+    """What the CAB must approve. ``riskOverrides`` that lower a factor cannot lower the
+    decision: it is taken on the score without them when that is stricter, so the CAB's
+    approval (bound to the digest, overrides included) is what accepts them."""
+    fleet, model = repo.fleet, repo.risk_model
+    if fleet is None or model is None:  # pragma: no cover - checked by the caller
+        raise ValueError("governance needs a FleetConfig and its active risk model")
+    need = requirement(intent, risk.score, risk.classification.effective, fleet, model)
+    if not intent.risk_overrides:
+        return need
+    plain = assess_risk(replace(intent, risk_overrides=()), model, repo, now)
+    if plain.score <= risk.score:
+        return need
+    strict = requirement(intent, plain.score, plain.classification.effective, fleet, model)
+    if _STRICTNESS.index(strict.decision) <= _STRICTNESS.index(need.decision):
+        return need
+    note = (
+        f"riskOverrides lower the score from {plain.score} to {risk.score}; "
+        f"the decision stays {strict.decision.value} until the CAB approves them"
+    )
+    return replace(strict, reasons=(*strict.reasons, note))

@@ -15,12 +15,13 @@ import math
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
 from reconciler.domain import schemas
+from reconciler.domain.digest import intent_digest
 from reconciler.domain.findings import Code, Finding, Severity, json_pointer, sort_findings
 from reconciler.domain.models import (
     CABApproval,
@@ -28,6 +29,7 @@ from reconciler.domain.models import (
     DeploymentIntent,
     FleetConfig,
     FleetRepo,
+    GovernanceApproval,
     Incident,
     RiskModel,
     Source,
@@ -47,6 +49,7 @@ _BUILDERS: Mapping[str, Callable[[Mapping[str, Any], Source], Any]] = {
     "CABApproval": CABApproval.from_document,
     "CABException": CABException.from_document,
     "Incident": Incident.from_document,
+    "GovernanceApproval": GovernanceApproval.from_document,
 }
 
 #: repo-relative file references inside intents, checked for escapes
@@ -56,6 +59,8 @@ _FILE_REFERENCES: tuple[tuple[str, ...], ...] = (
     ("spec", "packages", "macos", "file"),
     ("spec", "evidence", "sbom", "file"),
 )
+#: references whose content the intent digest covers (packages carry their own sha256)
+_HASHED_REFERENCES = (_FILE_REFERENCES[1], _FILE_REFERENCES[3])
 
 
 @dataclass(slots=True)
@@ -124,7 +129,9 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _discover(root: Path, findings: list[Finding]) -> Iterator[Path]:
-    """YAML files under ``root`` in a stable order; symlinks leaving the repo are findings."""
+    """YAML files under ``root`` in a stable order. Symbolic links are never followed:
+    a document's content must be what the commit holds at its own path, so a symlinked
+    file or directory is a finding (leaving the repo, or refused inside it)."""
     for directory, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(directory)
         kept = []
@@ -133,17 +140,7 @@ def _discover(root: Path, findings: list[Finding]) -> Iterator[Path]:
             if name.startswith(".") or (here == root and name in NOT_DOCUMENT_DIRS):
                 continue
             if sub.is_symlink():
-                if not _inside(sub.resolve(), root):
-                    findings.append(
-                        Finding(
-                            _relative(sub, root),
-                            None,
-                            None,
-                            "",
-                            Code.SYMLINK_ESCAPE,
-                            "symbolic link points outside the repository; not followed",
-                        )
-                    )
+                findings.append(_symlink_finding(sub, root, "followed"))
                 continue
             kept.append(name)
         dirnames[:] = kept
@@ -151,19 +148,18 @@ def _discover(root: Path, findings: list[Finding]) -> Iterator[Path]:
             if name.startswith(".") or not name.endswith(YAML_SUFFIXES):
                 continue
             path = here / name
-            if path.is_symlink() and not _inside(path.resolve(), root):
-                findings.append(
-                    Finding(
-                        _relative(path, root),
-                        None,
-                        None,
-                        "",
-                        Code.SYMLINK_ESCAPE,
-                        "symbolic link points outside the repository; not read",
-                    )
-                )
+            if path.is_symlink():
+                findings.append(_symlink_finding(path, root, "read"))
                 continue
             yield path
+
+
+def _symlink_finding(path: Path, root: Path, verb: str) -> Finding:
+    if _inside(path.resolve(), root):
+        code, where = Code.SYMLINK_REFUSED, "symbolic links are refused in a fleet repo"
+    else:
+        code, where = Code.SYMLINK_ESCAPE, "symbolic link points outside the repository"
+    return Finding(_relative(path, root), None, None, "", code, f"{where}; not {verb}")
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -288,7 +284,32 @@ class _Loader:
             at(("spec",), Code.INVALID_VALUE, f"invalid document: {exc}")
             self.broken[kind].add(name)
             return
+        if kind == "DeploymentIntent":
+            model = self._bind_referenced_files(model, at)
         self.entries.append(_Entry(kind, name, source, data, model))
+
+    def _bind_referenced_files(
+        self, intent: DeploymentIntent, at: Callable[..., None]
+    ) -> DeploymentIntent:
+        """The intent's digest covers every repo file it runs or ships besides the
+        packages (whose ``sha256`` is in the spec): detection scripts, the SBOM file."""
+        files: dict[str, bytes | None] = {}
+        for reference in _HASHED_REFERENCES:
+            value = _get(intent.spec, reference[1:])
+            if not isinstance(value, str):
+                continue
+            path = self.root / value
+            if path.is_symlink():
+                at(reference, Code.SYMLINK_REFUSED, f"file {value!r} is a symbolic link; refused")
+                files[value] = None
+                continue
+            try:
+                files[value] = path.read_bytes() if path.is_file() else None
+            except OSError:
+                files[value] = None
+        if not files:
+            return intent
+        return replace(intent, digest=intent_digest(intent.spec, files), files=tuple(files))
 
     # --- across documents ----------------------------------------------------------
 
@@ -573,6 +594,7 @@ class _Loader:
             approvals=models("CABApproval"),
             exceptions=models("CABException"),
             incidents=models("Incident"),
+            governance_approvals=models("GovernanceApproval"),
         )
 
 

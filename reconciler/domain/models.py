@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any
 
-from reconciler.domain.digest import intent_digest
+from reconciler.domain.digest import attested_payload, governed_digest, intent_digest
 
 
 class BlastRadius(enum.StrEnum):
@@ -176,6 +176,8 @@ class FleetConfig:
     freeze_windows: tuple[FreezeWindow, ...]
     prune: bool
     spec: Mapping[str, Any]
+    #: digest of kind, name and spec: what a governance approval binds to
+    digest: str = ""
 
     def ring(self, name: str) -> Ring | None:
         for ring in self.rings:
@@ -235,6 +237,7 @@ class FleetConfig:
             ),
             prune=bool(spec.get("prune", False)),
             spec=_freeze(spec),
+            digest=governed_digest("FleetConfig", doc["metadata"]["name"], spec),
         )
 
 
@@ -288,6 +291,7 @@ class RiskModel:
     maturity_levels: tuple[MaturityLevel, ...]
     exception_threshold: float
     spec: Mapping[str, Any]
+    digest: str = ""
 
     def factor(self, name: str) -> RiskFactor | None:
         return next((f for f in self.factors if f.name == name), None)
@@ -342,6 +346,7 @@ class RiskModel:
             ),
             exception_threshold=float(spec.get("exceptionThreshold", 75)),
             spec=_freeze(spec),
+            digest=governed_digest("RiskModel", doc["metadata"]["name"], spec),
         )
 
 
@@ -430,6 +435,8 @@ class DeploymentIntent:
     risk_overrides: tuple[RiskOverride, ...]
     spec: Mapping[str, Any]
     digest: str
+    #: repo files (besides packages) the digest covers, e.g. detection scripts
+    files: tuple[str, ...] = ()
 
     @property
     def evidence(self) -> Mapping[str, Any]:
@@ -533,11 +540,18 @@ class CABApproval:
     role: str | None = None
     conditions: tuple[str, ...] = ()
     comment: str = ""
+    exception_digest: str | None = None
+    #: the bytes ``signature`` covers (canonical JSON of the document without it)
+    payload: bytes = b""
+    signature: str = ""
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any], source: Source) -> CABApproval:
         spec = doc["spec"]
         return cls(
+            exception_digest=spec.get("exceptionDigest"),
+            payload=attested_payload(doc),
+            signature=doc.get("signature", ""),
             name=doc["metadata"]["name"],
             source=source,
             intent=spec["intent"],
@@ -567,6 +581,8 @@ class CABException:
     rings: tuple[str, ...]
     covers_risk: bool
     covers_freeze_windows: tuple[str, ...]
+    #: what an exception approval binds to (``exceptionDigest``)
+    digest: str = ""
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any], source: Source) -> CABException:
@@ -584,6 +600,7 @@ class CABException:
             rings=tuple(spec.get("rings", ())),
             covers_risk=bool(covers.get("riskThreshold", False)),
             covers_freeze_windows=tuple(covers.get("freezeWindows", ())),
+            digest=governed_digest("CABException", doc["metadata"]["name"], spec),
         )
 
 
@@ -613,6 +630,7 @@ class Incident:
     auto_approved: bool | None = None
     risk_score: float | None = None
     root_cause: str = ""
+    digest: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -636,6 +654,42 @@ class Incident:
             auto_approved=spec.get("autoApproved"),
             risk_score=spec.get("riskScore"),
             root_cause=spec.get("rootCause", ""),
+            digest=governed_digest("Incident", doc["metadata"]["name"], spec),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GovernanceApproval:
+    """A governance approver's signed decision on one version of a governed document."""
+
+    name: str
+    source: Source
+    kind: str
+    document: str
+    digest: str
+    approver: str
+    decision: Decision
+    approved_at: datetime
+    expires: datetime
+    payload: bytes = b""
+    signature: str = ""
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any], source: Source) -> GovernanceApproval:
+        spec = doc["spec"]
+        target = spec["document"]
+        return cls(
+            name=doc["metadata"]["name"],
+            source=source,
+            kind=target["kind"],
+            document=target["name"],
+            digest=target["digest"],
+            approver=spec["approver"],
+            decision=Decision(spec["decision"]),
+            approved_at=parse_datetime(spec["approvedAt"]),
+            expires=parse_datetime(spec["expires"]),
+            payload=attested_payload(doc),
+            signature=doc.get("signature", ""),
         )
 
 
@@ -652,6 +706,9 @@ class FleetRepo:
     approvals: Mapping[str, CABApproval]
     exceptions: Mapping[str, CABException]
     incidents: Mapping[str, Incident]
+    governance_approvals: Mapping[str, GovernanceApproval] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     @property
     def risk_model(self) -> RiskModel | None:

@@ -374,8 +374,11 @@ def build_plan(
     progress: Mapping[str, IntentProgress],
     snapshots: Mapping[Platform, TenantSnapshot],
     applied: Mapping[tuple[str, Platform], Applied],
+    protected: frozenset[str] = frozenset(),
 ) -> Plan:
-    """Every action needed to make the tenants match Git for this pass's ring decisions."""
+    """Every action needed to make the tenants match Git for this pass's ring decisions.
+    ``protected`` intents (CAB-governed, removed without an approved retirement) are
+    never pruned."""
     wanted = desired_assignments(fleet, intents, progress)
     managed = {platform: snap.managed() for platform, snap in snapshots.items()}
     plans = []
@@ -405,7 +408,7 @@ def build_plan(
         plans.append(IntentPlan(name, tuple(actions), tuple(drift), wanted[name]))
     return Plan(
         tuple(plans),
-        _orphans(fleet, intents, desired, snapshots),
+        _orphans(fleet, intents, desired, snapshots, protected),
         _order(intents),
     )
 
@@ -519,6 +522,7 @@ def _orphans(
     intents: Mapping[str, DeploymentIntent],
     desired: Mapping[str, Sequence[DesiredApp]],
     snapshots: Mapping[Platform, TenantSnapshot],
+    protected: frozenset[str] = frozenset(),
 ) -> tuple[Action, ...]:
     reports: list[Action] = []
     for platform, snapshot in sorted(snapshots.items()):
@@ -548,7 +552,16 @@ def _orphans(
             )
             if wanted:
                 continue
-            if fleet.prune:
+            if marker.intent in protected:
+                reports.append(
+                    Action(
+                        ActionKind.REPORT_ORPHAN, marker.intent,
+                        f"managed {observed.display_name!r} ({observed.id}) belongs to a "
+                        "CAB-governed intent removed from Git; kept until its retirement has "
+                        "a governance approval", platform, app_id=observed.id,
+                    )
+                )  # fmt: skip
+            elif fleet.prune:
                 reports.append(
                     Action(
                         ActionKind.DELETE_APP, marker.intent,

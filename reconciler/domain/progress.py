@@ -156,6 +156,17 @@ def decide_progress(
         )
     if current is not None and current not in names:
         return outcome(Progress.BLOCKED, f"ring {current!r} is no longer in the fleet")
+    unapproved = _first_unapproved(fleet, current, governance)
+    if unapproved is not None:
+        position = names.index(unapproved)
+        back = names[position - 1] if position else None
+        return outcome(
+            Progress.BLOCKED,
+            f"no valid CAB approval for {unapproved} (re-checked every pass, whatever the "
+            f"stored ring {current!r} says); back to {back or 'no ring'}",
+            ring=back,
+            entered_at=stored.entered_at,
+        )
     until = intent.rollout.until if intent.rollout.until in names else names[-1]
     state = RingState(current, stored.entered_at, telemetry, compliance)
 
@@ -240,6 +251,16 @@ def drill_ring(
         return None
     position = names.index(current)
     return names[0] if 0 < position < names.index(fleet.cab.first_ring) else None
+
+
+def _first_unapproved(
+    fleet: FleetConfig, current: str | None, governance: IntentGovernance
+) -> str | None:
+    """The first ring up to ``current`` that needs CAB approval and has none valid now."""
+    for ring in rings_up_to(fleet, current):
+        if ring in governance.ring_approved and not governance.ring_approved[ring]:
+            return ring
+    return None
 
 
 def _promotion(

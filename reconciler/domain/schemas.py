@@ -31,6 +31,7 @@ SCHEMA_FILES: Mapping[str, str] = {
     "CABApproval": "cab-approval.schema.json",
     "CABException": "cab-exception.schema.json",
     "Incident": "incident.schema.json",
+    "GovernanceApproval": "governance-approval.schema.json",
 }
 
 KINDS = tuple(SCHEMA_FILES)

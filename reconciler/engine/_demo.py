@@ -29,6 +29,7 @@ from reconciler.domain.loader import load_repo
 from reconciler.domain.maturity import Deployment, MaturityReport, assess_maturity
 from reconciler.domain.progress import Progress, StoredRing
 from reconciler.domain.resources import data_dir
+from reconciler.domain.trust import TRUST_ROOT_FILE, load_trust_root
 from reconciler.engine._audit import AuditLog, AuditVerification, verify_audit_log
 from reconciler.engine._report import PassResult
 from reconciler.engine._service import Reconciler
@@ -119,6 +120,7 @@ async def _run(root: Path, narrate: Narrate, on_pass: OnPass | None) -> DemoResu
             audit=audit,
             clock=sandbox.now,
             signers=signers,
+            trust=load_trust_root(keys / TRUST_ROOT_FILE),
         )
         # 7-Zip 23.01 has been on every ring for a month before the demo starts
         rings = tuple(r.name for r in sandbox.rings)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.domain.cab import ApprovalVerdict
 from reconciler.domain.compliance import RingCompliance
 from reconciler.domain.conditions import Condition, intent_conditions
+from reconciler.domain.governed import PendingChange
 from reconciler.domain.models import Gates
 from reconciler.domain.plan import Action, DriftItem, IntentPlan, Plan
 from reconciler.domain.progress import GateOutcome, IntentProgress, Progress
@@ -134,6 +135,9 @@ class IntentReport:
     ring_health: tuple[RingHealth, ...] = ()
     #: time to compliance of the ring the intent was in when gated
     compliance: RingCompliance | None = None
+    #: governance changes waiting for approval that affect this intent: the trusted
+    #: versions decide for it meanwhile
+    governance: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -218,6 +222,7 @@ class IntentReport:
             "ring": self.ring,
             "state": self.state.value,
             "reason": self.reason,
+            "governancePending": list(self.governance),
             "risk": {
                 "score": self.risk_score,
                 "blastRadius": self.blast_radius,
@@ -303,6 +308,8 @@ class PassResult:
     platforms: list[str]
     rings: list[str]
     plan: Plan = field(repr=False)
+    #: governed-document changes waiting for approval (the trusted versions applied)
+    pending: list[PendingChange] = field(default_factory=list)
 
     @property
     def errors(self) -> list[str]:
@@ -329,4 +336,5 @@ class PassResult:
             "errors": self.errors,
             "intents": [r.to_dict() for r in self.intents],
             "orphans": [a.to_dict() for a in self.orphans],
+            "pendingGovernance": [p.to_dict() for p in self.pending],
         }

@@ -12,12 +12,11 @@ the ports and the store.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,7 +24,6 @@ from typing import Any, TypeVar
 import structlog
 
 from reconciler.connectors import LocalPackageStore, correlation_id
-from reconciler.domain.cab import DocumentProvenance
 from reconciler.domain.compliance import (
     CheckInHistory,
     ConnectivityConfig,
@@ -40,11 +38,13 @@ from reconciler.domain.errors import (
     PackageError,
 )
 from reconciler.domain.governance import (
+    GovernanceContext,
     IntentGovernance,
     NoProvenance,
     Provenance,
     evaluate_governance,
 )
+from reconciler.domain.governed import resolve_governed
 from reconciler.domain.loader import LoadResult, load_repo
 from reconciler.domain.models import DeploymentIntent, FleetConfig, FleetRepo
 from reconciler.domain.plan import (
@@ -75,10 +75,22 @@ from reconciler.domain.tenant import (
     Platform,
     TenantSnapshot,
 )
+from reconciler.domain.trust import EMPTY_TRUST, TrustRoot, Verifier
 from reconciler.engine._audit import AuditLog
+from reconciler.engine._memory import TrustMemory
 from reconciler.engine._report import IntentReport, PassResult, RingHealth
 from reconciler.engine._state import Store
-from reconciler.gitops import GitProvenance
+from reconciler.engine._trusted import (
+    PolicySource,
+    check_descent,
+    honoured_supersedes,
+    pending_for,
+    read_policy_files,
+    remember,
+    untrusted_error,
+    write_policy_files,
+)
+from reconciler.gitops import CommittedTree, GitProvenance, SshVerifier, committed_tree
 
 log = structlog.get_logger("eucora.engine")
 _T = TypeVar("_T")
@@ -92,21 +104,6 @@ ProgressCallback = Callable[[str, int, int], None]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class _CachedProvenance:
-    """Git facts do not change within a commit: ask git once per file."""
-
-    def __init__(self, inner: Provenance) -> None:
-        self._inner = inner
-
-    @functools.cache  # noqa: B019 (one instance per commit, dropped with it)
-    def document(self, file: str) -> DocumentProvenance:
-        return self._inner.document(file)
-
-    @functools.cache  # noqa: B019
-    def last_author(self, file: str) -> str | None:
-        return self._inner.last_author(file)
 
 
 @dataclass(slots=True)
@@ -148,6 +145,8 @@ class Reconciler:
         audit: AuditLog | None = None,
         clock: Callable[[], datetime] = utc_now,
         signers: Path | None = None,
+        trust: TrustRoot = EMPTY_TRUST,
+        policies: PolicySource | None = None,
         concurrency: int = 8,
         on_progress: ProgressCallback | None = None,
     ) -> None:
@@ -157,22 +156,61 @@ class Reconciler:
         self.audit = audit
         self.clock = clock
         self.signers = signers
+        self.trust = trust
+        self.policies = policies
+        #: fixed verifier (tests); by default each pass reads the signers file afresh, so
+        #: a rotated Secret or a revoked key takes effect on the next pass
+        self.verifier: Verifier | None = None
         self.concurrency = concurrency
         self.on_progress = on_progress
-        self._provenance: tuple[str, Provenance] | None = None
+        #: a revision that does not descend from the last applied one is refused unless
+        #: its commit is acknowledged here (``--acknowledge-revision``)
+        self.acknowledged: set[str] = set()
 
     # ---------------------------------------------------------------- the pass
     async def reconcile(
         self, revision: Revision, *, dry_run: bool = False, only: Sequence[str] | None = None
     ) -> PassResult:
         """One pass. ``dry_run`` computes the plan and writes nothing (tenant, store, log);
-        ``only`` limits the report to these intents (the plan still covers all)."""
+        ``only`` limits the report to these intents (the plan still covers all). Documents
+        are read from the revision's commit, never from the work tree."""
         started, now = time.perf_counter(), self.clock()
-        loaded = self._load(revision)
-        repo, fleet = loaded.repo, loaded.repo.fleet
-        fleet = _needed(fleet)  # _load refuses a repo without one
+        check_descent(revision, self.store.meta("last_applied_revision"), self.acknowledged)
+        with committed_tree(Path(revision.path), revision.commit) as tree:
+            return await self._pass(revision, tree, now, started, dry_run=dry_run, only=only)
+
+    async def _pass(
+        self, revision: Revision, tree: CommittedTree, now: datetime, started: float, *,
+        dry_run: bool, only: Sequence[str] | None,
+    ) -> PassResult:  # fmt: skip
+        loaded = self._load(revision, tree.root)
+        memory = TrustMemory.load(self.store)
+        context = GovernanceContext(
+            provenance=self._provenance_for(tree),
+            verifier=self.verifier or SshVerifier(self.signers),
+            trust=self.trust,
+            first_seen=memory.first_seen,
+            withdrawn=memory.withdrawn,
+        )
+        resolution = resolve_governed(
+            loaded.repo, memory.trusted, context, now, policy_files=read_policy_files(tree.root)
+        )
+        if not resolution.usable:
+            if not dry_run:
+                raise untrusted_error(resolution)
+            # a plan still shows what the documents would do; the pending first trust is
+            # reported as blocking and nothing is applied from an untrusted revision
+            resolution = replace(resolution, repo=loaded.repo)
+        if resolution.policy_files is not None:
+            write_policy_files(tree.root, resolution.policy_files)
+        if self.policies is not None:
+            self.policy = self.policies.for_tree(tree.root)
+        repo = resolution.repo
+        fleet = _needed(repo.fleet)
         self._tick("evaluate", 0, len(repo.intents))
-        evaluated = self._evaluate(revision, repo, now)
+        evaluated = self._evaluate(tree.root, repo, context, now)
+        governance = {name: item.governance for name, item in evaluated.items()}
+        intents = honoured_supersedes(repo, governance, context, now)
         snapshots = await self._observe(fleet)
         managed = _managed(snapshots)
         stored = {name: self.store.ring(name) for name in evaluated}
@@ -181,29 +219,35 @@ class Reconciler:
         progress = self._gate(repo, fleet, evaluated, stored, managed, facts, now)
         plan = build_plan(
             fleet=fleet,
-            intents=repo.intents,
+            intents=intents,
             desired={name: e.desired for name, e in evaluated.items()},
             progress=progress,
             snapshots=snapshots,
             applied=applied,
+            protected=resolution.protected,
         )
         outcome = _ApplyOutcome()
         if not dry_run:
             self._record_decisions(revision, repo, progress, stored, now)
             self._record_devices(revision, fleet, evaluated, progress, managed, facts, now)
-            outcome = await self._apply(revision, plan, now)
+            outcome = await self._apply(revision, tree.root, plan, now)
             self._save_applied(plan, progress, managed, evaluated, outcome, applied, now)
             self._record_pass(revision, repo, plan, outcome, now)
+            remember(memory, loaded.repo, resolution, governance, now)
+            memory.save(self.store)
         reports = [
-            IntentReport.build(
-                evaluated[name],
-                progress[name],
-                plan.for_intent(name),
-                _telemetry(fleet, evaluated[name].intent, progress[name].ring, managed),
-                outcome.errors.get(name, []),
-                dry_run=dry_run,
-                ring_health=_ring_health(fleet, evaluated[name].intent, managed),
-                compliance=facts.compliance.get(name),
+            replace(
+                IntentReport.build(
+                    evaluated[name],
+                    progress[name],
+                    plan.for_intent(name),
+                    _telemetry(fleet, evaluated[name].intent, progress[name].ring, managed),
+                    outcome.errors.get(name, []),
+                    dry_run=dry_run,
+                    ring_health=_ring_health(fleet, evaluated[name].intent, managed),
+                    compliance=facts.compliance.get(name),
+                ),
+                governance=pending_for(name, resolution, repo),
             )
             for name in sorted(evaluated)
             if only is None or name in only
@@ -221,6 +265,7 @@ class Reconciler:
             platforms=sorted(p.value for p in snapshots),
             rings=list(fleet.ring_names),
             plan=plan,
+            pending=list(resolution.pending),
         )
         if not dry_run:
             # what a dashboard reading the store shows: the newest pass, as reported
@@ -232,8 +277,8 @@ class Reconciler:
         if self.on_progress is not None:
             self.on_progress(step, done, total)
 
-    def _load(self, revision: Revision) -> LoadResult:
-        result = load_repo(revision.path)
+    def _load(self, revision: Revision, root: Path) -> LoadResult:
+        result = load_repo(root)
         if not result.ok:
             first = result.errors[0]
             where = revision.commit[:12] or revision.path
@@ -248,30 +293,28 @@ class Reconciler:
             )
         return result
 
-    def _provenance_for(self, revision: Revision) -> Provenance:
-        key = revision.commit or revision.path
-        if self._provenance is None or self._provenance[0] != key:
-            root = Path(revision.path)
-            inner: Provenance
-            try:
-                inner = GitProvenance(root, self.signers)
-            except EucoraError:
-                inner = NoProvenance()
-            self._provenance = (key, _CachedProvenance(inner))
-        return self._provenance[1]
+    def _provenance_for(self, tree: CommittedTree) -> Provenance:
+        if not tree.commit:
+            return NoProvenance()
+        try:
+            return GitProvenance(tree.fleet, self.signers, tree.commit)
+        except EucoraError:
+            return NoProvenance()
 
     def _evaluate(
-        self, revision: Revision, repo: FleetRepo, now: datetime
+        self, root: Path, repo: FleetRepo, context: GovernanceContext, now: datetime
     ) -> dict[str, _Evaluated]:
-        provenance = self._provenance_for(revision)
-        root = Path(revision.path)
         result = {}
         for done, (name, intent) in enumerate(sorted(repo.intents.items()), start=1):
-            governance = evaluate_governance(repo, name, provenance, now)
+            governance = evaluate_governance(repo, name, context, now)
             scripts = {}
             for script in detection_scripts(intent):
+                path = root / script
                 try:
-                    scripts[script] = (root / script).read_bytes()
+                    if path.is_symlink():
+                        raise PackageError(f"{intent.source.file}: detection script {script!r} "
+                                           "is a symbolic link; refused")  # fmt: skip
+                    scripts[script] = path.read_bytes()
                 except OSError as exc:
                     raise PackageError(
                         f"{intent.source.file}: detection script {script!r} cannot be read: "
@@ -459,9 +502,11 @@ class Reconciler:
                     build=evidence.build, ring=evidence.ring, devices=evidence.devices,
                 )  # fmt: skip
 
-    async def _apply(self, revision: Revision, plan: Plan, now: datetime) -> _ApplyOutcome:
+    async def _apply(
+        self, revision: Revision, root: Path, plan: Plan, now: datetime
+    ) -> _ApplyOutcome:
         outcome = _ApplyOutcome()
-        store = LocalPackageStore(Path(revision.path))
+        store = LocalPackageStore(root)
         gate = asyncio.Semaphore(self.concurrency)
         chains = plan.chains()
         total, done = sum(len(c) for c in chains), 0

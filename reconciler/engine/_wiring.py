@@ -170,7 +170,11 @@ class RevisionPolicies:
         self._engine: PolicyEngine | None = None
 
     def for_revision(self, revision: Revision) -> PolicyEngine:
-        extra = Path(revision.path) / "policies"
+        return self.for_tree(Path(revision.path))
+
+    def for_tree(self, root: Path) -> PolicyEngine:
+        """Built-ins plus ``root/policies`` (the pass's committed tree)."""
+        extra = root / "policies"
         policies = load_policy_set([extra] if extra.is_dir() else [])
         if self._engine is None or policies.fingerprint != self._fingerprint:
             self._fingerprint = policies.fingerprint

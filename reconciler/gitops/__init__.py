@@ -8,6 +8,7 @@ the environment only), :class:`GitProvenance` (the domain's ``Provenance``),
 
 from reconciler.gitops._example import GITIGNORE, build_example_repo, commit_as, remove_as
 from reconciler.gitops._provenance import GitProvenance
+from reconciler.gitops._signing import SigningError, SshVerifier, literal_signers, sign_payload
 from reconciler.gitops._source import (
     GitCredentials,
     UnsafeSourceError,
@@ -15,16 +16,21 @@ from reconciler.gitops._source import (
     check_ref,
     check_url,
     fetch,
+    is_ancestor,
     is_shallow,
     open_local,
 )
+from reconciler.gitops._tree import CommittedTree, committed_tree
 from reconciler.gitops._write import SigningNotConfiguredError, commit_signed
 
 __all__ = [
     "GITIGNORE",
+    "CommittedTree",
     "GitCredentials",
     "GitProvenance",
+    "SigningError",
     "SigningNotConfiguredError",
+    "SshVerifier",
     "UnsafeSourceError",
     "build_example_repo",
     "changed_files",
@@ -32,8 +38,12 @@ __all__ = [
     "check_url",
     "commit_as",
     "commit_signed",
+    "committed_tree",
     "fetch",
+    "is_ancestor",
     "is_shallow",
+    "literal_signers",
     "open_local",
     "remove_as",
+    "sign_payload",
 ]

@@ -1,12 +1,13 @@
 """``eucora example init``: the example fleet repo as a git repository with history.
 
 Intents are committed by their requesters; fleet configuration and incidents by the
-platform and operations teams; every approval by its approver with a signed commit (demo
-keys from ``examples/keys/``). Two approvals are added that must be refused: a forged one
-(claims to be a CAB member, signed by a key outside the signers file) and a stale one
-(bound to an earlier version of its intent). Dates come from the documents, so the history
-is the same on every run; ``eucora example init`` moves them all by whole days so that the
-tour's "today" (:data:`TOUR_DAY`) is the day it runs, and approvals never expire under it.
+platform and operations teams; every approval carries its approver's eucora signature over
+its content and is committed by the approver with a signed commit (demo keys from
+``examples/keys/``). Two approvals are added that must be refused: a forged one (claims to
+be a CAB member, signed by a key outside the signers file) and a stale one (bound to an
+earlier version of its intent). Dates come from the documents, so the history is the same
+on every run; ``eucora example init`` moves them all by whole days so that the tour's
+"today" (:data:`TOUR_DAY`) is the day it runs, and approvals never expire under it.
 Intents keep their dates (they are part of the digests the approvals bind to).
 
 The new repo is self-contained: a copy of the JSON Schemas in ``schemas/`` that every
@@ -28,6 +29,7 @@ import git
 
 from reconciler.domain.digest import intent_digest
 from reconciler.domain.yamlsource import parse_yaml
+from reconciler.gitops._write import sign_document
 
 PLATFORM = ("Carol Nguyen", "carol.nguyen@contoso.example")
 OPERATIONS = ("Grace Kim", "grace.kim@contoso.example")
@@ -92,6 +94,11 @@ class _Builder:
             shutil.copyfile(self.keys / name, private)
             private.chmod(stat.S_IRUSR | stat.S_IWUSR)
         return str(private)
+
+    def attested(self, rel: str, text: str | None, principal: str) -> str:
+        """The approval ``rel`` (its text, or the example's file) signed by ``principal``."""
+        content = text if text is not None else (self.source / rel).read_text(encoding="utf-8")
+        return sign_document(content, self.key(principal))
 
     def commit(
         self,
@@ -220,8 +227,9 @@ def _history(b: _Builder, source: Path, schemas: Path | None) -> None:
         "  rings: [pilot, broad, global]\n  approvedAt: 2026-11-17T09:00:00Z\n"
         "  expires: 2027-02-15T00:00:00Z\n  comment: Approved before the target was widened.\n"
     )
+    stale_rel = "approvals/zoom-6.2.10-pilot-broad-global-grace.kim.yaml"
     b.commit(
-        {"approvals/zoom-6.2.10-pilot-broad-global-grace.kim.yaml": stale},
+        {stale_rel: b.attested(stale_rel, stale, "grace.kim@contoso.example")},
         "CAB: approve zoom-6.2.10 for pilot, broad, global",
         ("Grace Kim", "grace.kim@contoso.example"),
         "2026-11-17T09:00:00+00:00",
@@ -254,7 +262,7 @@ def _history(b: _Builder, source: Path, schemas: Path | None) -> None:
         spec = _spec(path)
         approver = str(spec["approver"])
         b.commit(
-            {_rel(path, source): None},
+            {_rel(path, source): b.attested(_rel(path, source), None, approver)},
             f"CAB: approve {spec['intent']} for {', '.join(spec['rings'])}",
             (approver.split("@", maxsplit=1)[0].replace(".", " ").title(), approver),
             str(spec["approvedAt"]).replace("Z", "+00:00"),
@@ -272,8 +280,9 @@ def _history(b: _Builder, source: Path, schemas: Path | None) -> None:
         "  rings: [pilot, broad, global]\n  approvedAt: 2026-11-22T23:10:00Z\n"
         "  expires: 2026-12-31T00:00:00Z\n  comment: LGTM\n"
     )
+    forged_rel = "approvals/globalprotect-6.3.2-pilot-broad-global-frank.muller.yaml"
     b.commit(
-        {"approvals/globalprotect-6.3.2-pilot-broad-global-frank.muller.yaml": forged},
+        {forged_rel: b.attested(forged_rel, forged, "mallory.attacker@contoso.example")},
         "CAB: approve globalprotect-6.3.2 for pilot, broad, global",
         ("Frank Muller", "frank.muller@contoso.example"),
         "2026-11-22T23:10:00+00:00",

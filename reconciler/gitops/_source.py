@@ -170,3 +170,16 @@ def is_shallow(path: Path) -> bool:
         return bool(repo.git.rev_parse("--is-shallow-repository") == "true")
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError):
         return False
+
+
+def is_ancestor(path: Path, ancestor: str, commit: str) -> bool:
+    """Does ``commit`` descend from ``ancestor``? (False when either is unknown: a rewritten
+    history may have dropped it.)"""
+    if not re.fullmatch(r"[0-9a-f]{7,64}", ancestor) or not re.fullmatch(r"[0-9a-f]{7,64}", commit):
+        return False
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+        repo.git.merge_base("--is-ancestor", ancestor, commit)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError):
+        return False
+    return True

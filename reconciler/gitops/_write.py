@@ -1,4 +1,9 @@
-"""Signed commits for ``eucora approve``."""
+"""Signed approvals and commits for ``eucora approve``.
+
+The approval document carries a detached SSH signature over its own content, made with
+the key git is configured to sign with (``user.signingkey``, ``gpg.format ssh``); the
+commit is signed with the same key, for the record.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,10 @@ from pathlib import Path
 
 import git
 
+from reconciler.domain.digest import attested_payload
 from reconciler.domain.errors import SourceError
+from reconciler.domain.yamlsource import parse_yaml
+from reconciler.gitops._signing import sign_payload
 
 
 class SigningNotConfiguredError(SourceError):
@@ -23,6 +31,38 @@ def identity(path: Path) -> tuple[str, str]:
     if not email:
         raise SourceError("git config user.email is not set; it names the approver")
     return name, email
+
+
+def _signing_key(path: Path) -> str:
+    repo = git.Repo(path, search_parent_directories=True)
+    reader = repo.config_reader()
+    key = str(reader.get_value("user", "signingkey", ""))
+    if not key:
+        raise SigningNotConfiguredError(
+            "commit signing is not configured: set user.signingkey (and gpg.format=ssh for an "
+            "SSH key), e.g. `git config user.signingkey ~/.ssh/id_ed25519.pub; "
+            "git config gpg.format ssh`"
+        )
+    if str(reader.get_value("gpg", "format", "openpgp")) != "ssh":
+        raise SigningNotConfiguredError(
+            "approvals are signed with SSH keys: set `git config gpg.format ssh`"
+        )
+    return key.removeprefix("key::")
+
+
+def signed_document(text: str, path: Path) -> str:
+    """``text`` (one YAML document, no signature) signed with the repo's git signing key."""
+    return sign_document(text, _signing_key(path))
+
+
+def sign_document(text: str, key: str) -> str:
+    """``text`` (one YAML document, no signature) with its eucora signature appended."""
+    parsed = parse_yaml(text, "approval")
+    if parsed.findings or len(parsed.documents) != 1:
+        raise SourceError("the document to sign is not a single valid YAML document")
+    signature = sign_payload(attested_payload(parsed.documents[0].data), key)
+    block = "".join(f"  {line}\n" for line in signature.strip().splitlines())
+    return text + "signature: |\n" + block
 
 
 def commit_signed(path: Path, files: list[Path], message: str) -> str:

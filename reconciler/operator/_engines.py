@@ -20,6 +20,7 @@ from reconciler.connectors import intune_connector, jamf_connector
 from reconciler.domain.errors import ConfigurationError
 from reconciler.domain.ports import Revision, TenantConnector
 from reconciler.domain.tenant import Platform
+from reconciler.domain.trust import EMPTY_TRUST, load_trust_root
 from reconciler.engine import AuditLog, Reconciler, Store
 from reconciler.engine._wiring import RevisionPolicies, close_all
 from reconciler.operator._secrets import TenantSettings
@@ -33,16 +34,22 @@ class SourceConfig:
     tenants: TenantSettings
     signers: Path | None
     opa_url: str = ""
+    trust: Path | None = None
 
     @classmethod
     def from_spec(
-        cls, name: str, spec: Mapping[str, Any], tenants: TenantSettings, signers: Path | None
+        cls,
+        name: str,
+        spec: Mapping[str, Any],
+        tenants: TenantSettings,
+        signers: Path | None,
+        trust: Path | None = None,
     ) -> SourceConfig:
         policy = spec.get("policy") or {}
         opa_url = str(policy.get("opaUrl") or "") if policy.get("engine") == "opa" else ""
         if policy.get("engine") == "opa" and not opa_url:
             raise ConfigurationError(f"GitSource {name}: spec.policy.engine is opa but no opaUrl")
-        return cls(name, tenants, signers, opa_url)
+        return cls(name, tenants, signers, opa_url, trust)
 
 
 @dataclass(slots=True)
@@ -82,9 +89,13 @@ class Engines:
                 audit=AuditLog(self.audit_dir / f"{uid}.jsonl", actor="eucora-operator"),
                 clock=self.clock,
                 signers=config.signers,
+                trust=load_trust_root(config.trust) if config.trust else EMPTY_TRUST,
+                policies=policies,
             )
             built = self._built[uid] = _Built(config, engine, policies)
         built.engine.policy = built.policies.for_revision(revision)
+        # the trust root is re-read every pass: a rotated Secret takes effect at once
+        built.engine.trust = load_trust_root(config.trust) if config.trust else EMPTY_TRUST
         return built.engine
 
     def _connectors(self, config: SourceConfig) -> dict[Platform, TenantConnector]:

@@ -233,6 +233,9 @@ def _summarize(
     record_states(namespace, name, {k: v or 0 for k, v in counts.items() if k != "total"})
     if outcome.audit is not None:
         patch.status["audit"] = dict(outcome.audit)
+    patch.status["pendingGovernance"] = [
+        f"{p.kind} {p.name}: {'; '.join(p.loosenings)}; needs {p.needs}" for p in result.pending
+    ]
     errors = result.errors
     message = (
         f"{result.revision[:12]}: {len(result.intents)} intents, {result.writes} writes, "
@@ -273,7 +276,7 @@ async def materialize(
     INTENTS.labels(namespace, name).set(len(desired))
     patch.status["lastAppliedRevision"] = revision.commit
     memo.sources[uid] = SourceConfig.from_spec(
-        f"{namespace}/{name}", spec, secrets.tenants, secrets.signers_file
+        f"{namespace}/{name}", spec, secrets.tenants, secrets.signers_file, secrets.trust_file
     )
     told = await notification_config(spec, namespace, memo.kube, f"GitSource {namespace}/{name}")
     if (notifier := await notifier_for(memo.notifiers.get(uid), told)) is not None:

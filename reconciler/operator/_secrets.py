@@ -4,7 +4,10 @@
   ``identity`` (an SSH private key) with optional ``known_hosts``. They reach git through
   the environment of its command only (:class:`~reconciler.gitops.GitCredentials`).
 - ``signersSecretRef``: key ``allowed_signers``, the CAB signers file, written to a
-  private file whose path the engine hands to provenance checks.
+  private file whose path the engine hands to signature checks; optional key
+  ``trust-root.yaml``, the trust root (CAB roles, governance approvers and quorum, first
+  trusted versions), written beside it. Without it the operator's own trust root
+  (``EUCORA_TRUST_ROOT``, a mounted file) applies, and without either nothing is trusted.
 - ``tenantSecretRef``: ``INTUNE_*`` and ``JAMF_*`` keys, built into connector settings.
 
 Files go to a per-source directory readable by the operator's user only and are rewritten
@@ -24,6 +27,7 @@ from reconciler.domain.errors import ConfigurationError
 from reconciler.gitops import GitCredentials
 
 SIGNERS_KEY = "allowed_signers"
+TRUST_ROOT_KEY = "trust-root.yaml"
 #: the username most Git hosts accept with a personal access token
 TOKEN_USERNAME = "x-access-token"  # noqa: S105  (a username, not a secret)
 
@@ -53,6 +57,7 @@ class SourceSecrets:
     git: GitCredentials | None = None
     signers_file: Path | None = None
     tenants: TenantSettings = TenantSettings()
+    trust_file: Path | None = None
 
 
 async def resolve(
@@ -75,7 +80,13 @@ async def resolve(
             name = spec["signersSecretRef"]["name"]
             raise ConfigurationError(f"Secret {namespace}/{name} has no key {SIGNERS_KEY}")
         signers_file = _write_private(directory / SIGNERS_KEY, signers_data[SIGNERS_KEY])
+    trust_file = None
+    if signers_data is not None and TRUST_ROOT_KEY in signers_data:
+        trust_file = _write_private(directory / TRUST_ROOT_KEY, signers_data[TRUST_ROOT_KEY])
+    elif os.environ.get("EUCORA_TRUST_ROOT"):
+        trust_file = Path(os.environ["EUCORA_TRUST_ROOT"])
     return SourceSecrets(
+        trust_file=trust_file,
         git=None if git_data is None else _git_credentials(git_data, directory),
         signers_file=signers_file,
         tenants=TenantSettings()

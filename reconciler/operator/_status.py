@@ -101,6 +101,7 @@ def intent_status(
         ),
         "state": report.state.value,
         "message": report.reason,
+        "governancePending": list(report.governance),
         "currentRing": report.ring,
         "risk": {
             "score": report.risk_score,

@@ -110,6 +110,13 @@ GIT_SOURCE_STATUS = _obj(
                 "records": {"type": "integer", "description": "Records in the log."},
             },
         ),
+        "pendingGovernance": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Governed-document changes (FleetConfig, risk model, repo policies, "
+            "incidents, retirements) that loosen the rules and wait for a governance approval; "
+            "the last trusted versions apply meanwhile (eucora governance status).",
+        },
     },
 )
 
@@ -124,6 +131,12 @@ DEPLOYMENT_INTENT_STATUS = _obj(
             "NotStarted, Progressing, Holding, Complete, Blocked, RolledBack or Suspended."
         ),
         "message": _str("Why the intent is in that state."),
+        "governancePending": {
+            **_STRINGS,
+            "description": "Governance changes waiting for approval whose last trusted "
+            "versions decide for this intent meanwhile (FleetConfig, risk model, repo "
+            "policies, its incidents).",
+        },
         "currentRing": _str("Ring the intent is assigned to now."),
         "ringEnteredAt": _str("When the current ring was entered.", format="date-time"),
         "reachedRings": {**_STRINGS, "description": "Rings the intent was assigned to."},

@@ -4,17 +4,24 @@ Repo modules may only declare packages under ``eucora.custom.`` — the built-in
 aggregate the ``deny`` and ``warn`` sets of ``eucora.custom.<decision>`` — so a repo can add
 gates but never replace or silence a built-in one. The METADATA comments of every package
 and rule are parsed here too, for the generated README and for test coverage.
+
+The package check is made on what the Rego engine parsed, not on the text: the module is
+compiled (alone, or with the built-ins when it uses their functions) and every document it
+adds under ``data`` must lie under ``eucora.custom``; a module that does not compile, or
+adds nothing, is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import regopy
 import yaml
 
 from reconciler.domain.errors import InvalidPolicyError
@@ -72,13 +79,16 @@ def builtin_dir() -> Path:
 def load_policy_set(extra_dirs: Sequence[Path] = (), *, builtin: Path | None = None) -> PolicySet:
     """Built-in policies plus every ``*.rego`` under ``extra_dirs`` (a repo's ``policies/``)."""
     modules = list(_modules(builtin or builtin_dir(), builtin=True))
+    builtins = tuple(modules)
     for directory in extra_dirs:
         if not directory.is_dir():
             raise InvalidPolicyError(f"policy directory {str(directory)!r} does not exist")
         for module in _modules(directory, builtin=False):
-            if not module.package.startswith(CUSTOM_PREFIX):
+            outside = _outside_custom(module, builtins)
+            if outside is not None or not module.package.startswith(CUSTOM_PREFIX):
+                package = module.package if outside is None else outside
                 raise InvalidPolicyError(
-                    f"{module.path}: package {module.package!r} is not allowed in a repo policy; "
+                    f"{module.path}: package {package!r} is not allowed in a repo policy; "
                     f"use a package under {CUSTOM_PREFIX}<promotion|admission|health> — built-in "
                     "gates can only be waived by a CABException",
                     file=module.path,
@@ -87,6 +97,54 @@ def load_policy_set(extra_dirs: Sequence[Path] = (), *, builtin: Path | None = N
             modules.append(module)
     rules = tuple(info for module in modules for info in _metadata(module))
     return PolicySet(tuple(modules), rules)
+
+
+def _data(modules: Sequence[tuple[str, str]]) -> Any:
+    interpreter = regopy.Interpreter()
+    for path, text in modules:
+        interpreter.add_module(path, text)
+    output = json.loads(str(interpreter.query("data")))
+    return output["expressions"][0] if "expressions" in output else None
+
+
+def _outside_custom(module: Module, builtins: Sequence[Module]) -> str | None:
+    """The first package path the compiled module adds outside ``eucora.custom``, or
+    ``"(does not compile)"`` / ``"(adds nothing)"``; ``None`` when it is confined."""
+    candidate = (module.path, module.text)
+    base: Any = {}
+    try:
+        added = _data([candidate])
+    except (regopy.RegoError, ValueError, KeyError, RuntimeError):
+        added = None
+    if not isinstance(added, dict):
+        try:
+            base = _data([(m.path, m.text) for m in builtins])
+            added = _data([*((m.path, m.text) for m in builtins), candidate])
+        except (regopy.RegoError, ValueError, KeyError, RuntimeError):
+            return "(does not compile)"
+    if not isinstance(added, dict):
+        return "(does not compile)"
+    paths = _changed(base if isinstance(base, dict) else {}, added, ())
+    if not paths:
+        return "(adds nothing)"
+    for path in paths:
+        if path[:2] != ("eucora", "custom"):
+            return ".".join(path)
+    return None
+
+
+def _changed(
+    base: dict[str, Any], new: dict[str, Any], prefix: tuple[str, ...]
+) -> list[tuple[str, ...]]:
+    found = []
+    for key, value in new.items():
+        here = (*prefix, key)
+        before = base.get(key)
+        if isinstance(value, dict) and value:
+            found += _changed(before if isinstance(before, dict) else {}, value, here)
+        elif value != before:
+            found.append(here)
+    return found
 
 
 def _modules(directory: Path, *, builtin: bool) -> list[Module]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +16,11 @@ import yaml
 from reconciler.connectors import RetryPolicy
 from reconciler.domain.ports import TenantConnector
 from reconciler.domain.tenant import Assignment, DesiredApp, Platform, TenantSnapshot
+from reconciler.domain.trust import TRUST_ROOT_FILE, load_trust_root
 from reconciler.engine import AuditLog, PassResult, Reconciler, StateStore
 from reconciler.engine._wiring import close_all, sandbox_connectors
-from reconciler.gitops import build_example_repo, open_local
+from reconciler.gitops import build_example_repo, commit_as, open_local
+from reconciler.gitops._write import sign_document
 from reconciler.policy import EmbeddedEngine, load_policy_set
 from reconciler.sandbox import Sandbox
 from tests.conftest import ROOT
@@ -75,6 +78,35 @@ def commit(repo: Path, message: str) -> None:
         "GIT_COMMITTER_EMAIL": "dana@contoso.example",
     }
     handle.git.commit("-m", message, "--no-gpg-sign", "--allow-empty", env=env)
+
+
+def signed_as(text: str, principal: str) -> str:
+    """``text`` with ``principal``'s eucora signature, made with their demo key."""
+    name = principal.split("@", maxsplit=1)[0]
+    with tempfile.TemporaryDirectory() as keys:
+        key = Path(keys) / name
+        shutil.copyfile(KEYS / name, key)
+        key.chmod(0o600)
+        return sign_document(text, str(key))
+
+
+def govern(repo: Path, kind: str, name: str, digest: str, approvers: Sequence[str]) -> None:
+    """Signed GovernanceApprovals of ``kind``/``name`` at ``digest``, one per approver,
+    committed by each approver."""
+    tag = digest[7:15] if digest.startswith("sha256:") else digest
+    for who in approvers:
+        short = who.split("@", maxsplit=1)[0]
+        text = (
+            "apiVersion: eucora.io/v1alpha1\nkind: GovernanceApproval\n"
+            f"metadata: {{name: {kind.lower()}-{name}-{short}-{tag}}}\nspec:\n"
+            f'  document: {{kind: {kind}, name: {name}, digest: "{digest}"}}\n'
+            f"  approver: {who}\n  decision: approved\n"
+            "  approvedAt: 2026-11-01T00:00:00Z\n  expires: 2027-12-31T00:00:00Z\n"
+        )
+        file = f"approvals/governance/{kind.lower()}-{name}-{short}-{tag}.yaml"
+        commit_as(repo, {file: signed_as(text, who)}, f"Governance: approve {kind} {name}",
+                  (short.replace(".", " ").title(), who), KEYS, date="2026-11-01T00:00:00+00:00",
+                  sign=True)  # fmt: skip
 
 
 class SimulatedCrash(BaseException):
@@ -214,6 +246,7 @@ async def harness(
             audit=audit,
             clock=sandbox.now,
             signers=SIGNERS,
+            trust=load_trust_root(KEYS / TRUST_ROOT_FILE),
         )
         try:
             yield Harness(repo, sandbox, store, audit, dict(connectors), reconciler)

@@ -43,8 +43,10 @@ def test_plan_exits_1_when_admission_denies(fleet: Path) -> None:
 def test_reconcile_then_audit_verify_catches_tampering(fleet: Path, tmp_path: Path) -> None:
     state = tmp_path / "state" / "state.db"
     result = runner.invoke(
-        app, ["reconcile", str(fleet), "--sandbox", "--state", str(state), "--format", "json"]
-    )
+        app,
+        ["reconcile", str(fleet), "--sandbox", "--state", str(state), "--format", "json",
+         "--signers", str(SIGNERS)],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["writes"] > 0
     log = state.parent / "audit.jsonl"
@@ -62,7 +64,10 @@ def test_reconcile_then_audit_verify_catches_tampering(fleet: Path, tmp_path: Pa
 
 def test_audit_verify_against_a_head_recorded_elsewhere(fleet: Path, tmp_path: Path) -> None:
     state = tmp_path / "state.db"
-    runner.invoke(app, ["reconcile", str(fleet), "--sandbox", "--state", str(state)])
+    runner.invoke(
+        app,
+        ["reconcile", str(fleet), "--sandbox", "--state", str(state), "--signers", str(SIGNERS)],
+    )
     log = tmp_path / "audit.jsonl"
 
     def verify(head: str) -> tuple[int, dict[str, Any]]:

@@ -10,7 +10,9 @@ from reconciler.domain.models import DeploymentIntent
 from reconciler.domain.progress import Progress
 from reconciler.domain.rollback import build_key
 from reconciler.engine import PassResult, verify_audit_log
-from tests.engine._harness import edit, harness, keep_only
+from tests.engine._harness import edit, govern, harness, keep_only
+
+CAROL, DEV, FRANK = (f"{n}@contoso.example" for n in ("carol.nguyen", "dev.patel", "frank.muller"))
 
 LAB = "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b01"
 CANARY = "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b02"
@@ -204,18 +206,46 @@ async def test_suspended_intents_and_dry_runs_write_nothing(fleet: Path, tmp_pat
 async def test_an_intent_removed_from_git_is_reported_and_pruned_only_when_asked(
     fleet: Path, tmp_path: Path
 ) -> None:
-    keep_only(fleet, ["chrome-131.0.6778", "sap-gui-8.00"])
+    keep_only(fleet, ["chrome-131.0.6778", "firefox-132.0.2"])
     async with harness(fleet, tmp_path) as h:
         await h.run()
         keep_only(fleet, ["chrome-131.0.6778"])
         result = await h.run()
-        (orphan,) = result.orphans
-        assert orphan.intent == "sap-gui-8.00" and "prune" in orphan.reason
-        assert len(h.apps("sap-gui-8.00")["windows"]) == 1
+        assert result.orphans
+        for orphan in result.orphans:
+            assert orphan.intent == "firefox-132.0.2" and "prune" in orphan.reason
+        assert len(h.apps("firefox-132.0.2")["windows"]) == 1
+        # turning prune on loosens FleetConfig: pending until two governance approvers sign
         edit(fleet, "fleet.yaml", "prune: false", "prune: true")
+        result = await h.run()
+        assert [p.kind for p in result.pending] == ["FleetConfig"]
+        assert len(h.apps("firefox-132.0.2")["windows"]) == 1
+        digest = load_repo(fleet).repo.fleet.digest  # type: ignore[union-attr]
+        govern(fleet, "FleetConfig", "contoso", digest, [CAROL, DEV])
+        result = await h.run()
+        assert result.pending == []
+        assert h.apps("firefox-132.0.2")["windows"] == []
+        assert "firefox-132.0.2" not in h.store.intents()
+
+
+async def test_a_cab_governed_intent_is_retired_only_with_a_governance_approval(
+    fleet: Path, tmp_path: Path
+) -> None:
+    keep_only(fleet, ["chrome-131.0.6778", "sap-gui-8.00"])
+    edit(fleet, "fleet.yaml", "prune: false", "prune: true")
+    govern(fleet, "FleetConfig", "contoso", load_repo(fleet).repo.fleet.digest, [CAROL, DEV])  # type: ignore[union-attr]
+    async with harness(fleet, tmp_path) as h:
         await h.run()
-        assert h.apps("sap-gui-8.00")["windows"] == []
-        assert "sap-gui-8.00" not in h.store.intents()
+        assert len(h.apps("sap-gui-8.00")["windows"]) == 1
+        keep_only(fleet, ["chrome-131.0.6778"])
+        result = await h.run()
+        (orphan,) = result.orphans
+        assert "CAB-governed" in orphan.reason  # prune is on, yet it is kept
+        assert [(p.kind, p.name) for p in result.pending] == [("DeploymentIntent", "sap-gui-8.00")]
+        assert len(h.apps("sap-gui-8.00")["windows"]) == 1
+        govern(fleet, "DeploymentIntent", "sap-gui-8.00", "deleted", [CAROL, FRANK])
+        result = await h.run()
+        assert result.pending == [] and h.apps("sap-gui-8.00")["windows"] == []
 
 
 async def test_unmanaged_look_alikes_are_reported_never_touched(

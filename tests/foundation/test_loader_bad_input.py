@@ -439,14 +439,16 @@ def test_symlinked_directory_outside_the_repo(tmp_path: Path) -> None:
     assert [(f.file, f.code) for f in result.findings] == [("more-intents", Code.SYMLINK_ESCAPE)]
 
 
-def test_symlink_inside_the_repo_is_followed(tmp_path: Path) -> None:
+def test_symlink_inside_the_repo_is_refused(tmp_path: Path) -> None:
+    """A link's target can be rewritten while the link (what a review sees) stays the
+    same, so a document must be a regular file at its own path."""
     repo = make_repo(tmp_path, {"staging/demo.yaml": INTENT})
     (repo / "intents" / "demo.yaml").symlink_to(repo / "staging" / "demo.yaml")
     result = load_repo(repo)
-    # the same document twice is a duplicate name, reported at the second path
     assert [(f.file, f.code) for f in result.findings] == [
-        ("staging/demo.yaml", Code.DUPLICATE_NAME)
+        ("intents/demo.yaml", Code.SYMLINK_REFUSED)
     ]
+    assert not result.ok
 
 
 def test_hidden_and_policy_directories_are_not_documents(tmp_path: Path) -> None:

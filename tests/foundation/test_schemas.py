@@ -80,6 +80,7 @@ def test_every_kind_has_a_schema() -> None:
         "CABApproval",
         "CABException",
         "Incident",
+        "GovernanceApproval",
     }
     for file in schemas.SCHEMA_FILES.values():
         assert file in schemas.load_schemas()

@@ -6,8 +6,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from reconciler.domain.governance import GovernanceContext
 from reconciler.domain.loader import load_repo
+from reconciler.domain.trust import TRUST_ROOT_FILE, load_trust_root
+from reconciler.gitops import GitProvenance, SshVerifier
 from reconciler.gitops._example import _Builder
+from reconciler.gitops._write import sign_document
 from tests.conftest import EXAMPLE_REPO, ROOT
 
 DEMO_KEYS = ROOT / "examples" / "keys"
@@ -25,13 +29,32 @@ def make_keys(target: Path, extra: tuple[str, ...] = ("paul.author", "zoe.outsid
     return target
 
 
-def signers_file(keys: Path, names: tuple[str, ...], target: Path) -> Path:
+def signers_file(
+    keys: Path, names: tuple[str, ...], target: Path, *, trust: str | None = None
+) -> Path:
+    """An allowed_signers file for ``names`` and, beside it, the example's trust root (or
+    ``trust``): supplied out of band, as in production."""
     lines = []
     for name in names:
         public = (keys / f"{name}.pub").read_text().split()[:2]
-        lines.append(f'{name}@contoso.example namespaces="git" {" ".join(public)}')
+        lines.append(f'{name}@contoso.example namespaces="git,eucora" {" ".join(public)}')
     target.write_text("\n".join(lines) + "\n")
+    root = trust if trust is not None else (DEMO_KEYS / TRUST_ROOT_FILE).read_text()
+    (target.parent / TRUST_ROOT_FILE).write_text(root)
     return target
+
+
+def context(root: Path, signers: Path | None) -> GovernanceContext:
+    """How the engine judges the repo at ``root``: its history, the signers file and the
+    trust root beside it."""
+    beside = signers.parent / TRUST_ROOT_FILE if signers else None
+    return GovernanceContext(
+        provenance=GitProvenance(root, signers),
+        verifier=SshVerifier(signers),
+        trust=load_trust_root(beside)
+        if beside and beside.is_file()
+        else load_trust_root(DEMO_KEYS / TRUST_ROOT_FILE),
+    )
 
 
 CAB = ("carol.nguyen", "dev.patel", "erin.okafor", "frank.muller", "grace.kim")
@@ -84,6 +107,10 @@ class FleetGit:
         name = author.split("@", maxsplit=1)[0].replace(".", " ").title()
         self.builder.commit(files, f"change {self.clock}", (name, author), when, sign_as=sign_as)
 
+    def attest(self, text: str, principal: str) -> str:
+        """``text`` with ``principal``'s eucora signature (their key from the key dir)."""
+        return sign_document(text, self.builder.key(principal))
+
     def digest(self, intent: str) -> str:
         return load_repo(self.root).repo.intents[intent].digest
 
@@ -114,6 +141,8 @@ def approval(
     decision: str = "approved",
     expires: str = "2027-01-31T00:00:00Z",
     exception: str | None = None,
+    exception_digest: str | None = None,
+    approved_at: str = "2026-11-22T10:00:00Z",
 ) -> str:
     lines = [
         "apiVersion: eucora.io/v1alpha1",
@@ -125,13 +154,14 @@ def approval(
         f"  approver: {approver}",
         f"  decision: {decision}",
         f"  rings: [{rings}]",
-        "  approvedAt: 2026-11-22T10:00:00Z",
+        f"  approvedAt: {approved_at}",
         f"  expires: {expires}",
     ]
     if role:
         lines.append(f"  role: {role}")
     if exception:
         lines.append(f"  exception: {exception}")
+        lines.append(f'  exceptionDigest: "{exception_digest or "sha256:" + "0" * 64}"')
     return "\n".join(lines) + "\n"
 
 

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 
 from reconciler.domain.cab import Reason
-from reconciler.domain.governance import NoProvenance, evaluate_governance
+from reconciler.domain.governance import GovernanceContext, evaluate_governance
 from reconciler.domain.loader import load_repo
-from reconciler.gitops import GitProvenance
 from tests.governance._gitrepo import (
     CAB,
     EXAMPLE_REPO,
     FleetGit,
     approval,
     base_repo,
+    context,
     make_keys,
     signers_file,
 )
@@ -48,18 +48,21 @@ def signers(tmp_path: Path, keys: Path) -> Path:
 def verdicts(fleet: FleetGit, signers: Path | None, intent: str) -> dict[str, tuple[str, bool]]:
     repo = load_repo(fleet.root)
     assert repo.ok, repo.findings
-    result = evaluate_governance(repo.repo, intent, GitProvenance(fleet.root, signers), NOW)
+    result = evaluate_governance(repo.repo, intent, context(fleet.root, signers), NOW)
     return {v.approval.name: (v.reason.value, v.valid) for v in result.approvals}
 
 
 def approved(fleet: FleetGit, signers: Path, intent: str) -> dict[str, bool]:
     repo = load_repo(fleet.root).repo
-    return evaluate_governance(repo, intent, GitProvenance(fleet.root, signers), NOW).ring_approved
+    return evaluate_governance(repo, intent, context(fleet.root, signers), NOW).ring_approved
 
 
 def add(fleet: FleetGit, text: str, author: str, sign_as: str | None) -> None:
+    """Commit an approval as ``author``; ``sign_as`` signs both its content (the
+    attestation) and the commit; ``None`` leaves both unsigned."""
     name = text.split("name: ")[1].split("}", maxsplit=1)[0]
-    fleet.commit({f"approvals/{name}.yaml": text}, author, sign_as=sign_as)
+    signed = fleet.attest(text, sign_as) if sign_as else text
+    fleet.commit({f"approvals/{name}.yaml": signed}, author, sign_as=sign_as)
 
 
 def test_valid_signed_approval_meets_quorum_1(fleet: FleetGit, signers: Path) -> None:
@@ -76,7 +79,7 @@ def test_valid_signed_approval_meets_quorum_1(fleet: FleetGit, signers: Path) ->
     [
         (Reason.UNSIGNED, ERIN, None, {}),
         (Reason.UNKNOWN_SIGNER, ERIN, "mallory.attacker@contoso.example", {}),
-        (Reason.SIGNER_MISMATCH, ERIN, CAROL, {}),
+        (Reason.UNKNOWN_SIGNER, ERIN, CAROL, {}),
         (
             Reason.NOT_CAB_MEMBER,
             "zoe.outsider@contoso.example",
@@ -178,8 +181,8 @@ def test_pr_author_adding_themselves_to_the_cab_gains_nothing(
     fleet.commit(
         {
             "fleet.yaml": fleet_yaml,
-            "approvals/admin-tool-1.0-paul.author.yaml": approval(
-                "admin-tool-1.0", tool, paul, "pilot"
+            "approvals/admin-tool-1.0-paul.author.yaml": fleet.attest(
+                approval("admin-tool-1.0", tool, paul, "pilot"), paul
             ),
         },
         paul,
@@ -199,10 +202,10 @@ def test_without_a_signers_file_nothing_verifies(fleet: FleetGit) -> None:
     }
 
 
-def test_plain_directory_has_no_provenance(tmp_path: Path) -> None:
+def test_unsigned_documents_prove_nothing(tmp_path: Path) -> None:
     repo = load_repo(EXAMPLE_REPO).repo
-    result = evaluate_governance(repo, "sap-gui-8.00", NoProvenance(), NOW)
-    assert {v.reason for v in result.approvals} == {Reason.NO_PROVENANCE}
+    result = evaluate_governance(repo, "sap-gui-8.00", GovernanceContext(), NOW)
+    assert {v.reason for v in result.approvals} == {Reason.UNSIGNED}
 
 
 def test_exception_rules(fleet: FleetGit, signers: Path) -> None:
@@ -220,37 +223,40 @@ def test_exception_rules(fleet: FleetGit, signers: Path) -> None:
 
     def state() -> tuple[str, tuple[str, ...]]:
         repo = load_repo(fleet.root).repo
-        result = evaluate_governance(
-            repo, "oracle-jre-8u431", GitProvenance(fleet.root, signers), NOW
-        )
+        result = evaluate_governance(repo, "oracle-jre-8u431", context(fleet.root, signers), NOW)
         (verdict,) = result.exceptions
         return verdict.reason.value, verdict.approvers
 
     assert state() == ("not-approved", ())
+    bound = load_repo(fleet.root).repo.exceptions["oracle-jre-8u431-risk"].digest
     for who in (CAROL, FRANK):
         text = approval(
-            "oracle-jre-8u431",
-            jre,
-            who,
-            "pilot",
-            exception="oracle-jre-8u431-risk",
-            name=f"jre-exception-{who.split('.')[0]}",
-        )
+            "oracle-jre-8u431", jre, who, "pilot", exception="oracle-jre-8u431-risk",
+            exception_digest=bound, name=f"jre-exception-{who.split('.')[0]}",
+        )  # fmt: skip
         add(fleet, text, who, who)
     assert state() == ("valid", (CAROL, FRANK))
-    # an expiry more than 90 days after the commit that added the exception is not honoured
+    # an expiry more than 90 days after the signed approvedAt is not honoured, whatever
+    # date the commit that added the exception carries
     longer = (
         (fleet.root / "exceptions" / "oracle-jre-8u431-risk.yaml")
         .read_text()
         .replace("expires: 2027-02-15T00:00:00Z", "expires: 2027-03-15T00:00:00Z")
+        .replace("name: oracle-jre-8u431-risk", "name: jre-long")
     )
     fleet.commit(
-        {"exceptions/other.yaml": longer.replace("name: oracle-jre-8u431-risk", "name: jre-long")},
-        "maria.garcia@contoso.example",
-        date="2026-11-22T11:00:00+00:00",
-    )
+        {"exceptions/other.yaml": longer}, "maria.garcia@contoso.example",
+        date="2027-01-01T11:00:00+00:00",
+    )  # fmt: skip
+    long_digest = load_repo(fleet.root).repo.exceptions["jre-long"].digest
+    for who in (CAROL, FRANK):
+        text = approval(
+            "oracle-jre-8u431", jre, who, "pilot", exception="jre-long",
+            exception_digest=long_digest, name=f"jre-long-{who.split('.')[0]}",
+        )  # fmt: skip
+        add(fleet, text, who, who)
     repo = load_repo(fleet.root).repo
-    result = evaluate_governance(repo, "oracle-jre-8u431", GitProvenance(fleet.root, signers), NOW)
+    result = evaluate_governance(repo, "oracle-jre-8u431", context(fleet.root, signers), NOW)
     assert {v.exception.name: v.reason.value for v in result.exceptions}[
         "jre-long"
     ] == "expiry-too-long"

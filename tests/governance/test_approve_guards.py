@@ -13,13 +13,15 @@ from typer.testing import CliRunner
 from reconciler.cli import app
 from reconciler.cli._cab_next import next_commands, ring_needs
 from reconciler.domain.approval_request import approval_refusals, did_you_mean, unknown_rings
-from reconciler.domain.governance import NoProvenance, evaluate_governance
+from reconciler.domain.governance import GovernanceContext, evaluate_governance
 from reconciler.domain.loader import load_repo
+from reconciler.domain.trust import load_trust_root
 from tests.conftest import EXAMPLE_REPO, ROOT
 from tests.governance._gitrepo import clone_with_identity
 
 runner = CliRunner()
 SIGNERS = ROOT / "examples" / "keys" / "allowed_signers"
+TRUST = load_trust_root(ROOT / "examples" / "keys" / "trust-root.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +48,25 @@ def test_a_non_member_is_refused_and_nothing_is_written(example: Path, tmp_path:
     code, err, untracked = _approve(clone, "--rings", "pilot")
     assert code == 1 and untracked == []
     assert "mallory.attacker@contoso.example is not a CAB member in fleet.yaml" in err
+
+
+def test_with_signers_the_trust_root_decides_who_is_a_member(example: Path, tmp_path: Path) -> None:
+    # fleet.yaml's list is only a stand-in: with --signers the trust root beside it decides
+    clone = _clone(example, tmp_path, "mallory.attacker@contoso.example", "mallory.attacker")
+    members = clone / "fleet.yaml"
+    members.write_text(
+        members.read_text().replace(
+            "    members:\n",
+            "    members:\n      - {principal: mallory.attacker@contoso.example, name: Mallory, roles: [security]}\n",
+            1,
+        )
+    )
+    repo = git.Repo(clone)
+    repo.git.add("fleet.yaml")
+    repo.git.commit("-m", "add myself to the CAB", "--no-gpg-sign")
+    code, err, untracked = _approve(clone, "--rings", "pilot", "--signers", str(SIGNERS))
+    assert code == 1 and untracked == []
+    assert "mallory.attacker@contoso.example is not a CAB member in the trust root" in err
 
 
 def test_a_role_not_held_is_refused(example: Path, tmp_path: Path) -> None:
@@ -83,8 +104,8 @@ def test_the_requester_may_not_approve_their_own_intent() -> None:
     fleet = load_repo(EXAMPLE_REPO).repo.fleet
     assert fleet is not None
     problems = approval_refusals(
-        fleet=fleet, approver="carol.nguyen@contoso.example", role=None,
-        requester="Carol.Nguyen@contoso.example",
+        members=TRUST.members, source="the trust root", approver="carol.nguyen@contoso.example",
+        role=None, requester="Carol.Nguyen@contoso.example",
     )  # fmt: skip
     assert problems == ["carol.nguyen@contoso.example requested this intent and may not approve it"]
     assert unknown_rings(["pilot", "globl"], fleet) == [
@@ -117,8 +138,8 @@ def test_without_signers_the_next_step_is_to_give_them() -> None:
     repo = load_repo(EXAMPLE_REPO).repo
     from datetime import UTC, datetime
 
-    result = evaluate_governance(repo, "sap-gui-8.00", NoProvenance(), datetime.now(UTC))
-    needs = ring_needs(result, repo)
+    result = evaluate_governance(repo, "sap-gui-8.00", GovernanceContext(), datetime.now(UTC))
+    needs = ring_needs(result, repo, TRUST.members)
     assert needs and all(n.approvals_missing == 2 for n in needs)
     commands = next_commands(result, needs, Path(), None)
     assert commands[0].startswith("eucora cab status sap-gui-8.00 --signers FILE")

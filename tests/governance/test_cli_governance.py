@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+import stat
 from pathlib import Path
+from typing import Any
 
 import git
 import pytest
@@ -88,6 +91,7 @@ def test_example_history_shows_valid_refused_and_pending(example: Path) -> None:
         "approvedRings",
         "missing",
         "next",
+        "pendingGovernance",
     }
 
 
@@ -166,3 +170,45 @@ def test_maturity_reports_blocking_criteria() -> None:
     assert body["ready"] is False
     text = runner.invoke(app, ["maturity", "--repo", str(EXAMPLE_REPO), *AT])
     assert "not ready" in text.output
+
+
+def _set_identity(clone: Path, tmp_path: Path, who: str) -> None:
+    private = tmp_path / who
+    shutil.copyfile(ROOT / "examples" / "keys" / who, private)
+    private.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    with git.Repo(clone).config_writer() as config:
+        config.set_value("user", "email", f"{who}@contoso.example")
+        config.set_value("user", "name", who)
+        config.set_value("gpg", "format", "ssh")
+        config.set_value("user", "signingkey", str(private))
+
+
+def test_governance_approve_by_the_quorum_makes_a_loosening_trusted(
+    example: Path, tmp_path: Path
+) -> None:
+    clone = _clone_with_identity(example, tmp_path, "maria.garcia", None)
+    fleet = (clone / "fleet.yaml").read_text().replace("prune: false", "prune: true")
+    (clone / "fleet.yaml").write_text(fleet)
+    repo = git.Repo(clone)
+    repo.git.commit("-qam", "Turn prune on", "--no-gpg-sign")
+
+    def status() -> tuple[int, dict[str, Any]]:
+        result = runner.invoke(
+            app,
+            ["governance", "status", "--repo", str(clone), "--signers", str(SIGNERS), "-f", "json"],
+        )
+        return result.exit_code, json.loads(result.output)
+
+    code, before = status()
+    assert code == 1 and [p["kind"] for p in before["pending"]] == ["FleetConfig"]
+    for who in ("carol.nguyen", "dev.patel"):
+        _set_identity(clone, tmp_path, who)
+        result = runner.invoke(
+            app, ["governance", "approve", "FleetConfig", "contoso", "--repo", str(clone)]
+        )
+        assert result.exit_code == 0, result.output
+        if who == "carol.nguyen":
+            assert status()[0] == 1  # one of two
+    code, after = status()
+    assert code == 0 and after["pending"] == []
+    assert after["trusted"]["FleetConfig"] == before["pending"][0]["digest"]

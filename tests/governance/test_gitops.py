@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import git
 import pytest
 
 from reconciler.domain.errors import SourceError
-from reconciler.gitops import UnsafeSourceError, check_ref, check_url, fetch, open_local
+from reconciler.gitops import (
+    SshVerifier,
+    UnsafeSourceError,
+    check_ref,
+    check_url,
+    fetch,
+    open_local,
+    sign_payload,
+)
+from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize(
@@ -79,3 +92,32 @@ def test_open_local(origin: tuple[Path, dict[str, str]], tmp_path: Path) -> None
     assert open_local(path).commit == shas["2"]
     with pytest.raises(SourceError):
         open_local(tmp_path / "nothing")
+
+
+def test_approvals_can_be_signed_by_a_key_held_in_ssh_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``user.signingkey`` may name a public key (file or ``key::`` literal) whose private
+    half only ssh-agent holds, as git allows."""
+    keys = ROOT / "examples" / "keys"
+    private = tmp_path / "grace"
+    shutil.copyfile(keys / "grace.kim", private)
+    private.chmod(0o600)
+    socket = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(socket)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if socket.exists():
+                break
+            time.sleep(0.05)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(socket))
+        subprocess.run(["ssh-add", "-q", str(private)], check=True)
+        private.unlink()  # from now on only the agent has it
+        signature = sign_payload(b"approval", (keys / "grace.kim.pub").read_text().strip())
+        check = SshVerifier(keys / "allowed_signers").verify(
+            "grace.kim@contoso.example", b"approval", signature, datetime.now(UTC)
+        )
+        assert check.good, check
+    finally:
+        agent.terminate()
+        agent.wait(timeout=10)

@@ -15,6 +15,11 @@ import kopf
 import pytest
 
 os.environ.setdefault("EUCORA_SOURCE_TICK", "0.3")
+# the example fleet's out-of-band trust root, as a mounted file would supply it
+os.environ.setdefault(
+    "EUCORA_TRUST_ROOT",
+    str(Path(__file__).resolve().parents[2] / "examples" / "keys" / "trust-root.yaml"),
+)
 
 # only now: importing the operator package reads the tick
 from reconciler.operator._kube import KubeClient

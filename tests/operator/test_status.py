@@ -195,3 +195,33 @@ def test_a_null_that_removes_an_absent_field_is_no_change() -> None:
     assert unchanged({"telemetry": {"installed": 0, "ring": None}, "ringEnteredAt": None}, previous)
     assert not unchanged({"telemetry": {"installed": 1, "ring": None}}, previous)
     assert not unchanged({"lastGate": None}, previous)  # removes a field that is there
+
+
+async def test_a_patched_status_ring_does_not_put_an_unapproved_intent_on_cab_rings(
+    tmp_path: Path,
+) -> None:
+    """Whoever may patch a DeploymentIntent's status cannot promote it: the engine reads
+    the ring from the status, but re-checks the CAB approvals before any assignment."""
+    vpn = "globalprotect-6.3.2"
+    repo = example_git(tmp_path / "built", tmp_path / "fleet")
+    keep_only(repo, [vpn])
+    async with harness(repo, tmp_path / "state") as h:
+        store = MemoryStateStore()
+        h.reconciler.store = store
+        _, statuses, _ = await _statuses(h, store, {})
+        patched = {
+            **statuses[vpn],
+            "currentRing": "global",
+            "ringEnteredAt": "2026-11-01T00:00:00Z",
+            "reachedRings": ["lab", "canary", "pilot", "broad", "global"],
+        }
+        record = state_from_status(patched)
+        assert record is not None and record.ring.ring == "global"
+        fresh = MemoryStateStore()
+        assert fresh.restore(vpn, record)
+        h.reconciler.store = fresh
+        result, _, _ = await _statuses(h, fresh, patched)
+        report = result.report(vpn)
+        assert report.ring == "canary" and "no valid CAB approval for pilot" in report.reason
+        groups = {g for _, g in h.assignments(vpn)}
+        assert not groups & {f"3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b0{i}" for i in (3, 4, 5)}

@@ -149,5 +149,17 @@ def test_repo_policy_redefining_the_custom_deny_set_fails_closed(tmp_path: Path)
         "package eucora.custom.promotion\nimport rego.v1\ndeny := set()\n"
         'deny contains {"id": "x", "msg": "y"} if false\n'
     )
-    engine = EmbeddedEngine(load_policy_set([tmp_path]))
-    _denied_with_policy_error(engine.decide("promotion", PROMOTION))
+    # the module does not compile, so its package cannot be checked: refused at load
+    with pytest.raises(InvalidPolicyError, match="does not compile"):
+        load_policy_set([tmp_path])
+
+
+def test_repo_policy_package_is_checked_from_the_parsed_module(tmp_path: Path) -> None:
+    """A leading space makes a line regex miss the real package; a decoy ``package`` line
+    inside a raw string must not pass for it either."""
+    (tmp_path / "sneaky.rego").write_text(
+        " package eucora.promotion\nimport rego.v1\nnote := `\npackage eucora.custom.promotion\n`\n"
+        'deny contains {"id": "x", "msg": "y"} if input.never\n'
+    )
+    with pytest.raises(InvalidPolicyError, match=r"eucora\.promotion"):
+        load_policy_set([tmp_path])

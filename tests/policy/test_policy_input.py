@@ -182,12 +182,12 @@ def test_builder_and_policies_together(repo: FleetRepo) -> None:
 
 
 def test_every_example_intent_is_admitted(repo: FleetRepo) -> None:
-    from reconciler.domain.governance import NoProvenance, evaluate_governance
+    from reconciler.domain.governance import GovernanceContext, evaluate_governance
 
     assert repo.fleet is not None
     engine = EmbeddedEngine(load_policy_set())
     for name, intent in repo.intents.items():
-        risk = evaluate_governance(repo, name, NoProvenance(), NOW).risk_summary
+        risk = evaluate_governance(repo, name, GovernanceContext(), NOW).risk_summary
         document = admission_input(intent=intent, fleet=repo.fleet, risk=risk, now=NOW)
         decision = engine.decide("admission", document)
         assert decision.allow, (name, decision.deny)

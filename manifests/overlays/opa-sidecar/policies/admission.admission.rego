@@ -87,8 +87,8 @@ deny contains {"id": "privileged-no-sbom", "msg": msg} if {
 # custom:
 #   id: package-sha256
 deny contains {"id": "package-sha256", "msg": msg} if {
-	some platform, package in input.intent.packages
-	package.sha256 == null
+	some platform, pkg in input.intent.packages
+	pkg.sha256 == null
 	msg := sprintf("%s: %s package has no sha256", [intent, platform])
 }
 

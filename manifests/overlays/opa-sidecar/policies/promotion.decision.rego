@@ -28,7 +28,7 @@ decision := {
 
 intent := input.intent.name
 
-required_sections := {"now", "intent", "rings", "promotion", "gates", "telemetry", "incidents", "risk", "cab", "exceptions", "freezeWindows"}
+required_sections := {"now", "intent", "rings", "promotion", "gates", "telemetry", "incidents", "risk", "cab", "exceptions", "freezeWindows", "compliance", "rollback"}
 
 # METADATA
 # title: Complete input
