@@ -40,8 +40,9 @@ TOUR_DAY = date(2026, 11, 23)
 GITIGNORE = "# EUCORA's local state store and audit log (eucora reconcile)\n.eucora/\n"
 _DATE = re.compile(r"(?<![\d-])(\d{4}-\d{2}-\d{2})(?=[T\s\"',\]}]|$)", re.M)
 _MODELINE = re.compile(r"^(# yaml-language-server: \$schema=)(?:\.\./)*schemas/", re.M)
-#: documents whose dates move with the tour; intents do not (their digests would change)
-_SHIFTED = ("fleet.yaml", "approvals/", "exceptions/", "incidents/")
+#: documents whose dates move with the tour; intents and the fleet config do not (approvals
+#: bind to intent digests, and the out-of-band trust root names the fleet config's digest)
+_SHIFTED = ("approvals/", "exceptions/", "incidents/")
 
 
 def shift_dates(text: str, days: int) -> str:
