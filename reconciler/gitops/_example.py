@@ -40,9 +40,10 @@ TOUR_DAY = date(2026, 11, 23)
 GITIGNORE = "# EUCORA's local state store and audit log (eucora reconcile)\n.eucora/\n"
 _DATE = re.compile(r"(?<![\d-])(\d{4}-\d{2}-\d{2})(?=[T\s\"',\]}]|$)", re.M)
 _MODELINE = re.compile(r"^(# yaml-language-server: \$schema=)(?:\.\./)*schemas/", re.M)
-#: documents whose dates move with the tour; intents and the fleet config do not (approvals
-#: bind to intent digests, and the out-of-band trust root names the fleet config's digest)
-_SHIFTED = ("approvals/", "exceptions/", "incidents/")
+#: documents whose dates move with the tour; intents, exceptions and the fleet config do not
+#: (approvals bind to intent and exception digests, and the out-of-band trust root names the
+#: fleet config's digest)
+_SHIFTED = ("approvals/", "incidents/")
 
 
 def shift_dates(text: str, days: int) -> str:
@@ -96,10 +97,12 @@ class _Builder:
             private.chmod(stat.S_IRUSR | stat.S_IWUSR)
         return str(private)
 
-    def attested(self, rel: str, text: str | None, principal: str) -> str:
-        """The approval ``rel`` (its text, or the example's file) signed by ``principal``."""
+    def attested(self, rel: str, text: str | None, principal: str) -> bytes:
+        """The approval ``rel`` (its text, or the example's file) as written into the repo
+        (dates moved, schema hint local), then signed by ``principal``: bytes, which
+        :meth:`commit` writes as they are, so nothing changes what was signed."""
         content = text if text is not None else (self.source / rel).read_text(encoding="utf-8")
-        return sign_document(content, self.key(principal))
+        return sign_document(self._text(rel, content), self.key(principal)).encode("utf-8")
 
     def commit(
         self,

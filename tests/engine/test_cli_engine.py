@@ -126,7 +126,10 @@ def test_maturity_reads_ring_entries_from_the_state_or_a_verified_audit_log(
     fleet: Path, tmp_path: Path
 ) -> None:
     state = tmp_path / "state.db"
-    runner.invoke(app, ["reconcile", str(fleet), "--sandbox", "--state", str(state)])
+    runner.invoke(
+        app,
+        ["reconcile", str(fleet), "--sandbox", "--state", str(state), "--signers", str(SIGNERS)],
+    )
     log = tmp_path / "audit.jsonl"
     entered = [
         r for r in map(json.loads, log.read_text().splitlines()) if r["event"] == "ring-entered"

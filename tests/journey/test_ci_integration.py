@@ -45,6 +45,16 @@ def _checkout(tmp_path: Path) -> Path:
     return root
 
 
+def _push(root: Path, message: str) -> None:
+    """Commit the work tree's changes, as a push to the PR does: the plan reads documents
+    from the commit, never the work tree."""
+    env = {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@example.com",
+           "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@example.com"}  # fmt: skip
+    repo = git.Repo(root)
+    repo.git.add("-A")
+    repo.git.commit("-qm", message, "--no-gpg-sign", env=env)
+
+
 def _step(name: str) -> str:
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     return str(next(s for s in action["runs"]["steps"] if s.get("name") == name)["run"])
@@ -72,6 +82,8 @@ def _github_env(root: Path, tmp_path: Path, forge_url: str) -> dict[str, str]:
         "GITHUB_OUTPUT": str(tmp_path / "output"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
         "EUCORA_FLEET": "fleet", "EUCORA_BASE": "base", "EUCORA_MAX_CHARS": "60000",
         "EUCORA_PLAN_DIR": str(tmp_path / "plan"), "EUCORA_RUN_URL": RUN_URL,
+        # the CAB's signers file, with the trust root beside it, as a secret would give them
+        "EUCORA_SIGNERS": str(ROOT / "examples" / "keys" / "allowed_signers"),
     }  # fmt: skip
 
 
@@ -116,6 +128,7 @@ def test_the_action_creates_one_comment_then_updates_it(tmp_path: Path) -> None:
         # the next push: the fleet changes, the same comment is updated in place
         forge.calls.clear()
         edit(root / "fleet/intents/vlc-3.0.21.yaml", "until: broad", "until: pilot")
+        _push(root, "vlc until pilot")
         assert _bash(plan_step, root, env).returncode == 0
         assert _bash(_step("Comment"), root, env).returncode == 0
         writes = forge.writes()
@@ -143,6 +156,7 @@ def test_a_200_intent_plan_posted_by_the_action_stays_under_the_cap(tmp_path: Pa
         (root / f"fleet/intents/bulk-{i:03d}.yaml").write_text(
             body.replace("    supersedes: 7zip-23.01\n", "")
         )
+    _push(root, "200 intents")
     with serve_forge(TOKEN) as forge:
         env = {**_github_env(root, tmp_path, forge.url), "EUCORA_BASE": ""}
         assert _bash(_step("Validate and plan"), root, env).returncode == 0
@@ -196,6 +210,7 @@ def test_the_gitlab_template_creates_one_note_then_updates_it(tmp_path: Path) ->
             "CI_MERGE_REQUEST_IID": "12", "CI_MERGE_REQUEST_DIFF_BASE_SHA": base,
             "CI_JOB_URL": "https://gitlab.example/endpoint/fleet/-/jobs/9",
             "EUCORA_GITLAB_TOKEN": TOKEN, "EUCORA_FLEET": "fleet", "EUCORA_PLAN_DIR": "eucora-plan",
+            "EUCORA_SIGNERS_FILE": str(ROOT / "examples" / "keys" / "allowed_signers"),
         }  # fmt: skip
         first = _bash(_gitlab_script(), root, env)
         assert first.returncode == 0, first.stdout + first.stderr
@@ -206,6 +221,7 @@ def test_the_gitlab_template_creates_one_note_then_updates_it(tmp_path: Path) ->
         assert post.headers["PRIVATE-TOKEN"] == TOKEN and "1 changed intent(s)" in body
         forge.calls.clear()
         edit(root / "fleet/intents/vlc-3.0.21.yaml", "until: broad", "until: pilot")
+        _push(root, "vlc until pilot")
         assert _bash(_gitlab_script(), root, env).returncode == 0
         [put] = forge.writes()
         assert (put.method, put.path) == ("PUT", f"{path}/{forge.comments[-1]['id']}")

@@ -19,6 +19,7 @@ from reconciler.domain.plan import DriftItem
 from reconciler.domain.ports import PolicyDecision, Violation
 from reconciler.domain.progress import GateOutcome, Progress, StoredRing
 from reconciler.domain.tenant import Platform
+from reconciler.domain.trust import load_trust_root
 from reconciler.engine import PassResult, StateStore
 from reconciler.gitops import build_example_repo
 from tests.conftest import ROOT
@@ -27,6 +28,7 @@ from tests.journey.conftest import edit
 runner = CliRunner()
 KEYS = ROOT / "examples" / "keys"
 SIGNERS = KEYS / "allowed_signers"
+TRUST = load_trust_root(KEYS / "trust-root.yaml")
 P1 = """apiVersion: eucora.io/v1alpha1
 kind: Incident
 metadata: {name: inc-p1}
@@ -46,6 +48,14 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("plan")
     repo = build_example_repo(ROOT / "examples" / "fleet-repo", root / "fleet", KEYS)
     (repo / "incidents" / "inc-p1.yaml").write_text(P1)
+    # documents are read from the commit, never the work tree; a new incident tightens,
+    # so an ordinary commit is enough for it to act
+    subprocess.run(["git", "-C", str(repo), "add", "incidents/inc-p1.yaml"], check=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=Ops", "-c", "user.email=ops@contoso.example",
+         "commit", "--no-gpg-sign", "-qm", "Open P1 for Slack"],
+        check=True,
+    )  # fmt: skip
     store = StateStore(root / "state.db")
     entered = datetime.now(UTC) - timedelta(days=10)
     for name in ("falcon-sensor-7.18", "slack-4.41.105", "zoom-6.2.10", "sap-gui-8.00"):
@@ -72,7 +82,8 @@ def test_each_intent_gets_the_verdict_of_what_will_happen(example: Path) -> None
     assert verdicts["teams-24295"] == "held"  # open P2 incident
     assert verdicts["slack-4.41.105"] == "halted"  # a new P1 in its ring
     assert verdicts["vlc-3.0.21"] == "suspended"
-    assert verdicts["zoom-6.2.10"] == "waits"  # no install reports yet
+    # no install reports yet, and no uninstall path for the rollback-validated gate before pilot
+    assert verdicts["zoom-6.2.10"] == "held"
     assert verdicts["falcon-sensor-7.18"] == "held"  # autoPromote: false
     assert verdicts["7zip-24.08"] == "progresses"
 
@@ -88,7 +99,7 @@ def test_the_markdown_comment_shows_them_with_a_marker_and_a_legend(example: Pat
     assert rows["teams-24295"].startswith("| ✋ |") and "open P2 incident" in rows["teams-24295"]
     assert rows["slack-4.41.105"].startswith("| 🛑 |") and "open P1" in rows["slack-4.41.105"]
     assert rows["vlc-3.0.21"].startswith("| ⏸️ |")
-    assert rows["zoom-6.2.10"].startswith("| ⏳ |")
+    assert rows["zoom-6.2.10"].startswith("| ✋ |") and "validated rollback" in rows["zoom-6.2.10"]
     assert "✅" not in rows["teams-24295"] + rows["slack-4.41.105"] + rows["vlc-3.0.21"]
     legend = out.strip().splitlines()[-1]
     for word in ("progresses", "waits", "held", "cab-pending", "halted", "suspended", "blocked"):
@@ -110,7 +121,16 @@ def _result(example: Path) -> PassResult:
     from reconciler.cli.plan import _plan as run_plan
 
     result, _ = asyncio.run(
-        run_plan(example, None, sandbox="", tenant=None, signers=SIGNERS, state=None, cluster=None)
+        run_plan(
+            example,
+            None,
+            sandbox="",
+            tenant=None,
+            signers=SIGNERS,
+            trust=TRUST,
+            state=None,
+            cluster=None,
+        )
     )
     return result
 
@@ -168,14 +188,19 @@ def test_a_200_intent_plan_stays_under_the_cap_and_links_the_full_plan(tmp_path:
             body.replace("    supersedes: 7zip-23.01\n", "")
         )
     url = "https://github.example/o/r/actions/runs/7#artifacts"
-    result = runner.invoke(app, ["plan", str(fleet), "-f", "markdown", "--full-plan-url", url])
+    signers = ["--signers", str(SIGNERS)]  # the trust root beside it trusts the fleet config
+    result = runner.invoke(
+        app, ["plan", str(fleet), *signers, "-f", "markdown", "--full-plan-url", url]
+    )
     assert result.exit_code == 0
     comment = result.stdout
     assert len(comment) <= 60_000 and comment.startswith(MARKER)
     assert f"[the full plan]({url})" in comment
     assert "214 intent(s)" in comment
     # a tighter cap cuts rows and says how many
-    small = runner.invoke(app, ["plan", str(fleet), "-f", "markdown", "--max-chars", "5000"]).stdout
+    small = runner.invoke(
+        app, ["plan", str(fleet), *signers, "-f", "markdown", "--max-chars", "5000"]
+    ).stdout
     assert len(small) <= 5000 and "more intent(s)" in small
 
 

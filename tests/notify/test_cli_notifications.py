@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from tests.conftest import ROOT
 from tests.engine._harness import example_git
 from tests.notify._standin import stand_in
 
@@ -31,6 +32,7 @@ async def test_a_reconcile_pass_is_told_to_the_webhook(tmp_path: Path) -> None:
         code, out, err = await run(
             "reconcile", str(repo), "--sandbox", "--once", "--state", str(tmp_path / "s.db"),
             "--notifications", str(settings), "--format", "json",
+            "--signers", str(ROOT / "examples" / "keys" / "allowed_signers"),
             env={"EUCORA_TEST_HOOK": f"{server.url}/hook"},
         )  # fmt: skip
     assert code in (0, 1), err
@@ -48,5 +50,5 @@ async def test_a_bad_notifications_file_names_the_field(tmp_path: Path) -> None:
     settings.write_text("slack:\n  - url: https://hooks.slack.example/x\n")
     code, _, err = await run("reconcile", str(tmp_path), "--sandbox", "--once",
                              "--notifications", str(settings), env={})  # fmt: skip
-    assert code == 1
+    assert code == 5  # a configuration error (docs/cli.md)
     assert "notify.yaml: slack.0: Additional properties are not allowed ('url'" in err

@@ -48,13 +48,15 @@ async def test_plan_starts_from_the_rings_the_operator_recorded(
     cluster.objects[DI, "fleet", "7zip-24.08"] = _intent("7zip-24.08", "canary", entered, "other")
     config = write_kubeconfig(tmp_path / "kubeconfig", str(cluster.url).rstrip("/"))
     args = ["plan", str(EXAMPLE_REPO), "--cluster", "--kubeconfig", str(config),
-            "-n", "fleet", "--source", "src", "-f", "json"]  # fmt: skip
+            "-n", "fleet", "--source", "src", "-f", "json",
+            "--signers", str(EXAMPLE_REPO.parent / "keys" / "allowed_signers")]  # fmt: skip
     result = await asyncio.to_thread(runner.invoke, app, args)
     assert result.exit_code == 0, result.output
     intents = {i["name"]: i for i in json.loads(result.stdout)["intents"]}
     assert intents["zoom-6.2.10"]["ring"] == "pilot"
     assert intents["slack-4.41.105"]["ring"] == "canary"
-    assert intents["zoom-6.2.10"]["verdict"]["kind"] == "waits"  # no reports yet in pilot
+    # no reports yet in pilot, and no uninstall path for the rollback-validated gate of broad
+    assert intents["zoom-6.2.10"]["verdict"]["kind"] == "held"
     # another source's intent, and intents the cluster has no status for, start afresh
     assert intents["7zip-24.08"]["ring"] == "lab"
     assert intents["firefox-132.0.2"]["ring"] == "lab"
