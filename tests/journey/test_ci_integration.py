@@ -35,19 +35,16 @@ def _checkout(tmp_path: Path) -> Path:
     shutil.copytree(EXAMPLE_REPO, root / "fleet")
     (root / "README.md").write_text("the endpoint team's repo\n")
     repo = git.Repo.init(root, initial_branch="main")
-    env = {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@example.com",
-           "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@example.com"}  # fmt: skip
-    repo.git.add("-A")
-    repo.git.commit("-qm", "fleet", "--no-gpg-sign", env=env)
+    _push(root, "fleet")
     repo.git.branch("base")
     edit(root / "fleet/intents/vlc-3.0.21.yaml", "suspend: true", "suspend: false")
-    repo.git.commit("-qam", "unsuspend vlc", "--no-gpg-sign", env=env)
+    _push(root, "unsuspend vlc")
     return root
 
 
 def _push(root: Path, message: str) -> None:
-    """Commit the work tree's changes, as a push to the PR does: the plan reads documents
-    from the commit, never the work tree."""
+    """Commit the work tree's changes, as a push does: the plan reads documents from the
+    commit, never the work tree."""
     env = {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@example.com",
            "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@example.com"}  # fmt: skip
     repo = git.Repo(root)
