@@ -24,7 +24,7 @@ from reconciler.connectors._http import (
 )
 from reconciler.connectors._intune import IntuneConnector
 from reconciler.connectors._jamf import JamfConnector, package_notes, policy_name
-from reconciler.connectors._packages import IntuneWin, LocalPackageStore, read_intunewin
+from reconciler.connectors._packages import IntuneWin, read_intunewin
 from reconciler.connectors._tenants import (
     IntuneSettings,
     JamfSettings,
@@ -45,7 +45,6 @@ __all__ = [
     "JamfConnector",
     "JamfSettings",
     "JamfUserToken",
-    "LocalPackageStore",
     "RequestObserved",
     "RetryPolicy",
     "ServiceClient",

@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from reconciler.connectors._http import ServiceClient
-from reconciler.connectors._packages import read_intunewin
+from reconciler.connectors._packages import IntuneWin, read_intunewin
 from reconciler.domain.errors import (
     AuthenticationError,
     ConflictError,
@@ -503,7 +503,7 @@ class IntuneConnector:
         A content version or file left behind by an interrupted upload is never
         committed, so Intune ignores it; the next upload starts a new version.
         """
-        package = read_intunewin(store.read(app.package), app.package.file)
+        package = read_intunewin(await store.local_file(app.package), app.package.file)
         versions = f"{APPS}/{app_id}/microsoft.graph.win32LobApp/contentVersions"
         version = (await self.graph.request("POST", versions, json={})).json()["id"]
         files = f"{versions}/{version}/files"
@@ -514,7 +514,7 @@ class IntuneConnector:
                 "@odata.type": "#microsoft.graph.mobileAppContentFile",
                 "name": "IntunePackage.intunewin",
                 "size": package.unencrypted_size,
-                "sizeEncrypted": len(package.encrypted),
+                "sizeEncrypted": package.encrypted_size,
                 "manifest": None,
                 "isDependency": False,
             },
@@ -523,7 +523,7 @@ class IntuneConnector:
         ready = await self._poll(
             file_url, "azureStorageUriRequestSuccess", "azureStorageUriRequest"
         )
-        await self._upload_blocks(file_url, str(ready["azureStorageUri"]), package.encrypted)
+        await self._upload_blocks(file_url, str(ready["azureStorageUri"]), package)
         await self.graph.request(
             "POST", f"{file_url}/commit", json={"fileEncryptionInfo": package.encryption_info}
         )
@@ -561,8 +561,9 @@ class IntuneConnector:
         )
         return str(renewed["azureStorageUri"])
 
-    async def _upload_blocks(self, file_url: str, sas: str, payload: bytes) -> None:
-        """Put Block per 4 MiB (ids Base64 of equal length), then Put Block List.
+    async def _upload_blocks(self, file_url: str, sas: str, package: IntuneWin) -> None:
+        """Put Block per 4 MiB (ids Base64 of equal length), then Put Block List; the
+        blocks are read from the container one at a time.
 
         The storage URI is short-lived: it is renewed when it has been in use for
         ``sas_renew_after`` seconds, and once more when storage refuses it (403).
@@ -580,14 +581,17 @@ class IntuneConnector:
                 sas, issued = await self._renew(file_url), self.clock()
                 await self.storage.request("PUT", f"{sas}{url}", authenticated=False, **kwargs)
 
-        for number, start in enumerate(range(0, len(payload), BLOCK_SIZE)):
-            block = base64.b64encode(f"block-{number:08d}".encode()).decode()
-            ids.append(block)
-            await put(
-                f"&comp=block&blockid={block}",
-                content=payload[start : start + BLOCK_SIZE],
-                headers={"x-ms-blob-type": "BlockBlob"},
-            )
+        with package.open_encrypted() as payload:
+            number = 0
+            while chunk := payload.read(BLOCK_SIZE):
+                block = base64.b64encode(f"block-{number:08d}".encode()).decode()
+                ids.append(block)
+                await put(
+                    f"&comp=block&blockid={block}",
+                    content=chunk,
+                    headers={"x-ms-blob-type": "BlockBlob"},
+                )
+                number += 1
         blocks = "".join(f"<Latest>{block}</Latest>" for block in ids)
         block_list = f'<?xml version="1.0" encoding="utf-8"?><BlockList>{blocks}</BlockList>'
         await put(

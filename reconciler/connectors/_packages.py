@@ -1,25 +1,24 @@
-"""Installer files: the local package store and the ``.intunewin`` container.
+"""The ``.intunewin`` container, read from the verified file the package store hands out.
 
-:class:`LocalPackageStore` reads a package from a directory (by default the fleet repo),
-refusing paths that leave it, and verifies the SHA-256 and size Git declares — what is
-uploaded is what was reviewed. :func:`read_intunewin` opens the real ``.intunewin``
-container (a zip holding ``IntuneWinPackage/Metadata/Detection.xml`` with the encryption
-info and ``IntuneWinPackage/Contents/IntunePackage.intunewin``, the encrypted payload that
-gets uploaded).
+:func:`read_intunewin` opens the real ``.intunewin`` container (a zip holding
+``IntuneWinPackage/Metadata/Detection.xml`` with the encryption info and
+``IntuneWinPackage/Contents/IntunePackage.intunewin``, the encrypted payload that gets
+uploaded); :meth:`IntuneWin.open_encrypted` streams that payload from the zip, so an upload
+never holds the installer in memory.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from xml.etree import ElementTree
 
 from reconciler.domain.errors import PackageError
-from reconciler.domain.tenant import PackageRef
 
 DETECTION_XML = "IntuneWinPackage/Metadata/Detection.xml"
 CONTENT = "IntuneWinPackage/Contents/IntunePackage.intunewin"
@@ -34,44 +33,29 @@ _ENCRYPTION_FIELDS = {
 }
 
 
-class LocalPackageStore:
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root).resolve()
-
-    def read(self, ref: PackageRef) -> bytes:
-        path = (self.root / ref.file).resolve()
-        if self.root not in path.parents:
-            raise PackageError(f"package {ref.file!r} is outside the package store")
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise PackageError(f"package {ref.file!r} cannot be read: {exc.strerror}") from exc
-        if ref.size_bytes is not None and len(data) != ref.size_bytes:
-            raise PackageError(
-                f"package {ref.file!r} is {len(data)} bytes; the intent declares {ref.size_bytes}"
-            )
-        digest = hashlib.sha256(data).hexdigest()
-        if ref.sha256 is not None and digest != ref.sha256:
-            raise PackageError(
-                f"package {ref.file!r} has sha256 {digest}; the intent declares {ref.sha256}"
-            )
-        return data
-
-
 @dataclass(frozen=True, slots=True)
 class IntuneWin:
     setup_file: str
     unencrypted_size: int
-    encrypted: bytes
+    encrypted_size: int
     encryption_info: dict[str, Any]
+    source: Path | bytes
+
+    @contextlib.contextmanager
+    def open_encrypted(self) -> Iterator[IO[bytes]]:
+        """The encrypted payload, read from the container as it is uploaded."""
+        source = io.BytesIO(self.source) if isinstance(self.source, bytes) else self.source
+        with zipfile.ZipFile(source) as archive, archive.open(CONTENT) as member:
+            yield member
 
 
-def read_intunewin(data: bytes, name: str = "package") -> IntuneWin:
+def read_intunewin(source: Path | bytes, name: str = "package") -> IntuneWin:
+    """The container's metadata; ``source`` is its file (or, in tests, its bytes)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            detection = archive.read(DETECTION_XML)
-            encrypted = archive.read(CONTENT)
-    except (zipfile.BadZipFile, KeyError) as exc:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
+            detection = zf.read(DETECTION_XML)
+            encrypted_size = zf.getinfo(CONTENT).file_size
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
         raise PackageError(f"{name} is not an .intunewin package: {exc}") from exc
     try:
         root = ElementTree.fromstring(detection)  # noqa: S314 - our own package, no DTDs
@@ -91,4 +75,4 @@ def read_intunewin(data: bytes, name: str = "package") -> IntuneWin:
         size = int(root.findtext("UnencryptedContentSize") or "")
     except ValueError as exc:
         raise PackageError(f"{name}: Detection.xml has no UnencryptedContentSize") from exc
-    return IntuneWin(root.findtext("SetupFile") or "", size, encrypted, encryption)
+    return IntuneWin(root.findtext("SetupFile") or "", size, encrypted_size, encryption, source)

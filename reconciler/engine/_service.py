@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import structlog
 
-from reconciler.connectors import LocalPackageStore, correlation_id
+from reconciler.connectors import correlation_id
 from reconciler.domain.compliance import (
     CheckInHistory,
     ConnectivityConfig,
@@ -58,7 +58,7 @@ from reconciler.domain.plan import (
     ring_groups,
 )
 from reconciler.domain.policy_input import effective_gates
-from reconciler.domain.ports import PolicyEngine, Revision, TenantConnector
+from reconciler.domain.ports import PackageStore, PolicyEngine, Revision, TenantConnector
 from reconciler.domain.progress import IntentProgress, Progress, StoredRing, decide_progress
 from reconciler.domain.render import MissingScriptError, desired_apps, detection_scripts
 from reconciler.domain.rollback import (
@@ -91,6 +91,7 @@ from reconciler.engine._trusted import (
     write_policy_files,
 )
 from reconciler.gitops import CommittedTree, GitProvenance, SshVerifier, committed_tree
+from reconciler.packages import PackageSources, StoreCredentials
 
 log = structlog.get_logger("eucora.engine")
 _T = TypeVar("_T")
@@ -149,8 +150,14 @@ class Reconciler:
         policies: PolicySource | None = None,
         concurrency: int = 8,
         on_progress: ProgressCallback | None = None,
+        package_cache: Path | None = None,
+        package_credentials: StoreCredentials | None = None,
     ) -> None:
         self.connectors = dict(connectors)
+        #: where remote installers and Git LFS objects are cached (None: the default
+        #: ``EUCORA_PACKAGE_CACHE`` / user cache directory) and the object stores' secrets
+        self.package_cache = package_cache
+        self.package_credentials = package_credentials
         self.policy = policy
         self.store = store
         self.audit = audit
@@ -506,7 +513,12 @@ class Reconciler:
         self, revision: Revision, root: Path, plan: Plan, now: datetime
     ) -> _ApplyOutcome:
         outcome = _ApplyOutcome()
-        store = LocalPackageStore(root)
+        store = PackageSources(
+            root,
+            checkout=Path(revision.path),
+            cache=self.package_cache,
+            credentials=self.package_credentials,
+        )
         gate = asyncio.Semaphore(self.concurrency)
         chains = plan.chains()
         total, done = sum(len(c) for c in chains), 0
@@ -537,7 +549,7 @@ class Reconciler:
         self,
         revision: Revision,
         intent_plan: IntentPlan,
-        store: LocalPackageStore,
+        store: PackageStore,
         outcome: _ApplyOutcome,
         now: datetime,
     ) -> None:
@@ -551,7 +563,7 @@ class Reconciler:
         revision: Revision,
         action: Action,
         created: dict[Platform, str],
-        store: LocalPackageStore,
+        store: PackageStore,
         outcome: _ApplyOutcome,
         now: datetime,
     ) -> bool:

@@ -10,7 +10,6 @@ from reconciler.connectors import (
     CircuitBreaker,
     ClientCredentials,
     IntuneConnector,
-    LocalPackageStore,
     RetryPolicy,
     ServiceClient,
     new_http_client,
@@ -18,12 +17,13 @@ from reconciler.connectors import (
 from reconciler.domain.loader import load_repo
 from reconciler.domain.render import desired_apps, detection_scripts
 from reconciler.domain.tenant import Assignment, AssignmentIntent, DesiredApp, Platform, TargetKind
+from reconciler.packages import PackageSources
 from reconciler.sandbox import Sandbox
 from tests.conftest import EXAMPLE_REPO
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 REPO = load_repo(EXAMPLE_REPO).repo
-STORE = LocalPackageStore(EXAMPLE_REPO)
+STORE = PackageSources(EXAMPLE_REPO)
 LAB = "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b01"
 CANARY = "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b02"
 
