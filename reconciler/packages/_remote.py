@@ -115,7 +115,7 @@ def https_opener(location: PackageLocation) -> Opener:
                     return
                 _raise_for_http(location, response)
                 start = offset if response.status_code == 206 else 0
-                yield start, _guarded(response.iter_bytes(CHUNK))
+                yield start, _guarded(response.iter_bytes())
         except httpx.TransportError as exc:
             raise Interrupted(f"{type(exc).__name__}: {exc}") from exc
 
