@@ -20,6 +20,8 @@ from reconciler.domain.errors import PackageError
 from reconciler.packages._cache import CHUNK, Interrupted, Opener
 
 _STDERR_LIMIT = 2000
+#: what git-lfs says when the LFS server (or a file:// remote) lacks the object
+_ABSENT = ("missing object", "not found", "does not exist", "404")
 
 
 def git_lfs_available() -> bool:
@@ -67,11 +69,13 @@ def _chunks(file: str, process: subprocess.Popen[bytes]) -> Iterator[bytes]:
     while chunk := process.stdout.read(CHUNK):
         yield chunk
     if process.wait() != 0:
-        detail = process.stderr.read()[-_STDERR_LIMIT:].decode(errors="replace").strip()
-        if "not found" in detail.lower() or "object does not exist" in detail.lower():
+        text = process.stderr.read()[-_STDERR_LIMIT:].decode(errors="replace")
+        lines = [line for line in text.splitlines() if "error" in line.lower()]
+        detail = (lines[0] if lines else text).strip()
+        if any(word in detail.lower() for word in _ABSENT):
             raise PackageError(
                 f"package {file!r} is a Git LFS pointer whose object the LFS server does not "
-                f"have ({detail}); push it with `git lfs push --all`"
+                f"have ({detail}); push it with `git lfs push --all origin`"
             )
         raise Interrupted(f"git lfs smudge failed for {file!r}: {detail}")
 
