@@ -276,8 +276,9 @@ async def materialize(
     INTENTS.labels(namespace, name).set(len(desired))
     patch.status["lastAppliedRevision"] = revision.commit
     memo.sources[uid] = SourceConfig.from_spec(
-        f"{namespace}/{name}", spec, secrets.tenants, secrets.signers_file, secrets.trust_file
-    )
+        f"{namespace}/{name}", spec, secrets.tenants, secrets.signers_file, secrets.trust_file,
+        secrets.packages,
+    )  # fmt: skip
     told = await notification_config(spec, namespace, memo.kube, f"GitSource {namespace}/{name}")
     if (notifier := await notifier_for(memo.notifiers.get(uid), told)) is not None:
         memo.notifiers[uid] = notifier
