@@ -1,10 +1,11 @@
-"""The ``.intunewin`` container, read from the verified file the package store hands out.
+"""The ``.intunewin`` container Intune's Win32 apps are uploaded as.
 
-:func:`read_intunewin` opens the real ``.intunewin`` container (a zip holding
-``IntuneWinPackage/Metadata/Detection.xml`` with the encryption info and
-``IntuneWinPackage/Contents/IntunePackage.intunewin``, the encrypted payload that gets
-uploaded); :meth:`IntuneWin.open_encrypted` streams that payload from the zip, so an upload
-never holds the installer in memory.
+Sits in the apply step of the Intune provider: :func:`read_intunewin` opens the real
+container (a zip holding ``IntuneWinPackage/Metadata/Detection.xml`` with the encryption
+info and ``IntuneWinPackage/Contents/IntunePackage.intunewin``, the encrypted payload that
+gets uploaded) from the verified file the package store hands out;
+:meth:`IntuneWin.open_encrypted` streams that payload from the zip, so an upload never holds
+the installer in memory.
 """
 
 from __future__ import annotations
