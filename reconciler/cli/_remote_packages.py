@@ -1,4 +1,5 @@
-"""``eucora validate``'s check of remote package pins, without downloading the installers.
+"""``eucora validate``'s checks of what lies outside the documents: remote package pins
+(without downloading the installers) and the evidence files' pack.
 
 For every intent whose package ``file`` is an https, S3 or Azure Blob URL: the object must
 exist and its size (HEAD / object metadata) must equal ``sizeBytes``; its sha256 is checked
@@ -21,7 +22,7 @@ from reconciler.domain.findings import Code, Finding, Severity
 from reconciler.domain.models import FleetRepo, Source
 from reconciler.domain.package_source import is_remote
 from reconciler.domain.tenant import PackageRef
-from reconciler.packages import PackageSources, StoreCredentials
+from reconciler.packages import PackageSources, StoreCredentials, evidence_problems
 
 
 class RemoteCheck(enum.StrEnum):
@@ -65,6 +66,16 @@ def remote_package_findings(
                     f"{package.file!r} is {probe.size} bytes in its store; the intent declares "
                     f"sizeBytes {package.size_bytes}",
                 )
+
+
+def evidence_findings(repo: FleetRepo, root: Path) -> Iterator[Finding]:
+    """The evidence pack of every intent against its files: SBOM and scan report hashes,
+    component count, findings per severity (the same check the apply step makes)."""
+    for name in sorted(repo.intents):
+        intent = repo.intents[name]
+        for pointer, message in evidence_problems(root, intent.spec):
+            yield Finding(intent.source.file, intent.source.line, None, pointer,
+                          Code.EVIDENCE_MISMATCH, message)  # fmt: skip
 
 
 def _finding(

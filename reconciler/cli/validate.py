@@ -26,6 +26,7 @@ from reconciler.cli._common import (
 from reconciler.cli._remote_packages import (
     RemoteCheck,
     environment_sources,
+    evidence_findings,
     remote_package_findings,
 )
 from reconciler.cli._trust import SignersOption, TrustRootOption, governed_view, trust_root
@@ -65,9 +66,10 @@ def validate(
     """
     with handle_errors():
         result = load_repo(repo, check_packages=True)
-        remote = list(
-            remote_package_findings(result.repo, environment_sources(str(repo)), remote_packages)
-        )
+        remote = [
+            *remote_package_findings(result.repo, environment_sources(str(repo)), remote_packages),
+            *evidence_findings(result.repo, repo),
+        ]
     if remote:
         result = replace(result, findings=tuple(sort_findings([*result.findings, *remote])))
     if signers is not None or trust is not None:

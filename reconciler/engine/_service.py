@@ -58,7 +58,7 @@ from reconciler.domain.plan import (
     ring_groups,
 )
 from reconciler.domain.policy_input import effective_gates
-from reconciler.domain.ports import PackageStore, PolicyEngine, Revision, TenantConnector
+from reconciler.domain.ports import PolicyEngine, Revision, TenantConnector
 from reconciler.domain.progress import IntentProgress, Progress, StoredRing, decide_progress
 from reconciler.domain.render import MissingScriptError, desired_apps, detection_scripts
 from reconciler.domain.rollback import (
@@ -237,7 +237,7 @@ class Reconciler:
         if not dry_run:
             self._record_decisions(revision, repo, progress, stored, now)
             self._record_devices(revision, fleet, evaluated, progress, managed, facts, now)
-            outcome = await self._apply(revision, tree.root, plan, now)
+            outcome = await self._apply(revision, tree.root, plan, now, repo)
             self._save_applied(plan, progress, managed, evaluated, outcome, applied, now)
             self._record_pass(revision, repo, plan, outcome, now)
             remember(memory, loaded.repo, resolution, governance, now)
@@ -510,7 +510,7 @@ class Reconciler:
                 )  # fmt: skip
 
     async def _apply(
-        self, revision: Revision, root: Path, plan: Plan, now: datetime
+        self, revision: Revision, root: Path, plan: Plan, now: datetime, repo: FleetRepo
     ) -> _ApplyOutcome:
         outcome = _ApplyOutcome()
         store = PackageSources(
@@ -518,6 +518,7 @@ class Reconciler:
             checkout=Path(revision.path),
             cache=self.package_cache,
             credentials=self.package_credentials,
+            evidence={name: intent.spec for name, intent in repo.intents.items()},
         )
         gate = asyncio.Semaphore(self.concurrency)
         chains = plan.chains()
@@ -549,7 +550,7 @@ class Reconciler:
         self,
         revision: Revision,
         intent_plan: IntentPlan,
-        store: PackageStore,
+        store: PackageSources,
         outcome: _ApplyOutcome,
         now: datetime,
     ) -> None:
@@ -563,7 +564,7 @@ class Reconciler:
         revision: Revision,
         action: Action,
         created: dict[Platform, str],
-        store: PackageStore,
+        store: PackageSources,
         outcome: _ApplyOutcome,
         now: datetime,
     ) -> bool:
@@ -578,6 +579,7 @@ class Reconciler:
                     app_id = await connector.create_app(_needed(action.app))
                     created[platform] = app_id
                 case ActionKind.UPLOAD_CONTENT:
+                    await store.check_evidence(action.intent)  # the pack, again, at apply
                     await connector.upload_content(_needed(app_id), _needed(action.app), store)
                 case ActionKind.UPDATE_APP:
                     await connector.update_app(_needed(app_id), _needed(action.app))

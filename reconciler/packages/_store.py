@@ -15,6 +15,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reconciler.domain.errors import PackageError
 from reconciler.domain.package_source import (
@@ -26,6 +27,7 @@ from reconciler.domain.package_source import (
 from reconciler.domain.packages import LFS_POINTER_START, lfs_pointer
 from reconciler.domain.tenant import PackageRef
 from reconciler.packages._cache import ContentCache, Opener, Pin, file_digest, verify
+from reconciler.packages._evidence import check_evidence
 from reconciler.packages._lfs import lfs_opener
 from reconciler.packages._remote import (
     StoreCredentials,
@@ -69,6 +71,7 @@ class PackageSources:
         checkout: Path | None = None,
         cache: ContentCache | Path | None = None,
         credentials: StoreCredentials | None = None,
+        evidence: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.root = Path(root).resolve()
         self.checkout = checkout
@@ -77,6 +80,15 @@ class PackageSources:
         self.cache = cache
         self.credentials = credentials or StoreCredentials({})
         self._locks: dict[str, asyncio.Lock] = {}
+        #: intent name -> spec, whose evidence pack is checked before its first upload
+        self.evidence = dict(evidence or {})
+
+    async def check_evidence(self, intent: str) -> None:
+        """Raise :class:`PackageError` when the intent's SBOM or scan report no longer
+        match what it declares (hash, component count, findings per severity)."""
+        spec = self.evidence.get(intent)
+        if spec is not None:
+            await asyncio.to_thread(check_evidence, self.root, intent, spec)
 
     async def local_file(self, ref: PackageRef) -> Path:
         """The verified local file for ``ref`` (see the ``PackageStore`` port)."""
