@@ -42,9 +42,12 @@ _POINTER_MAX = 1024
 
 
 def default_cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
-    """``EUCORA_PACKAGE_CACHE``, else ``$XDG_CACHE_HOME/eucora/packages`` (``~/.cache``)."""
+    """``EUCORA_PACKAGE_CACHE``, else ``$EUCORA_CACHE_DIR/packages`` (the operator's cache
+    volume), else ``$XDG_CACHE_HOME/eucora/packages`` (``~/.cache``)."""
     if explicit := environ.get("EUCORA_PACKAGE_CACHE"):
         return Path(explicit)
+    if operator := environ.get("EUCORA_CACHE_DIR"):
+        return Path(operator) / "packages"
     base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "eucora" / "packages"
 
