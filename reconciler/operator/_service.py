@@ -32,7 +32,7 @@ from reconciler.operator import _materialize as m
 from reconciler.operator._config import OperatorConfig
 from reconciler.operator._engines import SourceConfig, SourceEngine
 from reconciler.operator._kube import KubeClient
-from reconciler.operator._loaded import LoadedRevision, load_revision
+from reconciler.operator._loaded import HeldRevision, LoadedRevision
 from reconciler.operator._metrics import INTENTS, RECONCILE_SECONDS, record_states
 from reconciler.operator._notify import notification_config, notifier_for
 from reconciler.operator._passes import PassOutcome, SourcePasses
@@ -93,6 +93,8 @@ class GitSourceService:
         self.summarized: str | None = None
         self.reported: dict[str, str] = {}
         self.notifier: Notifier | None = None
+        #: the newest revision, loaded once and handed to the passes
+        self.revision = HeldRevision()
 
     @property
     def secrets_dir(self) -> Path:
@@ -167,9 +169,8 @@ class GitSourceService:
         fetched = await asyncio.to_thread(fetch, spec["url"], m.ref_of(spec), cache, git)
         status["lastFetchedRevision"] = fetched.commit
         root = Path(fetched.path) / spec.get("path", ".")
-        return await asyncio.to_thread(
-            load_revision, Revision(str(root), fetched.commit, fetched.ref)
-        )
+        revision = Revision(str(root), fetched.commit, fetched.ref)
+        return await asyncio.to_thread(self.revision.load, revision)
 
     async def _apply_objects(self, loaded: LoadedRevision, labels: Mapping[str, str]) -> str:
         """Create, update and delete DeploymentIntent objects to match the revision."""
@@ -268,8 +269,9 @@ class GitSourceService:
         return problem
 
     async def close(self) -> None:
-        """Close the notifier and the engine's connectors."""
+        """Close the notifier, the engine's connectors and the held revision's tree."""
         if self.notifier is not None:
             await self.notifier.aclose(timeout=5)
             self.notifier = None
         await self.engine.close()
+        self.revision.close()
