@@ -10,7 +10,8 @@ typed :class:`OperatorConfig`. Engine errors become kopf retries in one place
 (:mod:`._errors`).
 
 Importing the package registers the handlers in kopf's default registry with the config
-read from the environment: ``kopf run -m`` offers no other hook. ``eucora operator run``
+read from the environment (``kopf run -m`` offers no other hook; a bad setting fails the
+start, not the import). ``eucora operator run``
 and the tests build their own registry (:func:`operator_registry`).
 """
 
@@ -19,7 +20,7 @@ import os
 import kopf
 
 from reconciler.operator._config import DashboardConfig, OperatorConfig
-from reconciler.operator._registry import operator_registry, register
+from reconciler.operator._registry import operator_registry, register_from_env
 from reconciler.operator._service import GitSourceService
 from reconciler.operator._state import OperatorState, Wiring
 
@@ -32,4 +33,4 @@ __all__ = [
     "operator_registry",
 ]
 
-register(kopf.get_default_registry(), Wiring(OperatorConfig.from_env(os.environ)))
+register_from_env(kopf.get_default_registry(), os.environ)

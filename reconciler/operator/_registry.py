@@ -9,12 +9,16 @@ importing :mod:`reconciler.operator` fills kopf's default one for ``kopf run -m`
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
+from typing import Any
 
 import kopf
 
+from reconciler.domain.errors import ConfigurationError
 from reconciler.operator import _deploymentintents as intents
 from reconciler.operator import _gitsources as sources
 from reconciler.operator import _lifecycle as lifecycle
+from reconciler.operator._config import OperatorConfig
 from reconciler.operator._materialize import GROUP, VERSION
 from reconciler.operator._state import Wiring
 
@@ -39,6 +43,22 @@ def register(registry: kopf.OperatorRegistry, wiring: Wiring) -> kopf.OperatorRe
     )
     kopf.on.field(*INTENTS, registry=registry, field="spec")(intents.intent_edited)
     return registry
+
+
+def register_from_env(registry: kopf.OperatorRegistry, env: Mapping[str, str]) -> None:
+    """Register with the config ``env`` gives; a bad setting fails the operator's start
+    (and only that: importing the package for the CRDs or ``plan --cluster`` needs none)."""
+    try:
+        config = OperatorConfig.from_env(env)
+    except ConfigurationError as error:
+        problem = str(error)
+
+        def refuse(**_: Any) -> None:
+            raise kopf.PermanentError(problem)
+
+        kopf.on.startup(registry=registry, id="startup")(refuse)
+        return
+    register(registry, Wiring(config))
 
 
 def operator_registry(wiring: Wiring) -> kopf.OperatorRegistry:

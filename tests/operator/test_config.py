@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import kopf
 import pytest
 from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.domain.errors import ConfigurationError
 from reconciler.operator import DashboardConfig, OperatorConfig
+from reconciler.operator._registry import register_from_env
 from reconciler.operator._runtime import Runtime
 
 
@@ -61,3 +63,11 @@ def test_operator_run_refuses_a_bad_setting_with_exit_5() -> None:
     result = CliRunner().invoke(app, ["operator", "run"], env={"EUCORA_PASS_INTERVAL": "soon"})
     assert result.exit_code == 5, result.output
     assert "EUCORA_PASS_INTERVAL" in result.output
+
+
+def test_a_bad_setting_fails_the_start_not_the_import() -> None:
+    registry = kopf.OperatorRegistry()
+    register_from_env(registry, {"EUCORA_METRICS_PORT": "http"})
+    (startup,) = registry._activities.get_all_handlers()  # kopf lists no handlers publicly
+    with pytest.raises(kopf.PermanentError, match="EUCORA_METRICS_PORT='http' is not a port"):
+        startup.fn()
