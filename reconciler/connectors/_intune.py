@@ -107,6 +107,8 @@ class IntuneConnector:
     """Windows apps in one Intune tenant (``TenantConnector``)."""
 
     platform = Platform.WINDOWS
+    #: the ``$filter`` that lists this connector's app types
+    app_filter = "isof('microsoft.graph.win32LobApp')"
 
     def __init__(
         self,
@@ -156,7 +158,9 @@ class IntuneConnector:
             for device, (group, synced) in sorted(ring_devices.items()):
                 members.setdefault(group, []).append((device, synced))
             devices = {
-                app_id: _device_installs(members, rows.get(app_id, {}), targeted)
+                app_id: _device_installs(
+                    members, rows.get(app_id, {}), targeted, self.platform.value
+                )
                 for app_id, targeted in _targeted_groups(assignments, managed).items()
                 if targeted
             }
@@ -166,13 +170,11 @@ class IntuneConnector:
             )
             for a in raw
         )
-        return TenantSnapshot(Platform.WINDOWS, apps, requests=self.graph.requests - before)
+        return TenantSnapshot(self.platform, apps, requests=self.graph.requests - before)
 
     async def list_apps(self) -> list[dict[str, Any]]:
         """Every win32LobApp of the tenant, all pages."""
-        return await self._paged(
-            APPS, {"$filter": "isof('microsoft.graph.win32LobApp')", "$top": self.page_size}
-        )
+        return await self._paged(APPS, {"$filter": self.app_filter, "$top": self.page_size})
 
     async def get_app(self, app_id: str) -> dict[str, Any]:
         body: dict[str, Any] = (await self.graph.request("GET", f"{APPS}/{app_id}")).json()
@@ -666,6 +668,7 @@ def _device_installs(
     members: Mapping[str, list[tuple[str, datetime | None]]],
     rows: Mapping[str, dict[str, Any]],
     targeted: set[str],
+    platform: str = Platform.WINDOWS.value,
 ) -> dict[str, tuple[DeviceInstall, ...]]:
     """Every device (id, last sync) of the app's ring groups with its state (no report row
     yet: pending); an installed device reached its state at the row's
@@ -679,7 +682,7 @@ def _device_installs(
             reached = None
             if row is not None and state == "installed":
                 reached = _when(row.get("LastModifiedDateTime")) or synced
-            items.append(DeviceInstall(f"windows:{device}", state, synced, reached))
+            items.append(DeviceInstall(f"{platform}:{device}", state, synced, reached))
         result[group] = tuple(items)
     return result
 
