@@ -107,6 +107,8 @@ class IntuneConnector:
     """Windows apps in one Intune tenant (``TenantConnector``)."""
 
     platform = Platform.WINDOWS
+    #: managedDevice ``operatingSystem`` of the devices that install this connector's apps
+    operating_system = "Windows"
     #: the ``$filter`` that lists this connector's app types
     app_filter = "isof('microsoft.graph.win32LobApp')"
 
@@ -197,7 +199,8 @@ class IntuneConnector:
     async def ring_devices(
         self, ring_groups: Sequence[str]
     ) -> dict[str, tuple[str, datetime | None]]:
-        """managedDevice id → (ring group id, ``lastSyncDateTime``).
+        """managedDevice id → (ring group id, ``lastSyncDateTime``) of the ring groups'
+        devices that run :attr:`operating_system`.
 
         Group members are Entra *device objects*; a managedDevice names its Entra device
         by ``azureADDeviceId``, which is the device object's ``deviceId`` (not its id).
@@ -209,7 +212,10 @@ class IntuneConnector:
                     by_entra_id.setdefault(str(member["deviceId"]), group)
         devices = await self._paged(
             "/deviceManagement/managedDevices",
-            {"$select": "id,azureADDeviceId,lastSyncDateTime", "$top": self.directory_page},
+            {
+                "$select": "id,azureADDeviceId,lastSyncDateTime,operatingSystem",
+                "$top": self.directory_page,
+            },
         )
         return {
             str(d["id"]): (
@@ -218,6 +224,8 @@ class IntuneConnector:
             )
             for d in devices
             if str(d.get("azureADDeviceId")) in by_entra_id
+            # a ring group holds PCs and Macs alike: only this connector's platform installs
+            and str(d.get("operatingSystem") or self.operating_system) == self.operating_system
         }
 
     async def _paged(self, url: str, params: dict[str, Any] | None) -> list[dict[str, Any]]:

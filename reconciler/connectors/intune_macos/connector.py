@@ -53,6 +53,7 @@ class IntuneMacosConnector(IntuneConnector):
 
     provider = PROVIDER
     platform = Platform.MACOS
+    operating_system = "macOS"
     app_filter = "isof('microsoft.graph.macOSLobApp') or isof('microsoft.graph.macOSDmgApp')"
 
     @staticmethod
