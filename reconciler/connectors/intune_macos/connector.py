@@ -15,11 +15,11 @@ nothing is sent to beta.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from reconciler.connectors._intune import APPS, IntuneConnector
+from reconciler.connectors.graph.apps import GraphAppConnector
+from reconciler.connectors.graph.upload import APPS, Content
 from reconciler.connectors.intune_macos.encryption import (
     ContentEncryptor,
     encrypt_pieces,
@@ -48,13 +48,17 @@ PROVIDER = "intune-macos"
 PIECE = 1024 * 1024
 
 
-class IntuneMacosConnector(IntuneConnector):
+class IntuneMacosConnector(GraphAppConnector):
     """Mac apps (``.pkg`` → macOSLobApp, ``.dmg`` → macOSDmgApp) in one Intune tenant."""
 
     provider = PROVIDER
     platform = Platform.MACOS
     operating_system = "macOS"
-    app_filter = "isof('microsoft.graph.macOSLobApp') or isof('microsoft.graph.macOSDmgApp')"
+    #: the type written for a .pkg; a .dmg becomes a macOSDmgApp (:func:`.render.app_type`)
+    app_type = LOB
+
+    def app_filter(self) -> str:
+        return " or ".join(f"isof('{kind.removeprefix('#')}')" for kind in (LOB, DMG))
 
     @staticmethod
     def _observed(
@@ -88,12 +92,10 @@ class IntuneMacosConnector(IntuneConnector):
 
     # --- writes ----------------------------------------------------------------
 
-    def payload(self, app: DesiredApp, version: str = "v1.0") -> dict[str, Any]:
+    def payload(self, app: DesiredApp) -> dict[str, Any]:
         """The macOSLobApp / macOSDmgApp body for ``app``: the owned properties (all
-        declared by v1.0 for the type) and the marker; nothing goes to beta."""
+        declared by v1.0 for the type) and the marker."""
         kind = app_type(app.package.file)
-        if version != "v1.0":
-            return {}
         properties = {k: v for k, v in app.properties.items() if k in OWNED[kind]}
         return {
             "@odata.type": kind,
@@ -104,17 +106,28 @@ class IntuneMacosConnector(IntuneConnector):
             **thaw(properties),
         }
 
-    async def _patch_beta_fields(self, app_id: str, app: DesiredApp) -> None:
-        """Every property this provider writes is v1.0's: no beta call."""
+    async def create_app(self, app: DesiredApp) -> str:
+        """Create the app; a create retried after a lost answer finds the first one."""
 
-    async def upload_content(self, app_id: str, app: DesiredApp, store: PackageStore) -> None:
-        """Encrypt the installer, upload it as a new content version, commit it with its
-        ``fileEncryptionInfo`` and make it the committed one.
+        async def existing() -> str | None:
+            found = await self.find_managed(app.intent)
+            return found[0] if found else None
+
+        return await self.graph.create(
+            APPS, json=self.payload(app), find=existing, parse=lambda r: str(r.json()["id"])
+        )
+
+    async def update_app(self, app_id: str, app: DesiredApp) -> None:
+        """PATCH the owned properties and the marker of an app that carries the marker."""
+        await self._require_managed(app_id)
+        await self.graph.request("PATCH", f"{APPS}/{app_id}", json=self.payload(app))
+
+    def content(self, app: DesiredApp, store: PackageStore) -> Content:
+        """The installer, encrypted with fresh keys, and its ``fileEncryptionInfo``.
 
         The package store checks the sha256 and size Git declares before anything leaves;
         the digest sent at commit is computed over the same bytes as they are encrypted.
         """
-        kind = app_type(app.package.file)
         plain = memoryview(store.read(app.package))
         encryptor = ContentEncryptor()
         pieces = (plain[start : start + PIECE] for start in range(0, len(plain), PIECE))
@@ -122,48 +135,12 @@ class IntuneMacosConnector(IntuneConnector):
         blob = encryptor.mac + body
         if len(blob) != encrypted_size(len(plain)):  # pragma: no cover - a broken cipher
             raise AssertionError("encrypted size does not follow from the plaintext size")
-        await self._content_version(
-            app_id, kind, _file_name(app), len(plain), blob, encryptor.encryption_info()
-        )
+        return Content(_file_name(app), len(plain), blob, encryptor.encryption_info())
 
-    async def _content_version(
-        self,
-        app_id: str,
-        kind: str,
-        name: str,
-        size: int,
-        blob: bytes,
-        encryption_info: Mapping[str, Any],
-    ) -> None:
-        versions = f"{APPS}/{app_id}/{kind.removeprefix('#')}/contentVersions"
-        version = (await self.graph.request("POST", versions, json={})).json()["id"]
-        files = f"{versions}/{version}/files"
-        created = await self.graph.request(
-            "POST",
-            files,
-            json={
-                "@odata.type": "#microsoft.graph.mobileAppContentFile",
-                "name": name,
-                "size": size,
-                "sizeEncrypted": len(blob),
-                "manifest": None,
-                "isDependency": False,
-            },
-        )
-        file_url = f"{files}/{created.json()['id']}"
-        ready = await self._poll(
-            file_url, "azureStorageUriRequestSuccess", "azureStorageUriRequest"
-        )
-        await self._upload_blocks(file_url, str(ready["azureStorageUri"]), blob)
-        await self.graph.request(
-            "POST", f"{file_url}/commit", json={"fileEncryptionInfo": dict(encryption_info)}
-        )
-        await self._poll(file_url, "commitFileSuccess", "commitFile")
-        await self.graph.request(
-            "PATCH",
-            f"{APPS}/{app_id}",
-            json={"@odata.type": kind, "committedContentVersion": str(version)},
-        )
+    async def upload_content(self, app_id: str, app: DesiredApp, store: PackageStore) -> None:
+        """Encrypt the installer, upload it as a new content version of its type, commit it
+        with its ``fileEncryptionInfo`` and make it the committed one."""
+        await self._upload(app_id, self.content(app, store), app_type(app.package.file))
 
 
 def _file_name(app: DesiredApp) -> str:

@@ -4,12 +4,15 @@ accepts the content only when its fileEncryptionInfo opens it."""
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from reconciler.connectors.graph import Content
 from reconciler.connectors.intune_macos import IntuneMacosConnector
 from reconciler.domain.errors import PermanentTenantError
+from reconciler.domain.ports import PackageStore
 from reconciler.domain.tenant import DesiredApp
 from reconciler.sandbox import Sandbox
 from reconciler.sandbox._encryption import content_problem
@@ -45,11 +48,10 @@ async def test_intune_macs_in_a_ring_install_and_report(tmp_path: Any) -> None:
 class _WrongKey(IntuneMacosConnector):
     """Sends a fileEncryptionInfo whose key does not open the upload."""
 
-    async def _content_version(
-        self, app_id: str, kind: str, name: str, size: int, blob: bytes, info: Any
-    ) -> None:
-        bad = dict(info) | {"encryptionKey": base64.b64encode(bytes(32)).decode()}
-        await super()._content_version(app_id, kind, name, size, blob, bad)
+    def content(self, app: DesiredApp, store: PackageStore) -> Content:
+        good = super().content(app, store)
+        wrong_key = base64.b64encode(bytes(32)).decode()
+        return replace(good, encryption_info=good.encryption_info | {"encryptionKey": wrong_key})
 
 
 async def test_a_commit_the_keys_do_not_open_fails() -> None:
