@@ -22,8 +22,9 @@ from reconciler.connectors.intune_macos import (
 from reconciler.connectors.intune_macos.render import release_flag
 from reconciler.domain.errors import ConflictError
 from reconciler.sandbox import Sandbox
-from tests.connectors._intune import CANARY, LAB, STORE, connector_for, required, windows_app
-from tests.connectors.intune_macos._setup import mac_app, macos_connector
+from tests.connectors.contract.intune import CANARY, LAB, connector_for, required, windows_app
+from tests.connectors.contract.intune_macos import mac_app, macos_connector
+from tests.connectors.contract.provider import STORE
 
 
 @pytest.fixture

@@ -16,8 +16,9 @@ from reconciler.domain.ports import PackageStore
 from reconciler.domain.tenant import DesiredApp
 from reconciler.sandbox import Sandbox
 from reconciler.sandbox._encryption import content_problem
-from tests.connectors._intune import CANARY, LAB, STORE, required
-from tests.connectors.intune_macos._setup import mac_app, macos_connector
+from tests.connectors.contract.intune import CANARY, LAB, required
+from tests.connectors.contract.intune_macos import mac_app, macos_connector
+from tests.connectors.contract.provider import STORE
 
 
 async def test_intune_macs_in_a_ring_install_and_report(tmp_path: Any) -> None:

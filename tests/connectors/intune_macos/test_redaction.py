@@ -10,8 +10,8 @@ import structlog
 
 from reconciler import logs
 from reconciler.sandbox import Sandbox
-from tests.connectors._intune import STORE
-from tests.connectors.intune_macos._setup import mac_app, macos_connector
+from tests.connectors.contract.intune_macos import mac_app, macos_connector
+from tests.connectors.contract.provider import STORE
 
 
 async def test_an_upload_logs_neither_key(capsys: pytest.CaptureFixture[str]) -> None:
