@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from reconciler.domain.tenant import (
@@ -57,9 +58,16 @@ class TenantConnector(Protocol):
 
 
 class PackageStore(Protocol):
-    """Where installer files come from; verifies the declared sha256 and size."""
+    """Where installer files come from: the fleet repo (Git LFS included), https, S3 or
+    Azure Blob.
 
-    def read(self, ref: PackageRef) -> bytes: ...
+    Hands out a local file whose sha256 and size were checked against ``ref`` just before
+    it is returned (remote content is downloaded once into a content-addressed cache), so
+    connectors stream the upload from disk and never hold an installer in memory. Raises
+    :class:`reconciler.domain.errors.PackageError` when the content is absent or differs.
+    """
+
+    async def local_file(self, ref: PackageRef) -> Path: ...
 
 
 @dataclass(frozen=True, slots=True)

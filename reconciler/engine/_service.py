@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import structlog
 
-from reconciler.connectors import LocalPackageStore, correlation_id
+from reconciler.connectors import correlation_id
 from reconciler.domain.compliance import (
     CheckInHistory,
     ConnectivityConfig,
@@ -91,6 +91,7 @@ from reconciler.engine._trusted import (
     write_policy_files,
 )
 from reconciler.gitops import CommittedTree, GitProvenance, SshVerifier, committed_tree
+from reconciler.packages import PackageSources, StoreCredentials
 
 log = structlog.get_logger("eucora.engine")
 _T = TypeVar("_T")
@@ -149,8 +150,14 @@ class Reconciler:
         policies: PolicySource | None = None,
         concurrency: int = 8,
         on_progress: ProgressCallback | None = None,
+        package_cache: Path | None = None,
+        package_credentials: StoreCredentials | None = None,
     ) -> None:
         self.connectors = dict(connectors)
+        #: where remote installers and Git LFS objects are cached (None: the default
+        #: ``EUCORA_PACKAGE_CACHE`` / user cache directory) and the object stores' secrets
+        self.package_cache = package_cache
+        self.package_credentials = package_credentials
         self.policy = policy
         self.store = store
         self.audit = audit
@@ -230,7 +237,7 @@ class Reconciler:
         if not dry_run:
             self._record_decisions(revision, repo, progress, stored, now)
             self._record_devices(revision, fleet, evaluated, progress, managed, facts, now)
-            outcome = await self._apply(revision, tree.root, plan, now)
+            outcome = await self._apply(revision, tree.root, plan, now, repo)
             self._save_applied(plan, progress, managed, evaluated, outcome, applied, now)
             self._record_pass(revision, repo, plan, outcome, now)
             remember(memory, loaded.repo, resolution, governance, now)
@@ -503,10 +510,16 @@ class Reconciler:
                 )  # fmt: skip
 
     async def _apply(
-        self, revision: Revision, root: Path, plan: Plan, now: datetime
+        self, revision: Revision, root: Path, plan: Plan, now: datetime, repo: FleetRepo
     ) -> _ApplyOutcome:
         outcome = _ApplyOutcome()
-        store = LocalPackageStore(root)
+        store = PackageSources(
+            root,
+            checkout=Path(revision.path),
+            cache=self.package_cache,
+            credentials=self.package_credentials,
+            evidence={name: intent.spec for name, intent in repo.intents.items()},
+        )
         gate = asyncio.Semaphore(self.concurrency)
         chains = plan.chains()
         total, done = sum(len(c) for c in chains), 0
@@ -537,7 +550,7 @@ class Reconciler:
         self,
         revision: Revision,
         intent_plan: IntentPlan,
-        store: LocalPackageStore,
+        store: PackageSources,
         outcome: _ApplyOutcome,
         now: datetime,
     ) -> None:
@@ -551,7 +564,7 @@ class Reconciler:
         revision: Revision,
         action: Action,
         created: dict[Platform, str],
-        store: LocalPackageStore,
+        store: PackageSources,
         outcome: _ApplyOutcome,
         now: datetime,
     ) -> bool:
@@ -566,6 +579,7 @@ class Reconciler:
                     app_id = await connector.create_app(_needed(action.app))
                     created[platform] = app_id
                 case ActionKind.UPLOAD_CONTENT:
+                    await store.check_evidence(action.intent)  # the pack, again, at apply
                     await connector.upload_content(_needed(app_id), _needed(action.app), store)
                 case ActionKind.UPDATE_APP:
                     await connector.update_app(_needed(app_id), _needed(action.app))
