@@ -35,7 +35,7 @@ from reconciler.cli._trust import (
 from reconciler.domain.errors import EucoraError
 from reconciler.domain.governed import DELETED, POLICY_SET, policy_set_digest
 from reconciler.domain.loader import load_repo
-from reconciler.engine._trusted import read_policy_files
+from reconciler.engine import read_policy_files
 from reconciler.gitops import commit_signed
 from reconciler.gitops._write import identity, signed_document
 

@@ -57,6 +57,17 @@ class LocalPackageStore:
             )
         return data
 
+    def script(self, file: str) -> bytes:
+        path = self.root / file
+        try:
+            if path.is_symlink():
+                raise PackageError(f"detection script {file!r} is a symbolic link; refused")
+            if self.root not in path.resolve().parents:
+                raise PackageError(f"detection script {file!r} is outside the package store")
+            return path.read_bytes()
+        except OSError as exc:
+            raise PackageError(f"detection script {file!r} cannot be read: {exc.strerror}") from exc
+
 
 @dataclass(frozen=True, slots=True)
 class IntuneWin:

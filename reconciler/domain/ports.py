@@ -61,6 +61,11 @@ class PackageStore(Protocol):
 
     def read(self, ref: PackageRef) -> bytes: ...
 
+    def script(self, file: str) -> bytes:
+        """A repo file an intent runs (a detection script); a symbolic link is refused.
+        Raises :class:`~reconciler.domain.errors.PackageError`."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Violation:
