@@ -47,8 +47,8 @@ from reconciler.cli.reconcile import (
     revision_source,
 )
 from reconciler.compose import RevisionPolicies, build_reconciler
-from reconciler.domain.findings import Severity
-from reconciler.domain.loader import LoadResult
+from reconciler.domain.findings import Severity, sort_findings
+from reconciler.domain.loader import LoadResult, package_findings
 from reconciler.domain.plan import intents_touched
 from reconciler.domain.trust import TrustRoot
 from reconciler.engine import IntentReport, PassResult, StateStore, Store, open_revision
@@ -249,16 +249,19 @@ async def _plan(
                 trust=trust,
                 policies=RevisionPolicies(""),
             )
-            with open_revision(revision, check_packages=True) as loaded:
+            with open_revision(revision) as loaded:
                 only = None
                 if changed is not None:
                     only = sorted(intents_touched(loaded.repo, changed))
                 result = await reconciler.reconcile_loaded(loaded, dry_run=True, only=only)
+                # the installers as the checkout has them (CI fetches LFS objects there)
+                packages = package_findings(loaded.result, repo)
         finally:
             close = getattr(store, "close", None)
             if close is not None:
                 close()
-        return result, loaded.result, where.description
+        findings = sort_findings([*loaded.result.findings, *packages])
+        return result, replace(loaded.result, findings=tuple(findings)), where.description
 
 
 def _blocking(report: IntentReport, loaded: LoadResult) -> list[str]:

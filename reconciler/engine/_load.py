@@ -16,22 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.domain.errors import InvalidRepositoryError
-from reconciler.domain.findings import Code, Finding
 from reconciler.domain.loader import LoadResult, load_repo
 from reconciler.domain.models import FleetRepo
 from reconciler.domain.ports import Revision
 from reconciler.gitops import CommittedTree, committed_tree
-
-#: package-file findings (only when asked for): they block the intent's change in a PR
-#: check, and the apply step's package store refuses a bad file, so they never refuse a pass
-_PACKAGE_CODES = frozenset(
-    {
-        Code.PACKAGE_MISSING,
-        Code.PACKAGE_SHA256_MISMATCH,
-        Code.PACKAGE_SIZE_MISMATCH,
-        Code.PACKAGE_LFS_POINTER,
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,18 +41,18 @@ class LoadedRevision:
 
 
 @contextmanager
-def open_revision(revision: Revision, *, check_packages: bool = False) -> Iterator[LoadedRevision]:
+def open_revision(revision: Revision) -> Iterator[LoadedRevision]:
     """The revision's commit tree, exported for as long as the block runs, and loaded.
     Findings are kept, not raised: the pass refuses an unusable revision itself."""
     with committed_tree(Path(revision.path), revision.commit) as tree:
-        yield LoadedRevision(revision, tree, load_repo(tree.root, check_packages=check_packages))
+        yield LoadedRevision(revision, tree, load_repo(tree.root))
 
 
 def refuse_unusable(loaded: LoadedRevision) -> None:
     """Refuse the revision on any error finding of its documents, or without a
     FleetConfig and its active risk model."""
     result = loaded.result
-    errors: list[Finding] = [f for f in result.errors if f.code not in _PACKAGE_CODES]
+    errors = result.errors
     if errors:
         first = errors[0]
         where = loaded.revision.commit[:12] or loaded.revision.path
