@@ -10,6 +10,7 @@ chosen by the composition root, ``reconciler.compose``. See ``docs/engine.md``.
 """
 
 from reconciler.engine._audit import AuditLog, AuditVerification, verify_audit_log
+from reconciler.engine._context import PassContext, PassPorts
 from reconciler.engine._events import (
     Event,
     drift_fields,
@@ -25,10 +26,12 @@ from reconciler.engine._records import ApplyOutcome, EvaluatedIntent, GateFacts
 from reconciler.engine._report import IntentReport, PassResult, RingHealth, approve_commands
 from reconciler.engine._service import REPORT_META, Reconciler, utc_now
 from reconciler.engine._state import IntentState, MemoryStateStore, RingEntry, StateStore, Store
+from reconciler.engine._steps import STEPS, Step
 from reconciler.engine._trusted import PolicySource, UntrustedRevisionError, read_policy_files
 
 __all__ = [
     "REPORT_META",
+    "STEPS",
     "ApplyOutcome",
     "AuditLog",
     "AuditVerification",
@@ -39,12 +42,15 @@ __all__ = [
     "IntentState",
     "LoadedRevision",
     "MemoryStateStore",
+    "PassContext",
+    "PassPorts",
     "PassResult",
     "PolicySource",
     "Reconciler",
     "RingEntry",
     "RingHealth",
     "StateStore",
+    "Step",
     "Store",
     "TrustMemory",
     "UntrustedRevisionError",
