@@ -1,0 +1,65 @@
+"""The ``.intunewin`` container Intune's Win32 apps are uploaded as.
+
+Sits in the apply step of the Intune provider: :func:`read_intunewin` opens the real
+container (a zip holding ``IntuneWinPackage/Metadata/Detection.xml`` with the encryption
+info and ``IntuneWinPackage/Contents/IntunePackage.intunewin``, the encrypted payload that
+gets uploaded).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+from xml.etree import ElementTree
+
+from reconciler.domain.errors import PackageError
+
+DETECTION_XML = "IntuneWinPackage/Metadata/Detection.xml"
+CONTENT = "IntuneWinPackage/Contents/IntunePackage.intunewin"
+_ENCRYPTION_FIELDS = {
+    "EncryptionKey": "encryptionKey",
+    "MacKey": "macKey",
+    "InitializationVector": "initializationVector",
+    "Mac": "mac",
+    "ProfileIdentifier": "profileIdentifier",
+    "FileDigest": "fileDigest",
+    "FileDigestAlgorithm": "fileDigestAlgorithm",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IntuneWin:
+    setup_file: str
+    unencrypted_size: int
+    encrypted: bytes
+    encryption_info: dict[str, Any]
+
+
+def read_intunewin(data: bytes, name: str = "package") -> IntuneWin:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            detection = archive.read(DETECTION_XML)
+            encrypted = archive.read(CONTENT)
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise PackageError(f"{name} is not an .intunewin package: {exc}") from exc
+    try:
+        root = ElementTree.fromstring(detection)  # noqa: S314 - our own package, no DTDs
+    except ElementTree.ParseError as exc:
+        raise PackageError(f"{name}: Detection.xml is not XML: {exc}") from exc
+    info = root.find("EncryptionInfo")
+    if info is None:
+        raise PackageError(f"{name}: Detection.xml has no EncryptionInfo")
+    encryption: dict[str, Any] = {
+        graph: (info.findtext(xml) or "").strip() for xml, graph in _ENCRYPTION_FIELDS.items()
+    }
+    missing = [k for k, v in encryption.items() if not v]
+    if missing:
+        raise PackageError(f"{name}: EncryptionInfo lacks {', '.join(missing)}")
+    encryption["@odata.type"] = "#microsoft.graph.fileEncryptionInfo"
+    try:
+        size = int(root.findtext("UnencryptedContentSize") or "")
+    except ValueError as exc:
+        raise PackageError(f"{name}: Detection.xml has no UnencryptedContentSize") from exc
+    return IntuneWin(root.findtext("SetupFile") or "", size, encrypted, encryption)
