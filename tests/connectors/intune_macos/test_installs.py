@@ -31,7 +31,9 @@ async def test_intune_macs_in_a_ring_install_and_report(tmp_path: Any) -> None:
         await connector.upload_content(app_id, app, STORE)
         (uploaded,) = [f for f in sandbox.graph.blob.files.values() if f.content is not None]
         assert uploaded.upload_state == "commitFileSuccess"
-        assert uploaded.content != (await STORE.local_file(app.package)).read_bytes()  # what travelled is ciphertext
+        assert (
+            uploaded.content != (await STORE.local_file(app.package)).read_bytes()
+        )  # what travelled is ciphertext
         await connector.set_assignments(app_id, required(LAB))
         sandbox.advance(hours=24)
         snapshot = await connector.snapshot([LAB, CANARY])
