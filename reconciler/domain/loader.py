@@ -97,6 +97,22 @@ class LoadResult:
         return tuple(f for f in self.findings if f.severity == Severity.ERROR)
 
 
+def package_findings(loaded: LoadResult, packages: Path) -> tuple[Finding, ...]:
+    """The package files the loaded intents name, checked in ``packages`` (a checkout's
+    work tree, where CI fetched the installers) without loading the documents again;
+    positioned in the documents at ``loaded.root``, which must still exist."""
+    loader = _Loader(loaded.root, MAX_FILE_BYTES)
+    for intent in sorted(loaded.repo.intents.values(), key=lambda i: i.source.file):
+        entry = _Entry(
+            "DeploymentIntent", intent.name, intent.source, {"spec": intent.spec}, intent
+        )
+        for problem in package_problems(packages, entry.data):
+            loader._report(
+                entry, problem.path, problem.code, problem.message, severity=problem.severity
+            )
+    return tuple(sort_findings(loader.findings))
+
+
 def load_repo(
     root: Path | str, *, max_file_bytes: int = MAX_FILE_BYTES, check_packages: bool = False
 ) -> LoadResult:

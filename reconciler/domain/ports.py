@@ -69,6 +69,16 @@ class PackageStore(Protocol):
 
     async def local_file(self, ref: PackageRef) -> Path: ...
 
+    async def check_evidence(self, intent: str) -> None:
+        """Raise :class:`~reconciler.domain.errors.PackageError` when the intent's SBOM or
+        scan report no longer match what it declares (checked again before each upload)."""
+        ...
+
+    def script(self, file: str) -> bytes:
+        """A repo file an intent runs (a detection script); a symbolic link is refused.
+        Raises :class:`~reconciler.domain.errors.PackageError`."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Violation:

@@ -16,13 +16,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from reconciler.compose import RevisionPolicies, build_reconciler
+from reconciler.compose.connectors import close_all
 from reconciler.connectors import intune_connector, jamf_connector
 from reconciler.domain.errors import ConfigurationError
 from reconciler.domain.ports import Revision, TenantConnector
 from reconciler.domain.tenant import Platform
 from reconciler.domain.trust import EMPTY_TRUST, load_trust_root
 from reconciler.engine import AuditLog, Reconciler, Store
-from reconciler.engine._wiring import RevisionPolicies, close_all
 from reconciler.operator._secrets import TenantSettings
 from reconciler.packages import StoreCredentials
 
@@ -82,7 +83,7 @@ class SourceEngine:
         if built is None or built.config != config:
             await self.close()
             policies = RevisionPolicies(config.opa_url)
-            engine = Reconciler(
+            engine = build_reconciler(
                 connectors=self._connectors(config),
                 policy=policies.for_revision(revision),
                 store=store,

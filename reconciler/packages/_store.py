@@ -120,6 +120,18 @@ class PackageSources:
         filesystem = object_store(location, self.credentials)
         return ProbeResult(object_size(location, filesystem), verified=False)
 
+    def script(self, file: str) -> bytes:
+        """A repo file an intent runs (a detection script); a symbolic link is refused."""
+        path = self.root / file
+        try:
+            if path.is_symlink():
+                raise PackageError(f"detection script {file!r} is a symbolic link; refused")
+            if self.root not in path.resolve().parents:
+                raise PackageError(f"detection script {file!r} is outside the package store")
+            return path.read_bytes()
+        except OSError as exc:
+            raise PackageError(f"detection script {file!r} cannot be read: {exc.strerror}") from exc
+
     # --- helpers -------------------------------------------------------------------
 
     @staticmethod

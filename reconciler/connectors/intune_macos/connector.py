@@ -15,11 +15,12 @@ nothing is sent to beta.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
+import os
 import tempfile
-from pathlib import Path
+from collections.abc import Iterator
 from types import MappingProxyType
-from typing import Any
+from typing import IO, Any
 
 from reconciler.connectors.graph.apps import GraphAppConnector
 from reconciler.connectors.graph.upload import APPS, Content
@@ -126,38 +127,48 @@ class IntuneMacosConnector(GraphAppConnector):
         await self._require_managed(app_id)
         await self.graph.request("PATCH", f"{APPS}/{app_id}", json=self.payload(app))
 
-    def content(self, app: DesiredApp, plain: Path, spool: Path) -> Content:
-        """The installer at ``plain`` (verified by the package store), encrypted with fresh
-        keys into ``spool``, and its ``fileEncryptionInfo``.
+    async def content(self, app: DesiredApp, store: PackageStore) -> Content:
+        """The installer, encrypted with fresh keys, and its ``fileEncryptionInfo``.
 
-        Read and encrypted piece by piece: the blob (MAC ‖ IV ‖ ciphertext) is written to
-        disk with room for the MAC, which is known only at the end, so no installer is held
-        in memory; the digest sent at commit is computed over the same bytes as they are
-        encrypted.
+        The package store hands out a file whose sha256 and size match what Git declares;
+        it is encrypted piece by piece into a temporary file (the MAC, known only at the
+        end, goes in front), so a multi-gigabyte disk image never sits in memory. The
+        digest sent at commit is computed over the same bytes as they are encrypted.
         """
+        source = await store.local_file(app.package)
+        size = source.stat().st_size
+        encrypted = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the caller's context
         encryptor = ContentEncryptor()
-        with plain.open("rb") as source, spool.open("wb") as blob:
-            blob.write(bytes(MAC_SIZE))
-            pieces = iter(lambda: source.read(PIECE), b"")
-            for out in encrypt_pieces(pieces, encryptor):
-                blob.write(out)
-            blob.seek(0)
-            blob.write(encryptor.mac)
-        size, blob_size = plain.stat().st_size, spool.stat().st_size
-        if blob_size != encrypted_size(size):  # pragma: no cover - a broken cipher
+        encrypted.write(bytes(MAC_SIZE))
+        with source.open("rb") as plain:
+            pieces = iter(lambda: plain.read(PIECE), b"")
+            for chunk in encrypt_pieces(pieces, encryptor):
+                encrypted.write(chunk)
+        encrypted.seek(0)
+        encrypted.write(encryptor.mac)
+        if encrypted.seek(0, os.SEEK_END) != encrypted_size(size):  # pragma: no cover
             raise AssertionError("encrypted size does not follow from the plaintext size")
+
+        @contextlib.contextmanager
+        def open_encrypted() -> Iterator[IO[bytes]]:
+            try:
+                encrypted.seek(0)
+                yield encrypted
+            finally:
+                encrypted.close()
+
         return Content(
-            _file_name(app), size, blob_size, encryptor.encryption_info(), lambda: spool.open("rb")
+            _file_name(app),
+            size,
+            encrypted_size(size),
+            encryptor.encryption_info(),
+            open_encrypted,
         )
 
     async def upload_content(self, app_id: str, app: DesiredApp, store: PackageStore) -> None:
         """Encrypt the installer, upload it as a new content version of its type, commit it
         with its ``fileEncryptionInfo`` and make it the committed one."""
-        plain = await store.local_file(app.package)
-        with tempfile.TemporaryDirectory(prefix="eucora-content-") as folder:
-            spool = Path(folder) / "content.bin"
-            content = await asyncio.to_thread(self.content, app, plain, spool)
-            await self._upload(app_id, content, app_type(app.package.file))
+        await self._upload(app_id, await self.content(app, store), app_type(app.package.file))
 
 
 def _file_name(app: DesiredApp) -> str:

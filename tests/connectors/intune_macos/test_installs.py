@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from reconciler.connectors.graph import Content
 from reconciler.connectors.intune_macos import IntuneMacosConnector
 from reconciler.domain.errors import PermanentTenantError
+from reconciler.domain.ports import PackageStore
 from reconciler.domain.tenant import DesiredApp
 from reconciler.sandbox import Sandbox
 from reconciler.sandbox._encryption import content_problem
@@ -31,7 +31,9 @@ async def test_intune_macs_in_a_ring_install_and_report(tmp_path: Any) -> None:
         await connector.upload_content(app_id, app, STORE)
         (uploaded,) = [f for f in sandbox.graph.blob.files.values() if f.content is not None]
         assert uploaded.upload_state == "commitFileSuccess"
-        assert uploaded.content != STORE.local_file_sync(app.package).read_bytes()  # ciphertext
+        assert (
+            uploaded.content != (await STORE.local_file(app.package)).read_bytes()
+        )  # what travelled is ciphertext
         await connector.set_assignments(app_id, required(LAB))
         sandbox.advance(hours=24)
         snapshot = await connector.snapshot([LAB, CANARY])
@@ -49,8 +51,8 @@ async def test_intune_macs_in_a_ring_install_and_report(tmp_path: Any) -> None:
 class _WrongKey(IntuneMacosConnector):
     """Sends a fileEncryptionInfo whose key does not open the upload."""
 
-    def content(self, app: DesiredApp, plain: Path, spool: Path) -> Content:
-        good = super().content(app, plain, spool)
+    async def content(self, app: DesiredApp, store: PackageStore) -> Content:
+        good = await super().content(app, store)
         wrong_key = base64.b64encode(bytes(32)).decode()
         return replace(good, encryption_info=good.encryption_info | {"encryptionKey": wrong_key})
 
