@@ -253,6 +253,7 @@ async def test_the_source_engine_gets_the_package_store_credentials_and_rebuilds
     tmp_path: Path,
 ) -> None:
     from datetime import UTC, datetime
+    from types import SimpleNamespace
 
     from reconciler.domain.ports import Revision
     from reconciler.engine import MemoryStateStore
@@ -265,10 +266,15 @@ async def test_the_source_engine_gets_the_package_store_credentials_and_rebuilds
     config = SourceConfig.from_spec("fleet/src", SPEC, tenants, None, None, keys)
     source = SourceEngine(clock=lambda: datetime.now(UTC), audit_path=tmp_path / "audit.jsonl")
     revision = Revision(str(tmp_path), "0" * 40)
+    loaded = SimpleNamespace(root=tmp_path, revision=revision, repo=SimpleNamespace(intents={}))
+
+    def credentials_of(engine: Any) -> Any:  # the package store the engine opens per pass
+        return engine.packages(loaded).credentials
+
     engine = await source.engine(config, MemoryStateStore(), revision)
-    assert engine.package_credentials == keys
+    assert credentials_of(engine) == keys
     rotated = StoreCredentials.from_mapping({"AZURE_STORAGE_CONNECTION_STRING": "two"})
     config = SourceConfig.from_spec("fleet/src", SPEC, tenants, None, None, rotated)
     again = await source.engine(config, MemoryStateStore(), revision)
-    assert again is not engine and again.package_credentials == rotated
+    assert again is not engine and credentials_of(again) == rotated
     await source.close()
