@@ -1,0 +1,44 @@
+"""A fetched revision loaded once, from its commit tree (never the work tree), and held.
+
+The load is the engine's (:func:`~reconciler.engine.open_revision`); the
+:class:`~reconciler.engine.LoadedRevision` goes to
+:meth:`~reconciler.engine.Reconciler.reconcile_loaded`, so a pass never loads again.
+
+The same load result gives a source's DeploymentIntent objects and is handed on to its
+passes. :class:`HeldRevision` keeps the exported commit tree of the source's newest
+revision until the next fetch replaces it (or the source goes), so the passes read the
+files of the very tree the objects were made from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from reconciler.domain.errors import InvalidRepositoryError
+from reconciler.domain.ports import Revision
+from reconciler.engine import LoadedRevision, open_revision
+
+
+class HeldRevision:
+    """The newest loaded revision of one source, its tree exported until replaced."""
+
+    def __init__(self) -> None:
+        self._stack = contextlib.ExitStack()
+        self.loaded: LoadedRevision | None = None
+
+    def load(self, revision: Revision) -> LoadedRevision:
+        """Load ``revision`` (blocking: run it in a thread); any error finding refuses it
+        whole and keeps the revision held before."""
+        stack = contextlib.ExitStack()
+        loaded = stack.enter_context(open_revision(revision))
+        if not loaded.result.ok:
+            stack.close()
+            first = loaded.result.errors[0]
+            raise InvalidRepositoryError(f"{len(loaded.result.errors)} findings, first: {first}")
+        self.close()
+        self._stack, self.loaded = stack, loaded
+        return loaded
+
+    def close(self) -> None:
+        self._stack.close()
+        self.loaded = None
