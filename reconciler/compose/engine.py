@@ -3,7 +3,8 @@
 The one place that names the adapters the engine runs on: git history
 (:class:`~reconciler.gitops.GitProvenance`) and signatures
 (:class:`~reconciler.gitops.SshVerifier`) against the signers file, and the installer
-files of the pass's exported commit tree (:class:`~reconciler.connectors.LocalPackageStore`).
+files of the pass's exported commit tree, Git LFS, https, S3 or Azure Blob
+(:class:`~reconciler.packages.PackageSources`).
 The CLI, the operator, the demo, the tests and the benchmarks build their engines here.
 """
 
@@ -13,14 +14,21 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
-from reconciler.connectors import LocalPackageStore
 from reconciler.domain.errors import EucoraError
 from reconciler.domain.governance import NoProvenance, Provenance
-from reconciler.domain.ports import PolicyEngine, TenantConnector
+from reconciler.domain.ports import PackageStore, PolicyEngine, TenantConnector
 from reconciler.domain.tenant import Platform
 from reconciler.domain.trust import EMPTY_TRUST, TrustRoot, Verifier
-from reconciler.engine import AuditLog, PolicySource, Reconciler, Store, utc_now
+from reconciler.engine import (
+    AuditLog,
+    LoadedRevision,
+    PolicySource,
+    Reconciler,
+    Store,
+    utc_now,
+)
 from reconciler.gitops import GitProvenance, SshVerifier
+from reconciler.packages import PackageSources, StoreCredentials
 
 
 def git_provenance(signers: Path | None) -> Callable[[Path, str], Provenance]:
@@ -38,6 +46,25 @@ def git_provenance(signers: Path | None) -> Callable[[Path, str], Provenance]:
     return provenance
 
 
+def package_sources(
+    cache: Path | None = None, credentials: StoreCredentials | None = None
+) -> Callable[[LoadedRevision], PackageStore]:
+    """The package store of each pass: the revision's exported tree, its checkout (for
+    ``git lfs``), the download cache (None: ``EUCORA_PACKAGE_CACHE`` or the user cache) and
+    the object stores' credentials; every intent's evidence pack is checked at upload."""
+
+    def open_store(loaded: LoadedRevision) -> PackageStore:
+        return PackageSources(
+            loaded.root,
+            checkout=Path(loaded.revision.path),
+            cache=cache,
+            credentials=credentials,
+            evidence={name: intent.spec for name, intent in loaded.repo.intents.items()},
+        )
+
+    return open_store
+
+
 def build_reconciler(
     *,
     connectors: Mapping[Platform, TenantConnector],
@@ -49,6 +76,8 @@ def build_reconciler(
     trust: TrustRoot = EMPTY_TRUST,
     policies: PolicySource | None = None,
     concurrency: int = 8,
+    package_cache: Path | None = None,
+    package_credentials: StoreCredentials | None = None,
 ) -> Reconciler:
     """The engine for these tenants and this store; ``signers`` (the allowed-signers file)
     is read afresh every pass."""
@@ -61,7 +90,7 @@ def build_reconciler(
         policy=policy,
         store=store,
         provenance=git_provenance(signers),
-        packages=LocalPackageStore,
+        packages=package_sources(package_cache, package_credentials),
         verifiers=verifier,
         audit=audit,
         clock=clock,

@@ -109,6 +109,7 @@ async def _write(ctx: PassContext, action: Action, created: str | None) -> _Writ
             case ActionKind.CREATE_APP:
                 app_id = await connector.create_app(_needed(action.app))
             case ActionKind.UPLOAD_CONTENT:
+                await ctx.ports.packages.check_evidence(action.intent)  # the pack, again
                 await connector.upload_content(
                     _needed(app_id), _needed(action.app), ctx.ports.packages
                 )

@@ -50,7 +50,7 @@ REPORT_META = "last_pass"
 #: the history of a revision's fleet repo: (fleet repo in its work tree, commit) → Provenance
 ProvenanceFactory = Callable[[Path, str], Provenance]
 #: the package store of a pass: exported commit tree → PackageStore
-PackageStoreFactory = Callable[[Path], PackageStore]
+PackageStoreFactory = Callable[[LoadedRevision], PackageStore]
 #: the signature verifier of a pass (made afresh each pass: a rotated signers file counts)
 VerifierFactory = Callable[[], Verifier]
 
@@ -166,7 +166,7 @@ class Reconciler:
         ports = PassPorts(
             connectors=self.connectors,
             policy=self.policy,
-            packages=self.packages(loaded.root),
+            packages=self.packages(loaded),
             store=self.store,
             audit=self.audit,
             concurrency=self.concurrency,

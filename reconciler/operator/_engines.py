@@ -25,6 +25,7 @@ from reconciler.domain.tenant import Platform
 from reconciler.domain.trust import EMPTY_TRUST, load_trust_root
 from reconciler.engine import AuditLog, Reconciler, Store
 from reconciler.operator._secrets import TenantSettings
+from reconciler.packages import StoreCredentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ class SourceConfig:
     signers: Path | None
     opa_url: str = ""
     trust: Path | None = None
+    packages: StoreCredentials | None = None
 
     @classmethod
     def from_spec(
@@ -45,12 +47,13 @@ class SourceConfig:
         tenants: TenantSettings,
         signers: Path | None,
         trust: Path | None = None,
+        packages: StoreCredentials | None = None,
     ) -> SourceConfig:
         policy = spec.get("policy") or {}
         opa_url = str(policy.get("opaUrl") or "") if policy.get("engine") == "opa" else ""
         if policy.get("engine") == "opa" and not opa_url:
             raise ConfigurationError(f"GitSource {name}: spec.policy.engine is opa but no opaUrl")
-        return cls(name, tenants, signers, opa_url, trust)
+        return cls(name, tenants, signers, opa_url, trust, packages)
 
 
 @dataclass(slots=True)
@@ -89,6 +92,7 @@ class SourceEngine:
                 signers=config.signers,
                 trust=load_trust_root(config.trust) if config.trust else EMPTY_TRUST,
                 policies=policies,
+                package_credentials=config.packages,
             )
             built = self._built = _Built(config, engine, policies)
         built.engine.policy = built.policies.for_revision(revision)

@@ -1,13 +1,11 @@
 """A fetched revision loaded once, from its commit tree (never the work tree), and held.
 
-The load is the engine's (:func:`~reconciler.engine.open_revision`); the
-:class:`~reconciler.engine.LoadedRevision` goes to
-:meth:`~reconciler.engine.Reconciler.reconcile_loaded`, so a pass never loads again.
-
-The same load result gives a source's DeploymentIntent objects and is handed on to its
-passes. :class:`HeldRevision` keeps the exported commit tree of the source's newest
-revision until the next fetch replaces it (or the source goes), so the passes read the
-files of the very tree the objects were made from.
+The same load result (the engine's :class:`~reconciler.engine.LoadedRevision`) gives a
+source's DeploymentIntent objects and is handed on to its passes
+(:meth:`~reconciler.engine.Reconciler.reconcile_loaded`), which never load it again.
+:class:`HeldRevision` keeps the exported commit tree of the source's newest revision until
+the next fetch replaces it (or the source goes), so the passes read the files of the very
+tree the objects were made from.
 """
 
 from __future__ import annotations
@@ -17,6 +15,8 @@ import contextlib
 from reconciler.domain.errors import InvalidRepositoryError
 from reconciler.domain.ports import Revision
 from reconciler.engine import LoadedRevision, open_revision
+
+__all__ = ["HeldRevision", "LoadedRevision"]
 
 
 class HeldRevision:
