@@ -8,11 +8,12 @@ import pytest
 
 from reconciler.sandbox import Sandbox
 from tests.connectors.contract.intune import IntuneProvider
+from tests.connectors.contract.intune_macos import IntuneMacosProvider
 from tests.connectors.contract.jamf import JamfProvider
 from tests.connectors.contract.provider import ContractProvider, Tenant
 
 #: every provider's fixture; a new MDM adds its own here
-PROVIDERS: tuple[ContractProvider, ...] = (IntuneProvider(), JamfProvider())
+PROVIDERS: tuple[ContractProvider, ...] = (IntuneProvider(), JamfProvider(), IntuneMacosProvider())
 
 
 @pytest.fixture(params=PROVIDERS, ids=[p.name for p in PROVIDERS])
