@@ -25,6 +25,7 @@ async def test_the_registry_entry_builds_a_connector_for_the_sandbox(
         )
         assert isinstance(connector, TenantConnector)
         assert connector.platform in entry.platforms
+        assert getattr(connector, "provider", None) == provider.name  # what the engine keys by
         # what the registry's connector writes, the fixture's connector reads, and back
         app = provider.desired(provider.intents[0])
         app_id = await connector.create_app(app)
