@@ -85,11 +85,14 @@ WIN32_APP = {
 
 
 async def publish_app(graph: httpx.AsyncClient, body: dict[str, object] | None = None) -> str:
-    """Create a win32LobApp and run the whole content upload flow; returns the app id."""
-    created = await graph.post("/deviceAppManagement/mobileApps", json=body or WIN32_APP)
+    """Create an app (a win32LobApp unless ``body`` says otherwise) and run the whole
+    content upload flow; returns the app id."""
+    body = body or WIN32_APP
+    odata_type = str(body["@odata.type"])
+    created = await graph.post("/deviceAppManagement/mobileApps", json=body)
     assert created.status_code == 201, created.text
     app_id = str(created.json()["id"])
-    base = f"/deviceAppManagement/mobileApps/{app_id}/microsoft.graph.win32LobApp/contentVersions"
+    base = f"/deviceAppManagement/mobileApps/{app_id}/{odata_type[1:]}/contentVersions"
     version = (await graph.post(base, json={})).json()["id"]
     payload = b"x" * 3000
     file = await graph.post(
@@ -134,7 +137,7 @@ async def publish_app(graph: httpx.AsyncClient, body: dict[str, object] | None =
         assert state["uploadState"] in {"commitFilePending", "commitFileSuccess"}
     patched = await graph.patch(
         f"/deviceAppManagement/mobileApps/{app_id}",
-        json={"@odata.type": "#microsoft.graph.win32LobApp", "committedContentVersion": version},
+        json={"@odata.type": odata_type, "committedContentVersion": version},
     )
     assert patched.status_code in (200, 204)
     # publishing finishes a little after the commit
