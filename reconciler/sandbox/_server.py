@@ -197,7 +197,7 @@ class Sandbox:
 
     def _publish_base_url(self) -> None:
         if self._runner is not None:
-            self.context.base_url = self.graph.base_url = self.jamf.base_url = self.base_url
+            self.graph.base_url = self.jamf.base_url = self.base_url
 
     def now(self) -> datetime:
         return self.clock
