@@ -78,9 +78,11 @@ async def test_each_emulator_answers_a_fault_in_its_own_shape() -> None:
         assert admin.status_code == 200
 
 
-def test_an_unknown_mdm_for_a_ring_is_refused() -> None:
+def test_an_unknown_mdm_or_ring_is_refused() -> None:
     with pytest.raises(ValueError, match="kandji"):
         Sandbox(devices_windows=2, devices_macos=2, fleet=FLEET, macos_mdm={"lab": "kandji"})
+    with pytest.raises(ValueError, match="moon"):
+        Sandbox(devices_windows=2, devices_macos=2, fleet=FLEET, macos_mdm={"moon": "intune"})
 
 
 async def test_macs_of_a_ring_on_intune_check_in_to_intune_and_install_its_mac_apps() -> None:
