@@ -84,9 +84,16 @@ WIN32_APP = {
 }
 
 
-async def publish_app(graph: httpx.AsyncClient, body: dict[str, object] | None = None) -> str:
+async def publish_app(
+    graph: httpx.AsyncClient,
+    body: dict[str, object] | None = None,
+    *,
+    encrypted: tuple[bytes, int, dict[str, object]] | None = None,
+) -> str:
     """Create an app (a win32LobApp unless ``body`` says otherwise) and run the whole
-    content upload flow; returns the app id."""
+    content upload flow; returns the app id. ``encrypted`` is (blob, plain size,
+    fileEncryptionInfo) for types whose content the client encrypts."""
+    blob_bytes, plain_size, info = encrypted or (b"x" * 3000, 2900, {"fileDigest": "x"})
     body = body or WIN32_APP
     odata_type = str(body["@odata.type"])
     created = await graph.post("/deviceAppManagement/mobileApps", json=body)
@@ -94,12 +101,12 @@ async def publish_app(graph: httpx.AsyncClient, body: dict[str, object] | None =
     app_id = str(created.json()["id"])
     base = f"/deviceAppManagement/mobileApps/{app_id}/{odata_type[1:]}/contentVersions"
     version = (await graph.post(base, json={})).json()["id"]
-    payload = b"x" * 3000
+    payload = blob_bytes
     file = await graph.post(
         f"{base}/{version}/files",
         json={
             "name": "app.intunewin",
-            "size": 2900,
+            "size": plain_size,
             "sizeEncrypted": len(payload),
             "manifest": None,
             "isDependency": False,
@@ -113,7 +120,7 @@ async def publish_app(graph: httpx.AsyncClient, body: dict[str, object] | None =
     sas = state["azureStorageUri"]
     async with httpx.AsyncClient() as blob:
         ids = []
-        for n in range(3):
+        for n in range((len(payload) + 999) // 1000):
             block_id = base64.b64encode(f"block-{n:04d}".encode()).decode()
             ids.append(block_id)
             put = await blob.put(
@@ -128,9 +135,7 @@ async def publish_app(graph: httpx.AsyncClient, body: dict[str, object] | None =
             + "</BlockList>"
         )
         assert (await blob.put(f"{sas}&comp=blocklist", content=xml)).status_code == 201
-    commit = await graph.post(
-        f"{file_url}/commit", json={"fileEncryptionInfo": {"fileDigest": "x"}}
-    )
+    commit = await graph.post(f"{file_url}/commit", json={"fileEncryptionInfo": info})
     assert commit.status_code == 204
     while state["uploadState"] != "commitFileSuccess":
         state = (await graph.get(file_url)).json()

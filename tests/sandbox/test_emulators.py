@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from reconciler.connectors.intune_macos import encrypt
 from reconciler.sandbox import Sandbox, _odata
 from reconciler.sandbox.graph import APP_TYPES
 from tests.sandbox.conftest import FLEET, LAB_GROUP, graph_token, publish_app, required
@@ -113,7 +114,9 @@ async def test_macs_of_a_ring_on_intune_check_in_to_intune_and_install_its_mac_a
         assert {systems[d.name] for d in lab_pcs} == {"Windows"}
         assert not any(d.name in systems for d in other_macs)
 
-        mac_app = await publish_app(graph, MAC_APP)
+        plain = b"xar!" + bytes(range(256)) * 12  # a .pkg is a xar archive
+        blob, info = encrypt(plain)
+        mac_app = await publish_app(graph, MAC_APP, encrypted=(blob, len(plain), info))
         pc_app = await publish_app(graph)
         for app_id in (mac_app, pc_app):
             assigned = await graph.post(
