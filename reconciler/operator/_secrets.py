@@ -7,7 +7,8 @@
   private file whose path the engine hands to signature checks; optional key
   ``trust-root.yaml``, the trust root (CAB roles, governance approvers and quorum, first
   trusted versions), written beside it. Without it the operator's own trust root
-  (``EUCORA_TRUST_ROOT``, a mounted file) applies, and without either nothing is trusted.
+  (``default_trust``: ``EUCORA_TRUST_ROOT``, a mounted file) applies, and without either
+  nothing is trusted.
 - ``tenantSecretRef``: ``INTUNE_*`` and ``JAMF_*`` keys, built into connector settings.
 
 Files go to a per-source directory readable by the operator's user only and are rewritten
@@ -61,8 +62,9 @@ class SourceSecrets:
 
 
 async def resolve(
-    spec: Mapping[str, Any], namespace: str, kube: SecretReader, directory: Path
-) -> SourceSecrets:
+    spec: Mapping[str, Any], namespace: str, kube: SecretReader, directory: Path, *,
+    default_trust: Path | None = None,
+) -> SourceSecrets:  # fmt: skip
     """Read the Secrets ``spec`` names from ``namespace``; write key files to ``directory``."""
 
     async def read(field: str) -> dict[str, str] | None:
@@ -83,8 +85,8 @@ async def resolve(
     trust_file = None
     if signers_data is not None and TRUST_ROOT_KEY in signers_data:
         trust_file = _write_private(directory / TRUST_ROOT_KEY, signers_data[TRUST_ROOT_KEY])
-    elif os.environ.get("EUCORA_TRUST_ROOT"):
-        trust_file = Path(os.environ["EUCORA_TRUST_ROOT"])
+    elif default_trust is not None:
+        trust_file = default_trust
     return SourceSecrets(
         trust_file=trust_file,
         git=None if git_data is None else _git_credentials(git_data, directory),
