@@ -69,10 +69,13 @@ async def test_each_emulator_answers_a_fault_in_its_own_shape() -> None:
         classic = await client.get("/JSSResource/packages")
         assert classic.headers["Content-Type"].startswith("text/html")
         assert "<p>Error: The service is temporarily unavailable.</p>" in classic.text
+        blob = await client.put("/blob/some-file?sig=x&comp=block&blockid=AAAA")
+        assert blob.headers["x-ms-error-code"] == "ServerBusy"
+        assert "<Code>ServerBusy</Code>" in blob.text
         token = await client.post(sb.token_url, data={"grant_type": "client_credentials"})
         assert token.json()["error"]["code"] == "ServiceUnavailable"
         assert "request-id" not in token.headers  # Entra is not Graph
-        for response in (graph, pro, classic, token):
+        for response in (graph, pro, classic, blob, token):
             assert response.status_code == 503
             assert response.headers["Retry-After"] == "1"
         admin = await client.get("/_sandbox/clock")  # the admin API is never faulted
