@@ -16,14 +16,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from reconciler.compose import RevisionPolicies, build_reconciler
+from reconciler.compose.connectors import close_all
 from reconciler.connectors import intune_connector, jamf_connector
 from reconciler.domain.errors import ConfigurationError
 from reconciler.domain.ports import Revision, TenantConnector
 from reconciler.domain.tenant import Platform
 from reconciler.domain.trust import EMPTY_TRUST, load_trust_root
 from reconciler.engine import AuditLog, Reconciler, Store
-from reconciler.engine._wiring import RevisionPolicies, close_all
 from reconciler.operator._secrets import TenantSettings
+from reconciler.packages import StoreCredentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ class SourceConfig:
     signers: Path | None
     opa_url: str = ""
     trust: Path | None = None
+    packages: StoreCredentials | None = None
 
     @classmethod
     def from_spec(
@@ -44,12 +47,13 @@ class SourceConfig:
         tenants: TenantSettings,
         signers: Path | None,
         trust: Path | None = None,
+        packages: StoreCredentials | None = None,
     ) -> SourceConfig:
         policy = spec.get("policy") or {}
         opa_url = str(policy.get("opaUrl") or "") if policy.get("engine") == "opa" else ""
         if policy.get("engine") == "opa" and not opa_url:
             raise ConfigurationError(f"GitSource {name}: spec.policy.engine is opa but no opaUrl")
-        return cls(name, tenants, signers, opa_url, trust)
+        return cls(name, tenants, signers, opa_url, trust, packages)
 
 
 @dataclass(slots=True)
@@ -79,7 +83,7 @@ class SourceEngine:
         if built is None or built.config != config:
             await self.close()
             policies = RevisionPolicies(config.opa_url)
-            engine = Reconciler(
+            engine = build_reconciler(
                 connectors=self._connectors(config),
                 policy=policies.for_revision(revision),
                 store=store,
@@ -88,6 +92,7 @@ class SourceEngine:
                 signers=config.signers,
                 trust=load_trust_root(config.trust) if config.trust else EMPTY_TRUST,
                 policies=policies,
+                package_credentials=config.packages,
             )
             built = self._built = _Built(config, engine, policies)
         built.engine.policy = built.policies.for_revision(revision)

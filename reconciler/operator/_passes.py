@@ -141,8 +141,7 @@ class SourcePasses:
                     self.store.restore(name, state)
             engine = await self._engine_for(revision)
             await self._check_audit(engine)
-            # the engine loads the revision once more until it takes ``loaded`` itself
-            result = await engine.reconcile(loaded.revision)
+            result = await engine.reconcile_loaded(loaded)
         except EucoraError as error:
             record_failure(error.reason)
             return PassOutcome(PassInfo(pass_id, at, revision.commit), error=error)

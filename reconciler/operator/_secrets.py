@@ -10,6 +10,8 @@
   (``default_trust``: ``EUCORA_TRUST_ROOT``, a mounted file) applies, and without either
   nothing is trusted.
 - ``tenantSecretRef``: ``INTUNE_*`` and ``JAMF_*`` keys, built into connector settings.
+- ``packageStoreSecretRef``: ``AWS_*`` and ``AZURE_STORAGE_*`` keys, the credentials of the
+  object stores package files name (kept in memory, handed to the package store only).
 
 Files go to a per-source directory readable by the operator's user only and are rewritten
 on every fetch, so a rotated Secret takes effect on the next interval.
@@ -26,6 +28,7 @@ from typing import Any, Protocol
 from reconciler.connectors import IntuneSettings, JamfSettings
 from reconciler.domain.errors import ConfigurationError
 from reconciler.gitops import GitCredentials
+from reconciler.packages import CREDENTIAL_KEYS, StoreCredentials
 
 SIGNERS_KEY = "allowed_signers"
 TRUST_ROOT_KEY = "trust-root.yaml"
@@ -59,6 +62,7 @@ class SourceSecrets:
     signers_file: Path | None = None
     tenants: TenantSettings = TenantSettings()
     trust_file: Path | None = None
+    packages: StoreCredentials | None = None
 
 
 async def resolve(
@@ -71,10 +75,11 @@ async def resolve(
         ref = spec.get(field)
         return await kube.get_secret(namespace, ref["name"]) if ref else None
 
-    git_data, signers_data, tenant_data = (
+    git_data, signers_data, tenant_data, package_data = (
         await read("secretRef"),
         await read("signersSecretRef"),
         await read("tenantSecretRef"),
+        await read("packageStoreSecretRef"),
     )
     signers_file = None
     if signers_data is not None:
@@ -94,7 +99,18 @@ async def resolve(
         tenants=TenantSettings()
         if tenant_data is None
         else TenantSettings.from_mapping(tenant_data),
+        packages=None if package_data is None else _package_credentials(package_data, spec),
     )
+
+
+def _package_credentials(data: Mapping[str, str], spec: Mapping[str, Any]) -> StoreCredentials:
+    credentials = StoreCredentials.from_mapping(data)
+    if not credentials.values:
+        name = spec["packageStoreSecretRef"]["name"]
+        raise ConfigurationError(
+            f"Secret {name} has none of the package store keys ({', '.join(CREDENTIAL_KEYS)})"
+        )
+    return credentials
 
 
 def _git_credentials(data: Mapping[str, str], directory: Path) -> GitCredentials:

@@ -152,7 +152,12 @@ class GitSourceService:
         counts = await self._apply_objects(loaded, meta.get("labels") or {})
         status["lastAppliedRevision"] = loaded.revision.commit
         self.config = SourceConfig.from_spec(
-            self.source.key, spec, secrets.tenants, secrets.signers_file, secrets.trust_file
+            self.source.key,
+            spec,
+            secrets.tenants,
+            secrets.signers_file,
+            secrets.trust_file,
+            secrets.packages,
         )
         told = await notification_config(spec, ns, kube, f"GitSource {self.source.key}")
         self.notifier = await notifier_for(self.notifier, told)

@@ -18,6 +18,7 @@ import kopf
 import pytest
 from prometheus_client import REGISTRY
 
+from reconciler.engine import _load as engine_load  # its loader, counted below
 from reconciler.engine import verify_audit_log
 from reconciler.operator import GitSourceService, OperatorConfig
 from reconciler.operator._passes import SourcePasses
@@ -322,3 +323,25 @@ async def test_a_cut_audit_log_is_reported_when_the_operator_starts(
         # reported once, and the passes go on: the rollout is not held hostage by its log
         await second.passes_until(lambda: second.status(ZIP).get("currentRing") == "pilot")
         assert second.reasons("src").count("AuditLogBroken") == 1
+
+
+@pytest.mark.kmock(cls=ApiServer)
+async def test_each_fetched_revision_is_loaded_once_for_its_objects_and_its_pass(
+    fleet_cluster: Any, tenant: Sandbox, fleet_config: OperatorConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    loads: list[Path] = []
+    real = engine_load.load_repo
+
+    def counted(root: Path, **options: Any) -> Any:
+        loads.append(root)
+        return real(root, **options)
+
+    monkeypatch.setattr(engine_load, "load_repo", counted)
+    async with operator(fleet_cluster, tenant, fleet_config) as op:
+        assert await until(op._reported, seconds=30)
+        assert len(loads) == 1  # one fetch: the objects and the pass from one load
+        seen = op._latest_id()
+        await op.request("again")  # a requested reconcile fetches again, then passes
+        assert await until(lambda: op._latest_id() != seen and op._reported(), seconds=30)
+        assert len(loads) == 2

@@ -229,3 +229,21 @@ async def test_missing_secret_sets_ready_false_and_deletion_forgets_the_source(
             await http.delete("/apis/eucora.io/v1alpha1/namespaces/fleet/gitsources/src")
         assert await until(lambda: "uid-src" not in state.sources)
         assert not signers_dir.exists()
+
+
+async def test_the_package_store_secret_gives_the_store_credentials_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    spec = {**SPEC, "packageStoreSecretRef": {"name": "store"}}
+    store = {"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "shh", "OTHER": "x"}
+    reader = Secrets(git={"token": "t"}, signers={"allowed_signers": SIGNERS}, tenant=TENANT,
+                     store=store)  # fmt: skip
+    secrets = await resolve(spec, "fleet", reader, tmp_path / "uid")
+    assert secrets.packages is not None
+    assert dict(secrets.packages.values) == {"AWS_ACCESS_KEY_ID": "AKIA",
+                                             "AWS_SECRET_ACCESS_KEY": "shh"}  # fmt: skip
+    assert "shh" not in repr(secrets)
+    assert not any("shh" in p.read_text() for p in (tmp_path / "uid").iterdir())
+    reader.secrets["store"] = {"OTHER": "x"}
+    with pytest.raises(ConfigurationError, match="none of the package store keys"):
+        await resolve(spec, "fleet", reader, tmp_path / "uid")
