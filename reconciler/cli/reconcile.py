@@ -38,10 +38,16 @@ from reconciler.cli._common import (
 )
 from reconciler.cli._render import summary_table
 from reconciler.cli._trust import SignersOption, TrustRootOption, trust_root
+from reconciler.compose.connectors import (
+    close_all,
+    empty_connectors,
+    sandbox_connectors,
+    tenant_file_connectors,
+    url_connectors,
+)
 from reconciler.domain.errors import EucoraError, SourceError
 from reconciler.domain.models import parse_datetime
 from reconciler.domain.ports import Revision, TenantConnector
-from reconciler.domain.tenant import Platform
 from reconciler.domain.trust import TrustRoot
 from reconciler.engine import (
     AuditLog,
@@ -51,14 +57,7 @@ from reconciler.engine import (
     utc_now,
     verify_audit_log,
 )
-from reconciler.engine._wiring import (
-    EmptyTenant,
-    RevisionPolicies,
-    close_all,
-    sandbox_connectors,
-    tenant_file_connectors,
-    url_connectors,
-)
+from reconciler.engine._wiring import RevisionPolicies
 from reconciler.gitops import check_url, fetch, open_local
 from reconciler.notify import NotificationConfig, Notifier, StoreBasis, load_file
 from reconciler.sandbox import Sandbox
@@ -114,7 +113,7 @@ def revision_source(repo: str, ref: str | None, cache: Path) -> Callable[[], Rev
 
 @dataclass(slots=True)
 class _Tenant:
-    connectors: Mapping[Platform, TenantConnector]
+    connectors: Mapping[str, TenantConnector]
     description: str
     sandbox: Sandbox | None = None
 
@@ -141,13 +140,13 @@ async def open_tenant(
             finally:
                 await close_all(wired)
         return
-    connectors: Mapping[Platform, TenantConnector]
+    connectors: Mapping[str, TenantConnector]
     if sandbox_url:
         connectors, description = url_connectors(sandbox_url), f"the sandbox at {sandbox_url}"
     elif tenant is not None:
         connectors, description = tenant_file_connectors(tenant), f"the tenant in {tenant}"
     elif empty_ok:
-        connectors = {p: EmptyTenant(p) for p in Platform}
+        connectors = empty_connectors()
         description = "an empty tenant"
     else:
         fail("choose --sandbox (in-process tenant), --sandbox-url URL or --tenant FILE")

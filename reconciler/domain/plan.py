@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.domain.models import DeploymentIntent, DriftPolicy, FleetConfig, FleetRepo
@@ -69,18 +69,9 @@ WRITES = frozenset(
     }
 )
 
-_PLATFORM_WORDS = {
-    (Platform.WINDOWS, ActionKind.CREATE_APP): "create Intune win32LobApp",
-    (Platform.MACOS, ActionKind.CREATE_APP): "create Jamf Pro package",
-    (Platform.WINDOWS, ActionKind.UPLOAD_CONTENT): "upload .intunewin content",
-    (Platform.MACOS, ActionKind.UPLOAD_CONTENT): "upload package file",
-    (Platform.WINDOWS, ActionKind.UPDATE_APP): "update app properties",
-    (Platform.MACOS, ActionKind.UPDATE_APP): "update package and policy",
-    (Platform.WINDOWS, ActionKind.SET_ASSIGNMENTS): "set assignments",
-    (Platform.MACOS, ActionKind.SET_ASSIGNMENTS): "scope policies to ring groups",
-    (Platform.WINDOWS, ActionKind.DELETE_APP): "delete app",
-    (Platform.MACOS, ActionKind.DELETE_APP): "delete package and policies",
-}
+#: a provider's words for the writes of a plan, by action kind value, e.g.
+#: ``{"create-app": "create Jamf Pro package"}`` (``reconciler.connectors.registry``)
+Words = Mapping[str, Mapping[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,17 +116,17 @@ class Action:
     drift: bool = False
     #: for set-assignments: the assignments in ring terms, e.g. ``required: lab, canary``
     targets: str = ""
+    #: the provider whose tenant the action writes or reports on
+    provider: str | None = None
+    #: the provider's words for this kind of action (the kind's name when it has none)
+    what: str = ""
 
     @property
     def writes(self) -> bool:
         return self.kind in WRITES
 
     def describe(self) -> str:
-        what = (
-            _PLATFORM_WORDS.get((self.platform, self.kind), self.kind.value)
-            if self.platform
-            else self.kind.value
-        )
+        what = self.what or self.kind.value
         if self.kind is ActionKind.SET_ASSIGNMENTS:
             targets = self.targets or ", ".join(a.describe() for a in self.assignments)
             what = f"{what}: {targets or 'none'}"
@@ -218,24 +209,24 @@ def _assignment_dict(assignment: Assignment) -> dict[str, Any]:
     }
 
 
-def ring_groups(fleet: FleetConfig, platform: Platform, rings: Iterable[str]) -> list[str]:
+def ring_groups(fleet: FleetConfig, key: str | None, rings: Iterable[str]) -> list[str]:
+    """The group ids of ``rings`` under ring-group ``key`` (a provider's
+    ``ring_group_key``); every key's when ``key`` is None."""
     groups: list[str] = []
     for name in rings:
         ring = fleet.ring(name)
         if ring is None:
             continue
-        if platform is Platform.WINDOWS:
-            groups.extend(ring.intune_group_ids)
+        if key is None:
+            groups.extend(g for ids in ring.groups.values() for g in ids)
         else:
-            groups.extend(str(g) for g in ring.jamf_group_ids)
+            groups.extend(ring.groups.get(key, ()))
     return groups
 
 
-def describe_targets(
-    fleet: FleetConfig, platform: Platform, assignments: Iterable[Assignment]
-) -> str:
+def describe_targets(fleet: FleetConfig, key: str, assignments: Iterable[Assignment]) -> str:
     """Assignments in ring terms: ``required: lab, canary; uninstall: pilot``."""
-    ring_of = {g: name for name in fleet.ring_names for g in ring_groups(fleet, platform, [name])}
+    ring_of = {g: name for name in fleet.ring_names for g in ring_groups(fleet, key, [name])}
     by_intent: dict[str, list[str]] = {}
     for assignment in assignments:
         where = ring_of.get(
@@ -256,8 +247,9 @@ def describe_targets(
     )
 
 
-def all_ring_groups(fleet: FleetConfig, platform: Platform) -> tuple[str, ...]:
-    return tuple(ring_groups(fleet, platform, fleet.ring_names))
+def all_ring_groups(fleet: FleetConfig, key: str) -> tuple[str, ...]:
+    """Every ring's group ids under ring-group ``key``."""
+    return tuple(ring_groups(fleet, key, fleet.ring_names))
 
 
 def _to(groups: Iterable[str], intent: AssignmentIntent) -> list[Assignment]:
@@ -268,8 +260,10 @@ def desired_assignments(
     fleet: FleetConfig,
     intents: Mapping[str, DeploymentIntent],
     progress: Mapping[str, IntentProgress],
+    desired: Mapping[str, Sequence[DesiredApp]],
 ) -> dict[str, dict[Platform, tuple[Assignment, ...]]]:
-    """The complete assignment list every intent's app should have on each platform."""
+    """The complete assignment list every intent's app should have on each platform, in
+    the groups of the ring-group key of the provider that serves it."""
     required: dict[str, list[str]] = {}
     uninstall: dict[str, list[str]] = {}
     for name, state in progress.items():
@@ -292,13 +286,18 @@ def desired_assignments(
     result: dict[str, dict[Platform, tuple[Assignment, ...]]] = {}
     for name in progress:
         result[name] = {
-            platform: tuple(
+            app.platform: tuple(
                 sorted(
-                    _to(ring_groups(fleet, platform, required[name]), AssignmentIntent.REQUIRED)
-                    + _to(ring_groups(fleet, platform, uninstall[name]), AssignmentIntent.UNINSTALL)
+                    _to(
+                        ring_groups(fleet, app.group_key, required[name]), AssignmentIntent.REQUIRED
+                    )
+                    + _to(
+                        ring_groups(fleet, app.group_key, uninstall[name]),
+                        AssignmentIntent.UNINSTALL,
+                    )
                 )
             )
-            for platform in Platform
+            for app in desired.get(name, ())
         }
     return result
 
@@ -306,11 +305,10 @@ def desired_assignments(
 def property_drift(app: DesiredApp, observed: ObservedApp) -> list[tuple[str, Any, Any]]:
     """Owned properties whose observed value differs from the desired one."""
     differences = []
-    has_policy = "policyEnabled" in observed.properties
     for key, want in app.properties.items():
         if key not in observed.properties:
-            if not want or (key.startswith("policy") and not has_policy):
-                continue  # the service omits empty values; no policy yet means no policy fields
+            if not want or key in app.optional:
+                continue  # the service omits empty values; optional ones come with a later write
             differences.append((key, None, want))
         elif observed.properties[key] != want:
             differences.append((key, observed.properties[key], want))
@@ -372,15 +370,16 @@ def build_plan(
     intents: Mapping[str, DeploymentIntent],
     desired: Mapping[str, Sequence[DesiredApp]],
     progress: Mapping[str, IntentProgress],
-    snapshots: Mapping[Platform, TenantSnapshot],
+    snapshots: Mapping[str, TenantSnapshot],
     applied: Mapping[tuple[str, Platform], Applied],
     protected: frozenset[str] = frozenset(),
+    words: Words | None = None,
 ) -> Plan:
     """Every action needed to make the tenants match Git for this pass's ring decisions.
     ``protected`` intents (CAB-governed, removed without an approved retirement) are
-    never pruned."""
-    wanted = desired_assignments(fleet, intents, progress)
-    managed = {platform: snap.managed() for platform, snap in snapshots.items()}
+    never pruned; ``words`` are the providers' words for describing actions."""
+    wanted = desired_assignments(fleet, intents, progress, desired)
+    managed = {provider: snap.managed() for provider, snap in snapshots.items()}
     plans = []
     for name in sorted(progress):
         intent, state = intents[name], progress[name]
@@ -391,9 +390,9 @@ def build_plan(
             actions.append(decision)
         for platform in Platform:
             app = next((a for a in desired.get(name, ()) if a.platform is platform), None)
-            if app is None or platform not in snapshots:
+            if app is None or app.provider not in snapshots:
                 continue
-            found = [a for a in managed[platform].get(name, []) if a.platform is platform]
+            found = [a for a in managed[app.provider].get(name, []) if a.platform is platform]
             _plan_app(
                 fleet=fleet,
                 app=app,
@@ -405,12 +404,24 @@ def build_plan(
                 actions=actions,
                 drift=drift,
             )
-        plans.append(IntentPlan(name, tuple(actions), tuple(drift), wanted[name]))
+        worded = tuple(_worded(a, words or {}) for a in actions)
+        plans.append(IntentPlan(name, worded, tuple(drift), wanted[name]))
     return Plan(
         tuple(plans),
-        _orphans(fleet, intents, desired, snapshots, protected),
+        tuple(
+            _worded(a, words or {}) for a in _orphans(fleet, intents, desired, snapshots, protected)
+        ),
         _order(intents),
     )
+
+
+def _worded(action: Action, words: Words) -> Action:
+    """The action with its provider and that provider's words for its kind."""
+    provider = action.provider or (action.app.provider if action.app is not None else None)
+    if provider is None:
+        return action
+    what = words.get(provider, {}).get(action.kind.value, "")
+    return replace(action, provider=provider, what=what)
 
 
 def _plan_app(
@@ -449,7 +460,7 @@ def _plan_app(
             Action(ActionKind.UPLOAD_CONTENT, name, reason, platform, app=app, drift=deleted),
             Action(
                 ActionKind.SET_ASSIGNMENTS, name, reason, platform, app=app, assignments=want,
-                drift=deleted, targets=describe_targets(fleet, platform, want),
+                drift=deleted, targets=describe_targets(fleet, app.group_key, want),
             ),
         ]  # fmt: skip
         return
@@ -512,7 +523,7 @@ def _plan_app(
                 app=app,
                 assignments=tuple(sorted(target)),
                 drift=not planned,
-                targets=describe_targets(fleet, platform, target),
+                targets=describe_targets(fleet, app.group_key, target),
             )
         )
 
@@ -521,16 +532,18 @@ def _orphans(
     fleet: FleetConfig,
     intents: Mapping[str, DeploymentIntent],
     desired: Mapping[str, Sequence[DesiredApp]],
-    snapshots: Mapping[Platform, TenantSnapshot],
+    snapshots: Mapping[str, TenantSnapshot],
     protected: frozenset[str] = frozenset(),
 ) -> tuple[Action, ...]:
+    """Reports (and prunes) of what each provider's snapshot holds that no intent wants."""
     reports: list[Action] = []
-    for platform, snapshot in sorted(snapshots.items()):
+    for provider, snapshot in sorted(snapshots.items(), key=lambda i: (i[1].platform, i[0])):
+        platform = snapshot.platform
         names = {
             a.display_name: a.intent
             for apps in desired.values()
             for a in apps
-            if a.platform is platform
+            if a.platform is platform and a.provider == provider
         }
         for observed in sorted(snapshot.apps, key=lambda a: a.id):
             marker = observed.marker
@@ -544,11 +557,13 @@ def _orphans(
                             "ownership marker; not touched",
                             platform,
                             app_id=observed.id,
+                            provider=provider,
                         )
                     )
                 continue
             wanted = marker.intent in intents and any(
-                a.platform is platform for a in desired.get(marker.intent, ())
+                a.platform is platform and a.provider == provider
+                for a in desired.get(marker.intent, ())
             )
             if wanted:
                 continue
@@ -559,6 +574,7 @@ def _orphans(
                         f"managed {observed.display_name!r} ({observed.id}) belongs to a "
                         "CAB-governed intent removed from Git; kept until its retirement has "
                         "a governance approval", platform, app_id=observed.id,
+                        provider=provider,
                     )
                 )  # fmt: skip
             elif fleet.prune:
@@ -566,6 +582,7 @@ def _orphans(
                     Action(
                         ActionKind.DELETE_APP, marker.intent,
                         "intent removed from Git; prune is on", platform, app_id=observed.id,
+                        provider=provider,
                     )
                 )  # fmt: skip
             else:
@@ -574,7 +591,7 @@ def _orphans(
                         ActionKind.REPORT_ORPHAN, marker.intent,
                         f"managed {observed.display_name!r} ({observed.id}) belongs to no intent "
                         "in Git; set prune: true in FleetConfig to remove it", platform,
-                        app_id=observed.id,
+                        app_id=observed.id, provider=provider,
                     )
                 )  # fmt: skip
     return tuple(reports)

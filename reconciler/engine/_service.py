@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import structlog
 
 from reconciler.connectors import LocalPackageStore, correlation_id
+from reconciler.connectors.registry import desired_apps, provider, words
 from reconciler.domain.compliance import (
     CheckInHistory,
     ConnectivityConfig,
@@ -60,7 +61,7 @@ from reconciler.domain.plan import (
 from reconciler.domain.policy_input import effective_gates
 from reconciler.domain.ports import PolicyEngine, Revision, TenantConnector
 from reconciler.domain.progress import IntentProgress, Progress, StoredRing, decide_progress
-from reconciler.domain.render import MissingScriptError, desired_apps, detection_scripts
+from reconciler.domain.render import MissingScriptError, detection_scripts
 from reconciler.domain.rollback import (
     RollbackFacts,
     build_key,
@@ -139,7 +140,7 @@ class Reconciler:
     def __init__(
         self,
         *,
-        connectors: Mapping[Platform, TenantConnector],
+        connectors: Mapping[str, TenantConnector],
         policy: PolicyEngine,
         store: Store,
         audit: AuditLog | None = None,
@@ -225,6 +226,7 @@ class Reconciler:
             snapshots=snapshots,
             applied=applied,
             protected=resolution.protected,
+            words=words(),
         )
         outcome = _ApplyOutcome()
         if not dry_run:
@@ -262,7 +264,7 @@ class Reconciler:
             writes=outcome.writes,
             planned_writes=len(plan.writes),
             seconds=time.perf_counter() - started,
-            platforms=sorted(p.value for p in snapshots),
+            platforms=sorted({s.platform.value for s in snapshots.values()}),
             rings=list(fleet.ring_names),
             plan=plan,
             pending=list(resolution.pending),
@@ -321,21 +323,27 @@ class Reconciler:
                         f"{exc.strerror}"
                     ) from exc
             try:
-                desired = desired_apps(intent, scripts)
+                desired = desired_apps(intent, scripts, repo.fleet)
             except MissingScriptError as exc:  # pragma: no cover - read above
                 raise PackageError(str(exc)) from exc
             result[name] = _Evaluated(intent, governance, desired)
             self._tick("evaluate", done, len(repo.intents))
         return result
 
-    async def _observe(self, fleet: FleetConfig) -> dict[Platform, TenantSnapshot]:
+    async def _observe(self, fleet: FleetConfig) -> dict[str, TenantSnapshot]:
+        """A snapshot of every provider's tenant, by provider name."""
         self._tick("observe", 0, len(self.connectors))
-        platforms = sorted(self.connectors)
+        names = sorted(self.connectors)
         snapshots = await asyncio.gather(
-            *(self.connectors[p].snapshot(list(all_ring_groups(fleet, p))) for p in platforms)
+            *(
+                self.connectors[n].snapshot(
+                    list(all_ring_groups(fleet, provider(n).ring_group_key))
+                )
+                for n in names
+            )
         )
-        self._tick("observe", len(platforms), len(platforms))
-        return dict(zip(platforms, snapshots, strict=True))
+        self._tick("observe", len(names), len(names))
+        return dict(zip(names, snapshots, strict=True))
 
     def _facts(
         self,
@@ -484,10 +492,7 @@ class Reconciler:
                 intent=intent,
                 fleet=fleet,
                 reached=rolled,
-                ring_groups={
-                    ring: [g for p in managed for g in ring_groups(fleet, p, [ring])]
-                    for ring in rolled
-                },
+                ring_groups={ring: ring_groups(fleet, None, [ring]) for ring in rolled},
                 apps=[app for apps in managed.values() for app in apps.get(name, [])],
                 histories=facts.histories,
                 now=now,
@@ -556,7 +561,7 @@ class Reconciler:
         now: datetime,
     ) -> bool:
         platform = _needed(action.platform)
-        connector = self.connectors[platform]
+        connector = self.connectors[_needed(action.provider)]
         request_id = str(uuid.uuid4())
         token = correlation_id.set(request_id)
         app_id = action.app_id or created.get(platform)
@@ -684,10 +689,16 @@ Managed = Mapping[Platform, Mapping[str, list[ObservedApp]]]
 
 
 def _managed(
-    snapshots: Mapping[Platform, TenantSnapshot],
+    snapshots: Mapping[str, TenantSnapshot],
 ) -> dict[Platform, dict[str, list[ObservedApp]]]:
-    """Managed apps by platform and intent, computed once per pass."""
-    return {platform: snapshot.managed() for platform, snapshot in snapshots.items()}
+    """Managed apps by platform and intent (of every provider serving the platform),
+    computed once per pass."""
+    managed: dict[Platform, dict[str, list[ObservedApp]]] = {}
+    for snapshot in snapshots.values():
+        by_intent = managed.setdefault(snapshot.platform, {})
+        for intent, apps in snapshot.managed().items():
+            by_intent.setdefault(intent, []).extend(apps)
+    return managed
 
 
 def _telemetry(
@@ -700,8 +711,8 @@ def _telemetry(
     total = InstallCounts()
     if ring is None:
         return total
-    for platform, apps in managed.items():
-        groups = ring_groups(fleet, platform, [ring])
+    groups = ring_groups(fleet, None, [ring])
+    for apps in managed.values():
         for app in apps.get(intent.name, []):
             for group in groups:
                 total = total + app.install.get(group, InstallCounts())
@@ -728,8 +739,8 @@ def _ring_devices(
     """The targeted devices of the intent's apps in the groups of ``ring``, both platforms."""
     return [
         device
-        for platform, apps in managed.items()
-        for group in ring_groups(fleet, platform, [ring])
+        for apps in managed.values()
+        for group in ring_groups(fleet, None, [ring])
         for app in apps.get(intent, [])
         for device in app.devices.get(group, ())
     ]

@@ -29,7 +29,7 @@ class GraphAppConnector:
     """Apps of one ``@odata.type`` in one Intune tenant; subclassed per provider."""
 
     #: the provider name this connector serves (``reconciler.connectors.registry``)
-    provider: ClassVar[str]
+    provider: str
     #: the ``@odata.type`` of the apps this connector owns, e.g. ``#microsoft.graph.win32LobApp``
     app_type: ClassVar[str]
 

@@ -96,7 +96,9 @@ class IntuneConnector(GraphAppConnector):
             )
             for a in raw
         )
-        return TenantSnapshot(Platform.WINDOWS, apps, requests=self.graph.requests - before)
+        return TenantSnapshot(
+            Platform.WINDOWS, apps, requests=self.graph.requests - before, provider=self.provider
+        )
 
     @staticmethod
     def _observed(
@@ -115,6 +117,7 @@ class IntuneConnector(GraphAppConnector):
             assignments=assignments,
             # content is in once a version is committed; publishing follows on its own
             content_ready=bool(app.get("committedContentVersion")),
+            removable=bool(str(app.get("uninstallCommandLine") or "").strip()),
             install=MappingProxyType(install),
             devices=MappingProxyType(devices),
             extra=MappingProxyType(
