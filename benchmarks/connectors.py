@@ -29,7 +29,9 @@ from reconciler.connectors import (
     intune_connector,
     jamf_connector,
 )
-from reconciler.connectors._intune import BATCH_SIZE, DIRECTORY_PAGE, REPORT_PAGE
+from reconciler.connectors.graph.devices import DIRECTORY_PAGE
+from reconciler.connectors.graph.reads import BATCH_SIZE
+from reconciler.connectors.graph.report import REPORT_PAGE
 from reconciler.domain.tenant import format_marker
 from reconciler.sandbox import Sandbox
 from reconciler.sandbox._graph import App

@@ -17,7 +17,6 @@ from reconciler.connectors import LocalPackageStore
 from reconciler.domain.errors import EucoraError
 from reconciler.domain.governance import NoProvenance, Provenance
 from reconciler.domain.ports import PolicyEngine, TenantConnector
-from reconciler.domain.tenant import Platform
 from reconciler.domain.trust import EMPTY_TRUST, TrustRoot, Verifier
 from reconciler.engine import AuditLog, PolicySource, Reconciler, Store, utc_now
 from reconciler.gitops import GitProvenance, SshVerifier
@@ -40,7 +39,7 @@ def git_provenance(signers: Path | None) -> Callable[[Path, str], Provenance]:
 
 def build_reconciler(
     *,
-    connectors: Mapping[Platform, TenantConnector],
+    connectors: Mapping[str, TenantConnector],
     policy: PolicyEngine,
     store: Store,
     audit: AuditLog | None = None,

@@ -15,8 +15,9 @@ from reconciler.connectors import (
     ServiceClient,
     new_http_client,
 )
+from reconciler.connectors.registry import desired_apps
 from reconciler.domain.loader import load_repo
-from reconciler.domain.render import desired_apps, detection_scripts
+from reconciler.domain.render import detection_scripts
 from reconciler.domain.tenant import Assignment, AssignmentIntent, DesiredApp, Platform, TargetKind
 from reconciler.sandbox import Sandbox
 from tests.conftest import EXAMPLE_REPO

@@ -9,7 +9,7 @@ from reconciler.connectors import (
     RetryPolicy,
     jamf_connector,
 )
-from reconciler.domain.render import desired_apps
+from reconciler.connectors.registry import desired_apps
 from reconciler.domain.tenant import Assignment, AssignmentIntent, DesiredApp, Platform, TargetKind
 from reconciler.sandbox import Sandbox
 from tests.connectors._intune import REPO

@@ -9,8 +9,9 @@ from dataclasses import replace
 import pytest
 
 from reconciler.connectors import IntuneConnector
+from reconciler.connectors.registry import desired_apps
 from reconciler.domain.errors import ConflictError, RequestRejectedError
-from reconciler.domain.render import MissingScriptError, desired_apps
+from reconciler.domain.render import MissingScriptError
 from reconciler.sandbox import Sandbox
 from tests.conftest import EXAMPLE_REPO
 from tests.connectors._intune import (
