@@ -17,6 +17,12 @@ from typing import Any
 
 from reconciler.connectors.intune import IntuneConnector, IntuneSettings, intune_connector
 from reconciler.connectors.intune import render as intune_render
+from reconciler.connectors.intune_macos import (
+    IntuneMacosConnector,
+    IntuneMacosSettings,
+    intune_macos_connector,
+)
+from reconciler.connectors.intune_macos import render as intune_macos_render
 from reconciler.connectors.jamf import JamfConnector, JamfSettings, jamf_connector
 from reconciler.connectors.jamf import render as jamf_render
 from reconciler.domain.errors import ConfigurationError
@@ -57,9 +63,21 @@ def _intune(settings: IntuneSettings, **options: Any) -> IntuneConnector:
     return intune_connector(settings, **options)
 
 
+def _intune_macos(settings: IntuneMacosSettings, **options: Any) -> IntuneMacosConnector:
+    return intune_macos_connector(settings, **options)
+
+
 def _jamf(settings: JamfSettings, **options: Any) -> JamfConnector:
     return jamf_connector(settings, **options)
 
+
+#: the tenant-file keys of an Entra tenant's Graph (both Intune providers read them)
+_GRAPH_TENANT_KEYS: Mapping[str, str] = {
+    "tenantId": "INTUNE_TENANT_ID",
+    "clientId": "INTUNE_CLIENT_ID",
+    "graphUrl": "INTUNE_GRAPH_URL",
+    "authorityUrl": "INTUNE_AUTHORITY_URL",
+}
 
 PROVIDERS: Mapping[str, Provider] = {
     "intune": Provider(
@@ -70,12 +88,7 @@ PROVIDERS: Mapping[str, Provider] = {
         settings_from_mapping=IntuneSettings.from_mapping,
         connect=_intune,
         tenant_section="intune",
-        tenant_keys={
-            "tenantId": "INTUNE_TENANT_ID",
-            "clientId": "INTUNE_CLIENT_ID",
-            "graphUrl": "INTUNE_GRAPH_URL",
-            "authorityUrl": "INTUNE_AUTHORITY_URL",
-        },
+        tenant_keys=_GRAPH_TENANT_KEYS,
         render=intune_render.render,
         words=intune_render.WORDS,
     ),
@@ -95,6 +108,19 @@ PROVIDERS: Mapping[str, Provider] = {
         },
         render=jamf_render.render,
         words=jamf_render.WORDS,
+    ),
+    # Macs in the same Entra tenant: the same settings, Secret keys and ring groups
+    "intune-macos": Provider(
+        name="intune-macos",
+        platforms=(Platform.MACOS,),
+        ring_group_key="intune",
+        secret_prefix="INTUNE_",  # noqa: S106 - a key prefix, not a secret
+        settings_from_mapping=IntuneMacosSettings.from_mapping,
+        connect=_intune_macos,
+        tenant_section="intune",
+        tenant_keys=_GRAPH_TENANT_KEYS,
+        render=intune_macos_render.render,
+        words=intune_macos_render.WORDS,
     ),
 }
 #: the provider of a platform when neither the intent nor the FleetConfig names one
