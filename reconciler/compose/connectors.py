@@ -17,7 +17,7 @@ built by its factory. Four sources of settings:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,14 +47,15 @@ class TenantSettings:
     @classmethod
     def from_mapping(cls, data: Mapping[str, str]) -> TenantSettings:
         """Settings of every provider whose keys ``data`` holds, each prefix parsed once."""
-        parsed: dict[str, Any] = {}
+        parsed: dict[tuple[str, Any], Any] = {}
         found = []
         for name, entry in PROVIDERS.items():
             if not entry.has_settings(data):
                 continue
-            if entry.secret_prefix not in parsed:
-                parsed[entry.secret_prefix] = entry.settings_from_mapping(data)
-            found.append((name, parsed[entry.secret_prefix]))
+            key = (entry.secret_prefix, entry.settings_from_mapping)
+            if key not in parsed:
+                parsed[key] = entry.settings_from_mapping(data)
+            found.append((name, parsed[key]))
         return cls(tuple(found))
 
     def get(self, provider: str) -> Any | None:
@@ -82,10 +83,8 @@ class EmptyTenant:
 
 
 def empty_connectors() -> Connectors:
-    """An empty tenant for each platform's default provider."""
-    return {
-        name: EmptyTenant(PROVIDERS[name], platform) for platform, name in DEFAULT_PROVIDERS.items()
-    }
+    """An empty tenant for every provider (planning names every app as new)."""
+    return {name: EmptyTenant(entry, entry.platforms[0]) for name, entry in PROVIDERS.items()}
 
 
 def settings_connectors(
@@ -106,8 +105,14 @@ def settings_connectors(
     return connectors
 
 
-def sandbox_connectors(sandbox: Sandbox, *, retry: RetryPolicy | None = None) -> Connectors:
-    """Connectors for an in-process sandbox (its credentials, its URLs)."""
+def sandbox_connectors(
+    sandbox: Sandbox,
+    *,
+    retry: RetryPolicy | None = None,
+    providers: Iterable[str] = tuple(DEFAULT_PROVIDERS.values()),
+) -> Connectors:
+    """Connectors of ``providers`` (each platform's default unless named) for an
+    in-process sandbox (its credentials, its URLs)."""
     env = {
         "INTUNE_TENANT_ID": sandbox.tenant_id,
         "INTUNE_CLIENT_ID": sandbox.client_id,
@@ -118,11 +123,12 @@ def sandbox_connectors(sandbox: Sandbox, *, retry: RetryPolicy | None = None) ->
         "JAMF_CLIENT_ID": sandbox.jamf_client_id,
         "JAMF_CLIENT_SECRET": sandbox.jamf_client_secret,
     }
-    options: dict[str, dict[str, Any]] = {
-        "intune": {"retry": retry, "poll_interval": 0.02},
-        "jamf": {"retry": retry},
-    }
-    return settings_connectors(TenantSettings.from_mapping(env), options)
+    fast = {"retry": retry, "poll_interval": 0.02}
+    options: dict[str, dict[str, Any]] = {"intune": fast, "intune-macos": fast}
+    wanted = set(providers)
+    tenants = TenantSettings.from_mapping(env)
+    chosen = TenantSettings(tuple((n, s) for n, s in tenants.providers if n in wanted))
+    return settings_connectors(chosen, options | {"jamf": {"retry": retry}})
 
 
 def url_connectors(url: str, env: Mapping[str, str] | None = None) -> Connectors:
@@ -150,12 +156,13 @@ def tenant_file_connectors(path: Path, env: Mapping[str, str] | None = None) -> 
 
 def _from_env(env: Mapping[str, str], providers: Any, where: str) -> Connectors:
     connectors: Connectors = {}
-    parsed: dict[str, Any] = {}
+    parsed: dict[tuple[str, Any], Any] = {}
     try:
         for entry in providers:
-            if entry.secret_prefix not in parsed:
-                parsed[entry.secret_prefix] = entry.settings_from_mapping(env)
-            connectors[entry.name] = entry.connect(parsed[entry.secret_prefix])
+            key = (entry.secret_prefix, entry.settings_from_mapping)
+            if key not in parsed:
+                parsed[key] = entry.settings_from_mapping(env)
+            connectors[entry.name] = entry.connect(parsed[key])
     except ConfigurationError as exc:
         raise ConfigurationError(f"{where}: {exc.message}") from exc
     return connectors

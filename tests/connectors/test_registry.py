@@ -18,8 +18,9 @@ from reconciler.connectors.registry import (
     words,
 )
 from reconciler.domain.errors import ConfigurationError
+from reconciler.domain.plan import ring_groups
 from reconciler.domain.tenant import Platform
-from tests.connectors._intune import REPO
+from tests.connectors.contract.provider import REPO
 
 TENANT = {
     "INTUNE_TENANT_ID": "contoso",
@@ -39,7 +40,8 @@ def test_each_provider_names_what_the_rest_of_eucora_needs() -> None:
             "create-app", "upload-content", "update-app", "set-assignments", "delete-app",
         }  # fmt: skip
     assert [p.name for p in providers_for(Platform.WINDOWS)] == ["intune"]
-    assert [p.name for p in providers_for(Platform.MACOS)] == ["jamf"]
+    assert [p.name for p in providers_for(Platform.MACOS)] == ["jamf", "intune-macos"]
+    assert provider("intune-macos").ring_group_key == "intune"
     assert words()["jamf"]["set-assignments"] == "scope policies to ring groups"
 
 
@@ -59,6 +61,9 @@ def test_package_provider_wins_over_fleet_which_wins_over_default() -> None:
     assert provider_for(Platform.WINDOWS, None, named).name == "intune"
     with pytest.raises(ConfigurationError):
         provider_for(Platform.MACOS, None, replace(fleet, providers={"macos": "intune"}))
+    on_intune = replace(fleet, providers={"macos": "intune-macos"})
+    assert provider_for(Platform.MACOS, None, on_intune).name == "intune-macos"
+    assert provider_for(Platform.MACOS, "jamf", on_intune).name == "jamf"
 
 
 def test_rendered_apps_carry_their_provider_and_ring_group_key() -> None:
@@ -72,12 +77,14 @@ def test_rendered_apps_carry_their_provider_and_ring_group_key() -> None:
 
 async def test_tenant_settings_build_a_connector_per_provider_with_keys() -> None:
     both = TenantSettings.from_mapping(TENANT)
-    assert [name for name, _ in both.providers] == ["intune", "jamf"]
+    assert [name for name, _ in both.providers] == ["intune", "jamf", "intune-macos"]
+    # one tenant, one parse: both Intune providers get the same settings object
+    assert both.get("intune") is both.get("intune-macos")
     assert "is" not in repr(both) and "js" not in repr(both)
     only_jamf = TenantSettings.from_mapping({k: v for k, v in TENANT.items() if "JAMF" in k})
     assert only_jamf.get("intune") is None and only_jamf.get("jamf") is not None
     assert not TenantSettings.from_mapping({})
-    connectors = settings_connectors(both)
+    connectors = settings_connectors(TenantSettings(both.providers[:2]))
     try:
         assert isinstance(connectors["intune"], IntuneConnector)
         assert isinstance(connectors["jamf"], JamfConnector)
@@ -89,3 +96,18 @@ async def test_tenant_settings_build_a_connector_per_provider_with_keys() -> Non
         TenantSettings.from_mapping(
             {k: v for k, v in TENANT.items() if k != "INTUNE_CLIENT_SECRET"}
         )
+
+
+def test_a_mac_package_on_intune_targets_the_entra_ring_groups() -> None:
+    fleet = REPO.fleet
+    assert fleet is not None
+    intent = REPO.intents["7zip-24.08"]
+    assert intent.macos is not None
+    on_intune = replace(intent, macos=replace(intent.macos, provider="intune-macos"))
+    macos = next(a for a in desired_apps(on_intune, fleet=fleet) if a.platform is Platform.MACOS)
+    assert (macos.provider, macos.group_key) == ("intune-macos", "intune")
+    assert macos.properties["fileName"] == intent.macos.file.rsplit("/", 1)[-1]
+    lab = fleet.ring("lab")
+    assert lab is not None
+    assert ring_groups(fleet, macos.group_key, ["lab"]) == list(lab.groups["intune"])
+    assert ring_groups(fleet, "jamf", ["lab"]) == ["101"]
