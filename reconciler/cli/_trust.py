@@ -27,6 +27,7 @@ from reconciler.engine import StateStore
 from reconciler.engine._memory import TrustMemory
 from reconciler.engine._trusted import read_policy_files
 from reconciler.gitops import CommittedTree, GitProvenance, SshVerifier, committed_tree
+from reconciler.policy import EmbeddedEngine, load_policy_set
 
 SignersOption = Annotated[
     Path | None,
@@ -105,6 +106,8 @@ def governed_view(
             trust=trust,
             first_seen=memory.first_seen,
             withdrawn=memory.withdrawn,
+            # the built-in CAB decision (repo policies cannot change it) the gate includes
+            policy=EmbeddedEngine(load_policy_set()),
         )
         resolution = resolve_governed(
             loaded.repo, memory.trusted, context, now, policy_files=read_policy_files(tree.root)

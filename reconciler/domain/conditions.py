@@ -3,19 +3,17 @@
 The ``record`` step turns an intent's progress, drift and errors into the conditions
 ``Ready``, ``Reconciling``, ``Stalled``, ``Drifted`` and ``Blocked`` — what ``eucora
 reconcile`` shows and what the operator writes to the custom resource's status (setting
-``lastTransitionTime`` only when a status changes). Pure.
+``lastTransitionTime`` only when a status changes). Pure: which deny rules only wait
+(``custom.waits: true`` in their METADATA) comes in from the policy layer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from reconciler.domain.plan import DriftItem
 from reconciler.domain.progress import IntentProgress, Progress
-
-#: deny ids that only mean "not yet": time or data will lift them without anyone acting
-WAITING = frozenset({"soak-time", "min-devices", "time-to-compliance-pending"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,18 +32,24 @@ class Condition:
         }
 
 
-def _blocking_denies(progress: IntentProgress) -> list[str]:
+def _blocking_denies(progress: IntentProgress, waiting: Set[str]) -> list[str]:
     gate = progress.last_gate
     if gate is None or gate.result.allow:
         return []
-    return [v.id for v in gate.result.deny if v.id not in WAITING]
+    return [v.id for v in gate.result.deny if v.id not in waiting]
 
 
 def intent_conditions(
-    progress: IntentProgress, drift: Sequence[DriftItem], errors: Sequence[str]
+    progress: IntentProgress,
+    drift: Sequence[DriftItem],
+    errors: Sequence[str],
+    *,
+    waiting: Set[str],
 ) -> list[Condition]:
+    """``waiting``: the deny ids that only mean "not yet" (time or data will lift them
+    without anyone acting); they hold an intent without blocking it."""
     state, reason = progress.state, progress.reason or progress.state.value
-    blocking = _blocking_denies(progress)
+    blocking = _blocking_denies(progress, waiting)
     blocked = state in {Progress.BLOCKED, Progress.ROLLED_BACK} or (
         state in {Progress.HOLDING, Progress.NOT_STARTED} and bool(blocking)
     )

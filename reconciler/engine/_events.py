@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.domain.conditions import WAITING
 from reconciler.domain.progress import GateOutcome, Progress
 from reconciler.engine._report import IntentReport
+from reconciler.policy import waiting_rules
 
 #: drift items kept in a basis (and a status): a status is part of an object etcd stores
 MAX_DRIFT = 20
@@ -101,7 +101,7 @@ def intent_events(
         and hold_key(gate) != hold_key(previous.get("lastGate") or {})
     ):
         denies = gate.get("deny") or []
-        waiting = all(rule in WAITING for rule in denied)
+        waiting = all(rule in waiting_rules() for rule in denied)
         message = f"{label} held in {ring or 'no ring'}: " + "; ".join(denies)
         held_for = gate.get("ring")
         events.append(
@@ -130,7 +130,7 @@ def hold_key(gate: Mapping[str, Any]) -> tuple[Any, ...]:
     if gate.get("allow") is not False:
         return ()
     ids = {str(d).split(":", 1)[0] for d in gate.get("deny") or ()}
-    return (gate.get("ring"), *sorted(ids - WAITING or ids))
+    return (gate.get("ring"), *sorted(ids - waiting_rules() or ids))
 
 
 def _text(value: Any) -> str:

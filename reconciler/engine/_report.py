@@ -22,6 +22,7 @@ from reconciler.domain.plan import Action, DriftItem, IntentPlan, Plan
 from reconciler.domain.progress import GateOutcome, IntentProgress, Progress
 from reconciler.domain.risk import FactorScore
 from reconciler.domain.tenant import InstallCounts
+from reconciler.policy import waiting_rules
 
 if TYPE_CHECKING:
     from reconciler.engine._service import _Evaluated
@@ -177,7 +178,7 @@ class IntentReport:
             actions=plan.actions if plan else (),
             telemetry=telemetry,
             errors=tuple(errors),
-            conditions=tuple(intent_conditions(progress, drift, errors)),
+            conditions=tuple(intent_conditions(progress, drift, errors, waiting=waiting_rules())),
             digest=intent.digest,
             dry_run=dry_run,
             risk_breakdown=tuple(sorted(governance.risk.factors, key=lambda f: -f.contribution)),

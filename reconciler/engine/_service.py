@@ -205,6 +205,8 @@ class Reconciler:
             write_policy_files(tree.root, resolution.policy_files)
         if self.policies is not None:
             self.policy = self.policies.for_tree(tree.root)
+        # the engine that gates the promotions also decides CAB approval for the reports
+        context = replace(context, policy=self.policy)
         repo = resolution.repo
         fleet = _needed(repo.fleet)
         self._tick("evaluate", 0, len(repo.intents))

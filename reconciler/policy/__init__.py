@@ -1,9 +1,9 @@
 """Policy engines implementing the PolicyEngine port: embedded (regopy) and OPA server.
 
 Public API: :func:`load_policy_set`, :class:`EmbeddedEngine`, :class:`OpaServerEngine`,
-:func:`load_cases` / :func:`run_cases` (policy tests as data) and
-:func:`render_policy_readme`. Both engines fail closed: anything but a well-formed decision
-is a deny with id ``policy-error``.
+:func:`load_cases` / :func:`run_cases` (policy tests as data), :func:`render_policy_readme`
+and :func:`waiting_rules` (the deny ids that only wait). Both engines fail closed: anything
+but a well-formed decision is a deny with id ``policy-error``.
 """
 
 from reconciler.policy._cases import CaseResult, PolicyCase, load_cases, run_cases
@@ -13,14 +13,17 @@ from reconciler.policy._embedded import EmbeddedEngine
 from reconciler.policy._opa import OpaServerEngine
 from reconciler.policy._policyset import (
     DECISIONS,
+    EXTENSIBLE,
     PolicySet,
     RuleInfo,
     builtin_dir,
     load_policy_set,
+    waiting_rules,
 )
 
 __all__ = [
     "DECISIONS",
+    "EXTENSIBLE",
     "POLICY_ERROR",
     "CaseResult",
     "EmbeddedEngine",
@@ -34,4 +37,5 @@ __all__ = [
     "load_policy_set",
     "render_policy_readme",
     "run_cases",
+    "waiting_rules",
 ]
