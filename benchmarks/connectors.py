@@ -29,10 +29,12 @@ from reconciler.connectors import (
     intune_connector,
     jamf_connector,
 )
-from reconciler.connectors._intune import BATCH_SIZE, DIRECTORY_PAGE, REPORT_PAGE
+from reconciler.connectors.graph.devices import DIRECTORY_PAGE
+from reconciler.connectors.graph.reads import BATCH_SIZE
+from reconciler.connectors.graph.report import REPORT_PAGE
 from reconciler.domain.tenant import format_marker
 from reconciler.sandbox import Sandbox
-from reconciler.sandbox._graph import App
+from reconciler.sandbox.graph import App
 
 RINGS = ("lab", "canary", "pilot", "broad", "global")
 INTUNE_GROUPS = [f"3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b0{n}" for n in range(1, 6)]

@@ -22,7 +22,8 @@ import yaml
 
 from reconciler import logs
 from reconciler.connectors import RetryPolicy
-from reconciler.connectors._intune import BATCH_SIZE, DIRECTORY_PAGE
+from reconciler.connectors.graph.devices import DIRECTORY_PAGE
+from reconciler.connectors.graph.reads import BATCH_SIZE
 from reconciler.domain.loader import load_repo
 from reconciler.domain.ports import Revision, TenantConnector
 from reconciler.domain.tenant import Platform

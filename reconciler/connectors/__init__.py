@@ -1,38 +1,48 @@
-"""Intune (Microsoft Graph) and Jamf Pro connectors implementing the TenantConnector port.
+"""The MDM providers' connectors implementing the TenantConnector port, and their registry.
 
-The observe and apply steps of a reconcile pass go through these. Build connectors with
-:func:`intune_connector` / :func:`jamf_connector` from :class:`IntuneSettings` /
-:class:`JamfSettings`; the HTTP core (:class:`ServiceClient`, token sources, breaker,
-budget, error mapping, request observers) is exported for tests and for wiring by hand. See
-``docs/connectors.md``.
+The observe and apply steps of a reconcile pass go through these. One package per provider
+(:mod:`.intune`, :mod:`.jamf`), built on the shared HTTP core (:mod:`.core`) and, for the
+Intune family, the Graph plumbing (:mod:`.graph`); :mod:`.registry` maps a provider name to
+its settings parser and connector factory. The names below are re-exported for wiring by
+hand and for tests. See ``docs/connectors.md``.
 """
 
-from reconciler.connectors._auth import ClientCredentials, JamfUserToken
-from reconciler.connectors._breaker import CircuitBreaker, CircuitState
-from reconciler.connectors._budget import WriteBudget
-from reconciler.connectors._http import (
+from reconciler.connectors.core import (
+    CircuitBreaker,
     CircuitChanged,
+    CircuitState,
+    ClientCredentials,
     HttpEvent,
     HttpObserver,
+    JamfUserToken,
+    LocalPackageStore,
     RequestObserved,
     RetryPolicy,
     ServiceClient,
     TokenSource,
+    WriteBudget,
     correlation_id,
     new_http_client,
     observe_http,
 )
-from reconciler.connectors._intune import IntuneConnector
-from reconciler.connectors._jamf import JamfConnector, package_notes, policy_name
-from reconciler.connectors._packages import IntuneWin, LocalPackageStore, read_intunewin
-from reconciler.connectors._tenants import (
+from reconciler.connectors.intune import (
+    IntuneConnector,
     IntuneSettings,
-    JamfSettings,
+    IntuneWin,
     intune_connector,
-    jamf_connector,
+    read_intunewin,
 )
+from reconciler.connectors.jamf import (
+    JamfConnector,
+    JamfSettings,
+    jamf_connector,
+    package_notes,
+    policy_name,
+)
+from reconciler.connectors.registry import PROVIDERS, Provider, provider
 
 __all__ = [
+    "PROVIDERS",
     "CircuitBreaker",
     "CircuitChanged",
     "CircuitState",
@@ -46,6 +56,7 @@ __all__ = [
     "JamfSettings",
     "JamfUserToken",
     "LocalPackageStore",
+    "Provider",
     "RequestObserved",
     "RetryPolicy",
     "ServiceClient",
@@ -58,5 +69,6 @@ __all__ = [
     "observe_http",
     "package_notes",
     "policy_name",
+    "provider",
     "read_intunewin",
 ]

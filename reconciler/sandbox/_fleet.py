@@ -98,6 +98,9 @@ class Device:
     phase_hours: float
     connectivity: str = "online"  # online | intermittent | airGapped
     checkin_hours: float = CHECKIN_HOURS
+    #: the MDM the device is enrolled in: "intune" (Windows; Macs where the fleet says so)
+    #: or "jamf" (Macs); the emulator of that name runs its check-ins
+    mdm: str = ""
     jamf_id: int = 0
     udid: str = ""
     last_checkin: datetime = SIM_EPOCH
@@ -169,6 +172,7 @@ def build_devices(
                     os_version="10.0.22631.4460" if platform == "windows" else "15.1.1",
                     user=f"user{n:05d}@contoso.example",
                     phase_hours=phase,
+                    mdm="intune" if platform == "windows" else "jamf",
                     connectivity=kind,
                     checkin_hours=interval,
                     # its last check-in before the simulation starts

@@ -13,10 +13,10 @@ import pytest
 import structlog
 
 from reconciler.connectors import IntuneSettings, JamfSettings, jamf_connector
-from reconciler.connectors._auth import ClientCredentials, JamfUserToken
-from reconciler.connectors._breaker import CircuitBreaker, CircuitState
-from reconciler.connectors._budget import WriteBudget
-from reconciler.connectors._http import RetryPolicy, ServiceClient, correlation_id
+from reconciler.connectors.core.auth import ClientCredentials, JamfUserToken
+from reconciler.connectors.core.breaker import CircuitBreaker, CircuitState
+from reconciler.connectors.core.budget import WriteBudget
+from reconciler.connectors.core.http import RetryPolicy, ServiceClient, correlation_id
 from reconciler.domain.errors import (
     AuthenticationError,
     CircuitOpenError,

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from reconciler.connectors import ServiceClient, WriteBudget
-from reconciler.connectors import _intune as intune_module
+from reconciler.connectors.graph import report, upload
+from reconciler.connectors.intune import connector as intune_module
 from reconciler.domain.errors import NotReadyError
 from reconciler.domain.render import windows_release
 from reconciler.domain.tenant import InstallCounts
@@ -115,7 +116,7 @@ class _SlowStorage(httpx.AsyncBaseTransport):
 async def test_long_upload_renews_the_expiring_sas_and_commits(
     monkeypatch: pytest.MonkeyPatch, proactive: bool
 ) -> None:
-    monkeypatch.setattr(intune_module, "BLOCK_SIZE", 64)  # many blocks from a small package
+    monkeypatch.setattr(upload, "BLOCK_SIZE", 64)  # many blocks from a small package
     async with Sandbox(
         devices_windows=20, devices_macos=5, seed=3, fleet=FLEET, sas_lifetime_minutes=10
     ) as sandbox:
@@ -166,7 +167,7 @@ async def test_expired_sas_is_refused_with_azures_403(small: Sandbox) -> None:
 
 
 def test_install_states_come_from_raw_values_never_from_localized_text() -> None:
-    count = intune_module._count
+    count = report.count
     assert count({"AppInstallState": 1, "AppInstallState_loc": "Installiert"}) == InstallCounts(
         installed=1
     )

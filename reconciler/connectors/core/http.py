@@ -1,11 +1,11 @@
-"""HTTP core shared by the Intune and Jamf Pro connectors.
+"""HTTP core shared by every provider's connector (Graph, Jamf Pro, ...).
 
 One :class:`ServiceClient` per tenant and service: an ``httpx.AsyncClient`` with timeouts
 and a connection limit, bearer tokens from a :class:`TokenSource` (refreshed once on a
 401), tenacity retries with exponential backoff and jitter on 429/5xx/timeouts/resets
 that honour ``Retry-After``, a circuit breaker, optional write and request budgets, a
 ``client-request-id`` on every call, and one structlog event per attempt with secrets
-redacted. Failures leave as the domain's exception tree (:mod:`._errors`).
+redacted. Failures leave as the domain's exception tree (:mod:`.errors`).
 
 Observers (:func:`observe_http`, or ``observer=`` per client) hear of every answered or
 failed request and every change of a breaker's state; the operator turns these into
@@ -36,9 +36,9 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from reconciler.connectors._breaker import CircuitBreaker, CircuitState
-from reconciler.connectors._budget import WriteBudget
-from reconciler.connectors._errors import error_for
+from reconciler.connectors.core.breaker import CircuitBreaker, CircuitState
+from reconciler.connectors.core.budget import WriteBudget
+from reconciler.connectors.core.errors import error_for
 from reconciler.domain.errors import CircuitOpenError, TenantError, TransientTenantError
 
 log = structlog.get_logger("eucora.http")

@@ -1,8 +1,6 @@
-"""Installer files: the local package store and the ``.intunewin`` container.
+"""The ``.intunewin`` container Intune's Win32 apps are uploaded as.
 
-:class:`LocalPackageStore` reads a package from a directory (by default the fleet repo),
-refusing paths that leave it, and verifies the SHA-256 and size Git declares — what is
-uploaded is what was reviewed. :func:`read_intunewin` opens the real ``.intunewin``
+Sits in the apply step of the Intune provider: :func:`read_intunewin` opens the real
 container (a zip holding ``IntuneWinPackage/Metadata/Detection.xml`` with the encryption
 info and ``IntuneWinPackage/Contents/IntunePackage.intunewin``, the encrypted payload that
 gets uploaded).
@@ -10,16 +8,13 @@ gets uploaded).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 from reconciler.domain.errors import PackageError
-from reconciler.domain.tenant import PackageRef
 
 DETECTION_XML = "IntuneWinPackage/Metadata/Detection.xml"
 CONTENT = "IntuneWinPackage/Contents/IntunePackage.intunewin"
@@ -32,30 +27,6 @@ _ENCRYPTION_FIELDS = {
     "FileDigest": "fileDigest",
     "FileDigestAlgorithm": "fileDigestAlgorithm",
 }
-
-
-class LocalPackageStore:
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root).resolve()
-
-    def read(self, ref: PackageRef) -> bytes:
-        path = (self.root / ref.file).resolve()
-        if self.root not in path.parents:
-            raise PackageError(f"package {ref.file!r} is outside the package store")
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise PackageError(f"package {ref.file!r} cannot be read: {exc.strerror}") from exc
-        if ref.size_bytes is not None and len(data) != ref.size_bytes:
-            raise PackageError(
-                f"package {ref.file!r} is {len(data)} bytes; the intent declares {ref.size_bytes}"
-            )
-        digest = hashlib.sha256(data).hexdigest()
-        if ref.sha256 is not None and digest != ref.sha256:
-            raise PackageError(
-                f"package {ref.file!r} has sha256 {digest}; the intent declares {ref.sha256}"
-            )
-        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import httpx
 import structlog
 
-from reconciler.connectors._errors import error_for
+from reconciler.connectors.core.errors import error_for
 from reconciler.domain.errors import AuthenticationError, TransientTenantError
 
 #: refresh once this fraction of the token's lifetime (``expires_in``) has passed

@@ -1,0 +1,168 @@
+"""The Graph ``mobileApp`` lifecycle every Intune-family provider shares.
+
+Sits in the observe and apply steps: :class:`GraphAppConnector` holds what does not depend
+on the app type — listing the apps of its ``@odata.type`` (paged), assignments through
+``$batch``, ring group → managed devices, the ownership-marker check before any write,
+waiting for publishing before ``/assign``, deletes, and content upload with SAS renewal.
+A provider subclasses it with its app type, its payload and its snapshot
+(``reconciler.connectors.intune``; Intune for macOS does the same with its types).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from reconciler.connectors.core.http import ServiceClient
+from reconciler.connectors.graph import assignments as graph_assignments
+from reconciler.connectors.graph import devices, reads
+from reconciler.connectors.graph.devices import DIRECTORY_PAGE
+from reconciler.connectors.graph.report import REPORT_PAGE
+from reconciler.connectors.graph.upload import APPS, SAS_RENEW_AFTER, Content, ContentUpload
+from reconciler.domain.errors import ConflictError, NotFoundError, NotReadyError
+from reconciler.domain.tenant import Assignment, parse_marker
+
+
+class GraphAppConnector:
+    """Apps of one ``@odata.type`` in one Intune tenant; subclassed per provider."""
+
+    #: the provider name this connector serves (``reconciler.connectors.registry``)
+    provider: ClassVar[str]
+    #: the ``@odata.type`` of the apps this connector owns, e.g. ``#microsoft.graph.win32LobApp``
+    app_type: ClassVar[str]
+
+    def __init__(
+        self,
+        graph: ServiceClient,
+        *,
+        page_size: int = 100,
+        report_page: int = REPORT_PAGE,
+        directory_page: int = DIRECTORY_PAGE,
+        poll_interval: float = 1.0,
+        poll_attempts: int = 60,
+        storage: ServiceClient | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sas_renew_after: float = SAS_RENEW_AFTER,
+    ) -> None:
+        self.graph = graph
+        self.clock = clock
+        self.sas_renew_after = sas_renew_after
+        # Blob storage is another service: its own breaker, no Graph budget, no bearer token.
+        self.storage = storage or ServiceClient(
+            base_url="",
+            service="storage",
+            credentials=None,
+            client=graph.client,
+            retry=graph.retry,
+            sleep=graph.sleep,
+        )
+        self.page_size = page_size
+        self.report_page = report_page
+        self.directory_page = directory_page
+        self.poll_interval = poll_interval
+        self.poll_attempts = poll_attempts
+
+    # --- reads -----------------------------------------------------------------
+
+    async def list_apps(self) -> list[dict[str, Any]]:
+        """Every app of this connector's type in the tenant, all pages."""
+        kind = self.app_type.removeprefix("#")
+        return await reads.paged(
+            self.graph, APPS, {"$filter": f"isof('{kind}')", "$top": self.page_size}
+        )
+
+    async def get_app(self, app_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = (await self.graph.request("GET", f"{APPS}/{app_id}")).json()
+        return body
+
+    async def find_managed(self, intent: str) -> list[str]:
+        """Ids of the apps whose marker names ``intent``."""
+        return [
+            str(a["id"])
+            for a in await self.list_apps()
+            if (marker := parse_marker(a.get("notes"))) is not None and marker.intent == intent
+        ]
+
+    async def ring_members(self, group_id: str) -> list[dict[str, Any]]:
+        """The Entra device objects in a ring group (``id`` and ``deviceId``), all pages."""
+        return await devices.ring_members(self.graph, group_id, self.directory_page)
+
+    async def ring_devices(
+        self, ring_groups: Sequence[str]
+    ) -> dict[str, tuple[str, datetime | None]]:
+        """managedDevice id → (ring group id, ``lastSyncDateTime``)."""
+        return await devices.ring_devices(self.graph, ring_groups, self.directory_page)
+
+    async def batch(self, requests: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Run read requests through ``$batch`` (:func:`reads.batch`)."""
+        return await reads.batch(self.graph, requests)
+
+    async def _assignments(self, app_ids: Sequence[str]) -> dict[str, tuple[Assignment, ...]]:
+        return await graph_assignments.read_assignments(self.graph, APPS, app_ids)
+
+    # --- writes ----------------------------------------------------------------
+
+    async def delete_app(self, app_id: str) -> None:
+        """Delete a marked app; one already gone counts as deleted (a retried delete)."""
+        try:
+            await self._require_managed(app_id)
+            await self.graph.request("DELETE", f"{APPS}/{app_id}")
+        except NotFoundError:
+            return
+
+    async def _require_managed(self, app_id: str) -> None:
+        """Refuses apps without the ownership marker: they are someone else's."""
+        app = (
+            await self.graph.request("GET", f"{APPS}/{app_id}", params={"$select": "id,notes"})
+        ).json()
+        if parse_marker(app.get("notes")) is None:
+            raise ConflictError(
+                f"{self.provider} app {app_id} carries no ownership marker; EUCORA leaves it alone",
+                service=self.graph.service,
+            )
+
+    async def _wait_published(self, app_id: str) -> None:
+        """Intune publishes an app a while after its content commit and refuses ``/assign``
+        until then: wait for it, else leave the assignment to the next pass."""
+        state = ""
+        for attempt in range(self.poll_attempts):
+            app = (
+                await self.graph.request(
+                    "GET", f"{APPS}/{app_id}", params={"$select": "id,publishingState"}
+                )
+            ).json()
+            state = str(app.get("publishingState") or "")
+            if state == "published":
+                return
+            if state == "notPublished":
+                break  # nothing committed: waiting will not help
+            if attempt + 1 < self.poll_attempts:
+                await self.graph.sleep(self.poll_interval)
+        raise NotReadyError(
+            f"{self.provider} app {app_id} is {state or 'not published'} yet; "
+            "it is assigned next pass",
+            service=self.graph.service,
+        )
+
+    async def set_assignments(self, app_id: str, assignments: Sequence[Assignment]) -> None:
+        """Send the complete desired list (``/assign`` replaces), once the app is published."""
+        if assignments:
+            await self._wait_published(app_id)
+        body = graph_assignments.assign_body(assignments)
+        await self.graph.request("POST", f"{APPS}/{app_id}/assign", json=body)
+
+    async def _upload(self, app_id: str, content: Content) -> None:
+        upload = ContentUpload(
+            self.graph,
+            self.storage,
+            clock=self.clock,
+            sas_renew_after=self.sas_renew_after,
+            poll_interval=self.poll_interval,
+            poll_attempts=self.poll_attempts,
+        )
+        await upload.upload(app_id, self.app_type, content)
+
+    async def aclose(self) -> None:
+        await self.graph.aclose()

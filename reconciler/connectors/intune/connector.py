@@ -1,0 +1,185 @@
+"""Intune connector: Windows apps (win32LobApp) through Microsoft Graph.
+
+Sits in the observe and apply steps: implements the domain's ``TenantConnector`` port for
+the ``intune`` provider. Every app it creates carries the ownership marker in ``notes``.
+The snapshot reads every win32LobApp (paged), the assignments of all of them through
+``$batch`` (20 per call), and for managed apps the install status per ring group from the
+install-status report; it reports managed apps (marker present) and unmanaged
+look-alikes. ``set_assignments`` always sends the complete desired list, because
+``/assign`` replaces whatever was there, and only once the app is published (publishing
+takes a while after the content commit; until then the assignment waits for the next pass).
+The Graph lifecycle shared with other Intune-family providers is
+:class:`~reconciler.connectors.graph.GraphAppConnector`.
+
+Every property is sent to the API version that declares it (:data:`FIELD_VERSIONS`):
+v1.0 for all but ``displayVersion``, which only beta's win32LobApp has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from reconciler.connectors.graph import report
+from reconciler.connectors.graph.apps import GraphAppConnector
+from reconciler.connectors.graph.assignments import targeted_groups
+from reconciler.connectors.graph.upload import APPS, Content
+from reconciler.connectors.intune.intunewin import read_intunewin
+from reconciler.domain.models import thaw
+from reconciler.domain.ports import PackageStore
+from reconciler.domain.tenant import (
+    Assignment,
+    DesiredApp,
+    DeviceInstall,
+    InstallCounts,
+    ObservedApp,
+    Platform,
+    TenantSnapshot,
+    parse_marker,
+)
+
+WIN32 = "#microsoft.graph.win32LobApp"
+#: the API version each win32LobApp property the connector writes is declared in (Microsoft's
+#: v1.0 and beta models, see docs/connectors.md); anything not named here is v1.0
+FIELD_VERSIONS = {"displayVersion": "beta"}
+#: the properties EUCORA owns on a win32LobApp, compared for drift
+OWNED = (
+    "fileName",
+    "setupFilePath",
+    "installCommandLine",
+    "uninstallCommandLine",
+    "applicableArchitectures",
+    "minimumSupportedWindowsRelease",
+    "installExperience",
+    "returnCodes",
+    "rules",
+)
+
+
+class IntuneConnector(GraphAppConnector):
+    """Windows apps in one Intune tenant (``TenantConnector``)."""
+
+    provider = "intune"
+    platform = Platform.WINDOWS
+    app_type = WIN32
+
+    # --- reads -----------------------------------------------------------------
+
+    async def snapshot(self, ring_groups: Sequence[str]) -> TenantSnapshot:
+        before = self.graph.requests
+        raw = await self.list_apps()
+        assignments = await self._assignments([a["id"] for a in raw])
+        managed = [a["id"] for a in raw if parse_marker(a.get("notes")) is not None]
+        install: dict[str, dict[str, InstallCounts]] = {}
+        devices: dict[str, dict[str, tuple[DeviceInstall, ...]]] = {}
+        if ring_groups and managed:
+            ring_devices = await self.ring_devices(ring_groups)
+            device_groups = {d: group for d, (group, _sync) in ring_devices.items()}
+            install, rows = await report.install_counts(
+                self.graph, managed, device_groups, self.report_page
+            )
+            members: dict[str, list[tuple[str, datetime | None]]] = {}
+            for device, (group, synced) in sorted(ring_devices.items()):
+                members.setdefault(group, []).append((device, synced))
+            devices = {
+                app_id: report.device_installs(
+                    members, rows.get(app_id, {}), targeted, Platform.WINDOWS.value
+                )
+                for app_id, targeted in targeted_groups(assignments, managed).items()
+                if targeted
+            }
+        apps = tuple(
+            self._observed(
+                a, assignments.get(a["id"], ()), install.get(a["id"], {}), devices.get(a["id"], {})
+            )
+            for a in raw
+        )
+        return TenantSnapshot(Platform.WINDOWS, apps, requests=self.graph.requests - before)
+
+    @staticmethod
+    def _observed(
+        app: dict[str, Any],
+        assignments: tuple[Assignment, ...],
+        install: dict[str, InstallCounts],
+        devices: dict[str, tuple[DeviceInstall, ...]],
+    ) -> ObservedApp:
+        return ObservedApp(
+            platform=Platform.WINDOWS,
+            id=str(app["id"]),
+            display_name=str(app.get("displayName", "")),
+            version=str(app.get("displayVersion") or ""),
+            marker=parse_marker(app.get("notes")),
+            properties=MappingProxyType({k: app[k] for k in OWNED if k in app}),
+            assignments=assignments,
+            # content is in once a version is committed; publishing follows on its own
+            content_ready=bool(app.get("committedContentVersion")),
+            install=MappingProxyType(install),
+            devices=MappingProxyType(devices),
+            extra=MappingProxyType(
+                {
+                    "committedContentVersion": app.get("committedContentVersion"),
+                    "publishingState": app.get("publishingState"),
+                }
+            ),
+        )
+
+    # --- writes ----------------------------------------------------------------
+
+    def payload(self, app: DesiredApp, version: str = "v1.0") -> dict[str, Any]:
+        """The win32LobApp body for ``app`` with the properties ``version`` declares: for
+        v1.0 the owned properties and the marker, for beta what only beta has."""
+        properties = {k: v for k, v in app.properties.items() if k in OWNED}
+        body: dict[str, Any] = {
+            "displayName": app.display_name,
+            "displayVersion": app.version,
+            "description": app.description,
+            "publisher": app.publisher,
+            "notes": str(app.marker),
+            **thaw(properties),
+        }
+        return {"@odata.type": WIN32} | {
+            k: v for k, v in body.items() if FIELD_VERSIONS.get(k, "v1.0") == version
+        }
+
+    def _beta_url(self, path: str) -> str:
+        base = self.graph.base_url
+        root = base[: -len("/v1.0")] if base.endswith("/v1.0") else base.rsplit("/", 1)[0]
+        return f"{root}/beta{path}"
+
+    async def _patch_beta_fields(self, app_id: str, app: DesiredApp) -> None:
+        """What only beta declares (displayVersion), sent to beta on purpose."""
+        body = self.payload(app, "beta")
+        if len(body) > 1:
+            await self.graph.request("PATCH", self._beta_url(f"{APPS}/{app_id}"), json=body)
+
+    async def create_app(self, app: DesiredApp) -> str:
+        """Create the app; a create retried after a lost answer finds the first one."""
+
+        async def existing() -> str | None:
+            found = await self.find_managed(app.intent)
+            return found[0] if found else None
+
+        app_id = await self.graph.create(
+            APPS, json=self.payload(app), find=existing, parse=lambda r: str(r.json()["id"])
+        )
+        await self._patch_beta_fields(app_id, app)
+        return app_id
+
+    async def update_app(self, app_id: str, app: DesiredApp) -> None:
+        """PATCH the owned properties and the marker of an app that carries the marker."""
+        await self._require_managed(app_id)
+        await self.graph.request("PATCH", f"{APPS}/{app_id}", json=self.payload(app))
+        await self._patch_beta_fields(app_id, app)
+
+    async def upload_content(self, app_id: str, app: DesiredApp, store: PackageStore) -> None:
+        """The ``.intunewin``'s encrypted payload as a new committed content version."""
+        package = read_intunewin(store.read(app.package), app.package.file)
+        content = Content(
+            "IntunePackage.intunewin",
+            package.unencrypted_size,
+            package.encrypted,
+            package.encryption_info,
+        )
+        await self._upload(app_id, content)

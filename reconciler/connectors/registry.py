@@ -1,0 +1,100 @@
+"""The providers EUCORA can reconcile against, by name: one entry per MDM.
+
+Sits before the observe step, where connectors are built: the composition root reads a
+provider's settings (its ``secret_prefix`` keys, from the environment, a tenant file or a
+Kubernetes Secret) with ``settings_from_mapping`` and builds its connector with
+``connect``. ``ring_group_key`` names the FleetConfig ring ``groups`` entry the provider
+targets (providers that share a tenant share the key), ``platforms`` the device platforms
+it serves. Adding an MDM is one package under ``reconciler.connectors`` and one entry here
+(see docs/architecture.md, "Adding an MDM").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.connectors.intune import IntuneConnector, IntuneSettings, intune_connector
+from reconciler.connectors.jamf import JamfConnector, JamfSettings, jamf_connector
+from reconciler.domain.errors import ConfigurationError
+from reconciler.domain.ports import TenantConnector
+from reconciler.domain.tenant import Platform
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """What EUCORA needs to know about one MDM, under its name."""
+
+    name: str
+    platforms: tuple[Platform, ...]
+    #: the key of a ring's ``groups`` whose ids this provider assigns to
+    ring_group_key: str
+    #: the settings keys (environment, Secret) start with this, e.g. ``INTUNE_``
+    secret_prefix: str
+    settings_from_mapping: Callable[[Mapping[str, str]], Any]
+    #: ``connect(settings, **options)`` → a connector owning its HTTP client
+    connect: Callable[..., TenantConnector]
+    #: tenant-file section and its keys → settings keys (secrets never come from the file)
+    tenant_section: str
+    tenant_keys: Mapping[str, str]
+
+    def has_settings(self, env: Mapping[str, str]) -> bool:
+        """Whether ``env`` holds any of this provider's settings keys."""
+        return any(key.startswith(self.secret_prefix) for key in env)
+
+
+def _intune(settings: IntuneSettings, **options: Any) -> IntuneConnector:
+    return intune_connector(settings, **options)
+
+
+def _jamf(settings: JamfSettings, **options: Any) -> JamfConnector:
+    return jamf_connector(settings, **options)
+
+
+PROVIDERS: Mapping[str, Provider] = {
+    "intune": Provider(
+        name="intune",
+        platforms=(Platform.WINDOWS,),
+        ring_group_key="intune",
+        secret_prefix="INTUNE_",  # noqa: S106 - a key prefix, not a secret
+        settings_from_mapping=IntuneSettings.from_mapping,
+        connect=_intune,
+        tenant_section="intune",
+        tenant_keys={
+            "tenantId": "INTUNE_TENANT_ID",
+            "clientId": "INTUNE_CLIENT_ID",
+            "graphUrl": "INTUNE_GRAPH_URL",
+            "authorityUrl": "INTUNE_AUTHORITY_URL",
+        },
+    ),
+    "jamf": Provider(
+        name="jamf",
+        platforms=(Platform.MACOS,),
+        ring_group_key="jamf",
+        secret_prefix="JAMF_",  # noqa: S106 - a key prefix, not a secret
+        settings_from_mapping=JamfSettings.from_mapping,
+        connect=_jamf,
+        tenant_section="jamf",
+        tenant_keys={
+            "url": "JAMF_URL",
+            "clientId": "JAMF_CLIENT_ID",
+            "username": "JAMF_USERNAME",
+            "policyCategory": "JAMF_POLICY_CATEGORY",
+        },
+    ),
+}
+
+
+def provider(name: str) -> Provider:
+    """The provider called ``name``; a ConfigurationError naming the known ones otherwise."""
+    try:
+        return PROVIDERS[name]
+    except KeyError:
+        known = ", ".join(sorted(PROVIDERS))
+        raise ConfigurationError(f"unknown provider {name!r} (known: {known})") from None
+
+
+def providers_for(platform: Platform) -> tuple[Provider, ...]:
+    """The providers that serve ``platform``, in registry order."""
+    return tuple(p for p in PROVIDERS.values() if platform in p.platforms)
