@@ -57,21 +57,19 @@ def ring_needs(
 ) -> list[RingNeed]:
     """Per CAB ring: approvals and roles still missing, and who could add them (``members``:
     the trust root's principals and their roles). A ring is done when the ``eucora.cab``
-    decision allows it; what is missing is counted only for the rules it denies with."""
+    decision allows it; otherwise what is missing is counted from the facts it judged."""
     intent = repo.intents.get(result.intent)
     if intent is None:
         return []
     needs = []
     facts = result.cab_summary
     for ring, decision in result.cab_decisions.items():
-        denied = {v.id for v in decision.deny}
         valid = [a for a in facts.approvals if ring in a.rings]
-        approvers = {a.approver for a in valid}
         covered = {role for a in valid for role in a.roles}
-        roles_missing: tuple[str, ...] = ()
-        if "cab-roles" in denied:
-            roles_missing = tuple(r for r in facts.roles_required if r not in covered)
-        missing = max(facts.quorum - len(approvers), 0) if "cab-approval" in denied else 0
+        roles_missing = tuple(r for r in facts.roles_required if r not in covered)
+        missing = max(facts.quorum - len({a.approver for a in valid}), 0)
+        if decision.allow:
+            roles_missing, missing = (), 0
         other = "" if missing or roles_missing or decision.allow else decision.deny[0].msg
         # whoever approved anything covering the ring (an exception too) is not asked again
         signed = {

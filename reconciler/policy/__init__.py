@@ -2,7 +2,8 @@
 
 Public API: :func:`load_policy_set`, :class:`EmbeddedEngine`, :class:`OpaServerEngine`,
 :func:`load_cases` / :func:`run_cases` (policy tests as data), :func:`render_policy_readme`
-and :func:`waiting_rules` (the deny ids that only wait). Both engines fail closed: anything
+and :func:`waiting_rules` / :func:`cab_rules` (the deny ids that only wait, and those that
+wait for the CAB). Both engines fail closed: anything
 but a well-formed decision is a deny with id ``policy-error``.
 """
 
@@ -17,6 +18,7 @@ from reconciler.policy._policyset import (
     PolicySet,
     RuleInfo,
     builtin_dir,
+    cab_rules,
     load_policy_set,
     waiting_rules,
 )
@@ -32,6 +34,7 @@ __all__ = [
     "PolicySet",
     "RuleInfo",
     "builtin_dir",
+    "cab_rules",
     "fail_closed",
     "load_cases",
     "load_policy_set",

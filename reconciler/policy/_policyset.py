@@ -98,6 +98,15 @@ def waiting_rules() -> frozenset[str]:
     return load_policy_set().waiting_ids
 
 
+@functools.cache
+def cab_rules() -> frozenset[str]:
+    """Deny ids only the ``eucora.cab`` decision has (quorum, roles): a hold on them waits
+    for the CAB's approvals."""
+    rules = [r for r in load_policy_set().rules if r.kind == "deny"]
+    own = {r.id for r in rules if r.package == "eucora.cab"}
+    return frozenset(own - {r.id for r in rules if r.package != "eucora.cab"})
+
+
 def load_policy_set(extra_dirs: Sequence[Path] = (), *, builtin: Path | None = None) -> PolicySet:
     """Built-in policies plus every ``*.rego`` under ``extra_dirs`` (a repo's ``policies/``)."""
     modules = list(_modules(builtin or builtin_dir(), builtin=True))
