@@ -19,7 +19,9 @@ import structlog
 
 REDACTED = "***"
 _SECRET_KEY = re.compile(
-    r"(secret|password|passwd|token|authorization|api[_-]?key|credential|cookie|sig)$", re.I
+    r"(secret|password|passwd|token|authorization|api[_-]?key|credential|cookie|sig"
+    r"|encryption[_-]?key|mac[_-]?key)$",
+    re.I,
 )
 _SCRUB = (
     (re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + REDACTED),
@@ -28,7 +30,10 @@ _SCRUB = (
         r"\1" + REDACTED,
     ),
     (
-        re.compile(r"(?i)(\"(?:client_secret|password|access_token|token)\"\s*:\s*\")[^\"]+"),
+        re.compile(
+            r"(?i)(\"(?:client_secret|password|access_token|token|encryptionKey|macKey)\""
+            r"\s*:\s*\")[^\"]+"
+        ),
         r"\1" + REDACTED,
     ),
     (re.compile(r"(?i)(://[^/\s:@]+:)[^/\s@]+@"), r"\1" + REDACTED + "@"),

@@ -1,10 +1,10 @@
 """The MDM providers' connectors implementing the TenantConnector port, and their registry.
 
 The observe and apply steps of a reconcile pass go through these. One package per provider
-(:mod:`.intune`, :mod:`.jamf`), built on the shared HTTP core (:mod:`.core`) and, for the
-Intune family, the Graph plumbing (:mod:`.graph`); :mod:`.registry` maps a provider name to
-its settings parser and connector factory. The names below are re-exported for wiring by
-hand and for tests. See ``docs/connectors.md``.
+(:mod:`.intune`, :mod:`.intune_macos`, :mod:`.jamf`), built on the shared HTTP core
+(:mod:`.core`) and, for the Intune family, the Graph plumbing (:mod:`.graph`);
+:mod:`.registry` maps a provider name to its settings parser and connector factory. The
+names below are re-exported for wiring by hand and for tests. See ``docs/connectors.md``.
 """
 
 from reconciler.connectors.core import (
@@ -15,7 +15,6 @@ from reconciler.connectors.core import (
     HttpEvent,
     HttpObserver,
     JamfUserToken,
-    LocalPackageStore,
     RequestObserved,
     RetryPolicy,
     ServiceClient,
@@ -31,6 +30,11 @@ from reconciler.connectors.intune import (
     IntuneWin,
     intune_connector,
     read_intunewin,
+)
+from reconciler.connectors.intune_macos import (
+    IntuneMacosConnector,
+    IntuneMacosSettings,
+    intune_macos_connector,
 )
 from reconciler.connectors.jamf import (
     JamfConnector,
@@ -50,12 +54,13 @@ __all__ = [
     "HttpEvent",
     "HttpObserver",
     "IntuneConnector",
+    "IntuneMacosConnector",
+    "IntuneMacosSettings",
     "IntuneSettings",
     "IntuneWin",
     "JamfConnector",
     "JamfSettings",
     "JamfUserToken",
-    "LocalPackageStore",
     "Provider",
     "RequestObserved",
     "RetryPolicy",
@@ -64,6 +69,7 @@ __all__ = [
     "WriteBudget",
     "correlation_id",
     "intune_connector",
+    "intune_macos_connector",
     "jamf_connector",
     "new_http_client",
     "observe_http",

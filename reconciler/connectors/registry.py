@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.connectors.intune import IntuneConnector, IntuneSettings, intune_connector
+from reconciler.connectors.intune_macos import (
+    IntuneMacosConnector,
+    IntuneMacosSettings,
+    intune_macos_connector,
+)
 from reconciler.connectors.jamf import JamfConnector, JamfSettings, jamf_connector
 from reconciler.domain.errors import ConfigurationError
 from reconciler.domain.ports import TenantConnector
@@ -48,9 +53,21 @@ def _intune(settings: IntuneSettings, **options: Any) -> IntuneConnector:
     return intune_connector(settings, **options)
 
 
+def _intune_macos(settings: IntuneMacosSettings, **options: Any) -> IntuneMacosConnector:
+    return intune_macos_connector(settings, **options)
+
+
 def _jamf(settings: JamfSettings, **options: Any) -> JamfConnector:
     return jamf_connector(settings, **options)
 
+
+#: the tenant-file keys of an Entra tenant's Graph (both Intune providers read them)
+_GRAPH_TENANT_KEYS: Mapping[str, str] = {
+    "tenantId": "INTUNE_TENANT_ID",
+    "clientId": "INTUNE_CLIENT_ID",
+    "graphUrl": "INTUNE_GRAPH_URL",
+    "authorityUrl": "INTUNE_AUTHORITY_URL",
+}
 
 PROVIDERS: Mapping[str, Provider] = {
     "intune": Provider(
@@ -61,12 +78,7 @@ PROVIDERS: Mapping[str, Provider] = {
         settings_from_mapping=IntuneSettings.from_mapping,
         connect=_intune,
         tenant_section="intune",
-        tenant_keys={
-            "tenantId": "INTUNE_TENANT_ID",
-            "clientId": "INTUNE_CLIENT_ID",
-            "graphUrl": "INTUNE_GRAPH_URL",
-            "authorityUrl": "INTUNE_AUTHORITY_URL",
-        },
+        tenant_keys=_GRAPH_TENANT_KEYS,
     ),
     "jamf": Provider(
         name="jamf",
@@ -82,6 +94,17 @@ PROVIDERS: Mapping[str, Provider] = {
             "username": "JAMF_USERNAME",
             "policyCategory": "JAMF_POLICY_CATEGORY",
         },
+    ),
+    # Macs in the same Entra tenant: the same settings, Secret keys and ring groups
+    "intune-macos": Provider(
+        name="intune-macos",
+        platforms=(Platform.MACOS,),
+        ring_group_key="intune",
+        secret_prefix="INTUNE_",  # noqa: S106 - a key prefix, not a secret
+        settings_from_mapping=IntuneMacosSettings.from_mapping,
+        connect=_intune_macos,
+        tenant_section="intune",
+        tenant_keys=_GRAPH_TENANT_KEYS,
     ),
 }
 

@@ -4,12 +4,12 @@ The ``record`` step turns an intent's progress, drift and errors into the condit
 ``Ready``, ``Reconciling``, ``Stalled``, ``Drifted`` and ``Blocked`` — what ``eucora
 reconcile`` shows and what the operator writes to the custom resource's status (setting
 ``lastTransitionTime`` only when a status changes). Pure: which deny rules only wait
-(``custom.waits: true`` in their METADATA) comes in from the policy layer.
+(``custom.waits: true`` in their METADATA) the gate's decision says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.domain.plan import DriftItem
@@ -32,24 +32,20 @@ class Condition:
         }
 
 
-def _blocking_denies(progress: IntentProgress, waiting: Set[str]) -> list[str]:
+def _blocking_denies(progress: IntentProgress) -> list[str]:
+    """Deny ids of the last gate that block; those its decision says only wait (time or
+    data will lift them without anyone acting) hold an intent without blocking it."""
     gate = progress.last_gate
     if gate is None or gate.result.allow:
         return []
-    return [v.id for v in gate.result.deny if v.id not in waiting]
+    return [v.id for v in gate.result.deny if v.id not in gate.result.waiting]
 
 
 def intent_conditions(
-    progress: IntentProgress,
-    drift: Sequence[DriftItem],
-    errors: Sequence[str],
-    *,
-    waiting: Set[str],
+    progress: IntentProgress, drift: Sequence[DriftItem], errors: Sequence[str]
 ) -> list[Condition]:
-    """``waiting``: the deny ids that only mean "not yet" (time or data will lift them
-    without anyone acting); they hold an intent without blocking it."""
     state, reason = progress.state, progress.reason or progress.state.value
-    blocking = _blocking_denies(progress, waiting)
+    blocking = _blocking_denies(progress)
     blocked = state in {Progress.BLOCKED, Progress.ROLLED_BACK} or (
         state in {Progress.HOLDING, Progress.NOT_STARTED} and bool(blocking)
     )

@@ -398,6 +398,12 @@ class MacosPackage:
     bundle_version: str | None = None
     minimum_os_version: str | None = None
     reboot_required: bool = False
+    #: further app bundles the installer puts in place: (bundle id, version or None)
+    included_apps: tuple[tuple[str, str | None], ...] = ()
+    #: install as a managed app (MDM providers that can; macOS 11 or later)
+    install_as_managed: bool = False
+    #: the installed version does not count in detection (apps that update themselves)
+    ignore_version_detection: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,6 +499,12 @@ class DeploymentIntent:
                 bundle_version=mac.get("bundleVersion"),
                 minimum_os_version=mac.get("minimumOsVersion"),
                 reboot_required=bool(mac.get("rebootRequired", False)),
+                included_apps=tuple(
+                    (str(a["bundleId"]), a.get("bundleVersion"))
+                    for a in mac.get("includedApps", ())
+                ),
+                install_as_managed=bool(mac.get("installAsManaged", False)),
+                ignore_version_detection=bool(mac.get("ignoreVersionDetection", False)),
             )
             if mac
             else None,

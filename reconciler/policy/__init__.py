@@ -7,7 +7,7 @@ wait for the CAB). Both engines fail closed: anything
 but a well-formed decision is a deny with id ``policy-error``.
 """
 
-from reconciler.policy._cases import CaseResult, PolicyCase, load_cases, run_cases
+from reconciler.policy._cases import CaseResult, PolicyCase, exercised_ids, load_cases, run_cases
 from reconciler.policy._decision import POLICY_ERROR, fail_closed
 from reconciler.policy._docs import render_policy_readme
 from reconciler.policy._embedded import EmbeddedEngine
@@ -35,6 +35,7 @@ __all__ = [
     "RuleInfo",
     "builtin_dir",
     "cab_rules",
+    "exercised_ids",
     "fail_closed",
     "load_cases",
     "load_policy_set",

@@ -41,6 +41,11 @@ class ContentFile:
     created: str
     blocks: dict[str, int] = field(default_factory=dict)
     committed_bytes: int = -1
+    #: the bytes of each block put, and of the blob once a block list committed them
+    block_data: dict[str, bytes] = field(default_factory=dict, repr=False)
+    content: bytes | None = field(default=None, repr=False)
+    #: why Intune's check of the committed content failed (the commit then fails)
+    commit_problem: str | None = None
     polls: int = 0
     #: the current SAS: its signature and when it expires (simulated clock)
     signature: str = ""
@@ -142,6 +147,7 @@ class BlobEmulator(Emulator):
         if problem is not None:
             return _blob_error(400, *problem)
         file.blocks[block_id] = len(data)
+        file.block_data[block_id] = data
         self.store.writes += 1
         return web.Response(status=201, headers=_ok_headers())
 
@@ -160,6 +166,7 @@ class BlobEmulator(Emulator):
         if root.tag != "BlockList" or not ids or any(i not in file.blocks for i in ids):
             return _blob_error(400, "InvalidBlockList", "The specified block list is invalid.")
         file.committed_bytes = sum(file.blocks[i] for i in ids)
+        file.content = b"".join(file.block_data[i] for i in ids)
         self.store.writes += 1
         return web.Response(status=201, headers=_ok_headers())
 

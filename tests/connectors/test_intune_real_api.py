@@ -18,7 +18,8 @@ from reconciler.domain.render import windows_release
 from reconciler.domain.tenant import InstallCounts
 from reconciler.sandbox import Sandbox
 from reconciler.sandbox._fleet import SIM_EPOCH
-from tests.connectors._intune import LAB, REPO, STORE, connector_for, required, windows_app
+from tests.connectors.contract.intune import LAB, connector_for, required, windows_app
+from tests.connectors.contract.provider import REPO, STORE
 from tests.sandbox.conftest import FLEET, graph_token
 
 APPS = "/deviceAppManagement/mobileApps"

@@ -11,8 +11,8 @@ import pytest
 from reconciler.connectors import JamfSettings, jamf_connector
 from reconciler.sandbox import Sandbox
 from reconciler.sandbox._wire import Reply
-from tests.connectors._intune import STORE
-from tests.connectors._jamf import jamf_for, mac_app, no_wait
+from tests.connectors.contract.jamf import jamf_for, mac_app
+from tests.connectors.contract.provider import STORE, no_wait
 from tests.sandbox.conftest import FLEET
 
 

@@ -12,9 +12,10 @@ from reconciler import logs
 from reconciler.connectors import IntuneConnector, JamfConnector
 from reconciler.domain.errors import AuthenticationError
 from reconciler.sandbox import Sandbox
-from tests.connectors._intune import LAB, STORE, connector_for, required, windows_app
-from tests.connectors._jamf import LAB as JAMF_LAB
-from tests.connectors._jamf import jamf_for, mac_app, scoped
+from tests.connectors.contract.intune import LAB, connector_for, required, windows_app
+from tests.connectors.contract.jamf import LAB as JAMF_LAB
+from tests.connectors.contract.jamf import jamf_for, mac_app, scoped
+from tests.connectors.contract.provider import STORE
 
 
 def _record_credentials(connector: IntuneConnector | JamfConnector, seen: set[str]) -> None:

@@ -17,12 +17,20 @@ from typing import Any, ClassVar
 
 from reconciler.connectors.core.http import ServiceClient
 from reconciler.connectors.graph import assignments as graph_assignments
-from reconciler.connectors.graph import devices, reads
+from reconciler.connectors.graph import devices, reads, report
 from reconciler.connectors.graph.devices import DIRECTORY_PAGE
 from reconciler.connectors.graph.report import REPORT_PAGE
 from reconciler.connectors.graph.upload import APPS, SAS_RENEW_AFTER, Content, ContentUpload
 from reconciler.domain.errors import ConflictError, NotFoundError, NotReadyError
-from reconciler.domain.tenant import Assignment, parse_marker
+from reconciler.domain.tenant import (
+    Assignment,
+    DeviceInstall,
+    InstallCounts,
+    ObservedApp,
+    Platform,
+    TenantSnapshot,
+    parse_marker,
+)
 
 
 class GraphAppConnector:
@@ -32,6 +40,10 @@ class GraphAppConnector:
     provider: ClassVar[str]
     #: the ``@odata.type`` of the apps this connector owns, e.g. ``#microsoft.graph.win32LobApp``
     app_type: ClassVar[str]
+    #: the device platform its apps install on
+    platform: Platform
+    #: managedDevice ``operatingSystem`` of the devices that install its apps
+    operating_system: ClassVar[str]
 
     def __init__(
         self,
@@ -66,11 +78,59 @@ class GraphAppConnector:
 
     # --- reads -----------------------------------------------------------------
 
+    async def snapshot(self, ring_groups: Sequence[str]) -> TenantSnapshot:
+        """Every app of this connector's types with its assignments and, for managed apps,
+        install counts and device states per ring group (devices of its platform only)."""
+        before = self.graph.requests
+        raw = await self.list_apps()
+        assignments = await self._assignments([a["id"] for a in raw])
+        managed = [a["id"] for a in raw if parse_marker(a.get("notes")) is not None]
+        install: dict[str, dict[str, InstallCounts]] = {}
+        devices: dict[str, dict[str, tuple[DeviceInstall, ...]]] = {}
+        if ring_groups and managed:
+            ring_devices = await self.ring_devices(ring_groups)
+            device_groups = {d: group for d, (group, _sync) in ring_devices.items()}
+            install, rows = await report.install_counts(
+                self.graph, managed, device_groups, self.report_page
+            )
+            members: dict[str, list[tuple[str, datetime | None]]] = {}
+            for device, (group, synced) in sorted(ring_devices.items()):
+                members.setdefault(group, []).append((device, synced))
+            devices = {
+                app_id: report.device_installs(
+                    members, rows.get(app_id, {}), targeted, self.platform.value
+                )
+                for app_id, targeted in graph_assignments.targeted_groups(
+                    assignments, managed
+                ).items()
+                if targeted
+            }
+        apps = tuple(
+            self._observed(
+                a, assignments.get(a["id"], ()), install.get(a["id"], {}), devices.get(a["id"], {})
+            )
+            for a in raw
+        )
+        return TenantSnapshot(self.platform, apps, requests=self.graph.requests - before)
+
+    @staticmethod
+    def _observed(
+        app: dict[str, Any],
+        assignments: tuple[Assignment, ...],
+        install: dict[str, InstallCounts],
+        devices: dict[str, tuple[DeviceInstall, ...]],
+    ) -> ObservedApp:
+        """The app as the engine sees it; each provider names its own properties."""
+        raise NotImplementedError
+
+    def app_filter(self) -> str:
+        """The ``$filter`` that lists this connector's apps."""
+        return f"isof('{self.app_type.removeprefix('#')}')"
+
     async def list_apps(self) -> list[dict[str, Any]]:
         """Every app of this connector's type in the tenant, all pages."""
-        kind = self.app_type.removeprefix("#")
         return await reads.paged(
-            self.graph, APPS, {"$filter": f"isof('{kind}')", "$top": self.page_size}
+            self.graph, APPS, {"$filter": self.app_filter(), "$top": self.page_size}
         )
 
     async def get_app(self, app_id: str) -> dict[str, Any]:
@@ -93,7 +153,9 @@ class GraphAppConnector:
         self, ring_groups: Sequence[str]
     ) -> dict[str, tuple[str, datetime | None]]:
         """managedDevice id → (ring group id, ``lastSyncDateTime``)."""
-        return await devices.ring_devices(self.graph, ring_groups, self.directory_page)
+        return await devices.ring_devices(
+            self.graph, ring_groups, self.directory_page, self.operating_system
+        )
 
     async def batch(self, requests: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Run read requests through ``$batch`` (:func:`reads.batch`)."""
@@ -153,7 +215,9 @@ class GraphAppConnector:
         body = graph_assignments.assign_body(assignments)
         await self.graph.request("POST", f"{APPS}/{app_id}/assign", json=body)
 
-    async def _upload(self, app_id: str, content: Content) -> None:
+    async def _upload(self, app_id: str, content: Content, app_type: str | None = None) -> None:
+        """Upload ``content`` as the app's new committed content version; ``app_type`` when
+        the app is not of the connector's default type."""
         upload = ContentUpload(
             self.graph,
             self.storage,
@@ -162,7 +226,7 @@ class GraphAppConnector:
             poll_interval=self.poll_interval,
             poll_attempts=self.poll_attempts,
         )
-        await upload.upload(app_id, self.app_type, content)
+        await upload.upload(app_id, app_type or self.app_type, content)
 
     async def aclose(self) -> None:
         await self.graph.aclose()

@@ -28,9 +28,13 @@ async def ring_members(
 
 
 async def ring_devices(
-    graph: ServiceClient, ring_groups: Sequence[str], page: int = DIRECTORY_PAGE
+    graph: ServiceClient,
+    ring_groups: Sequence[str],
+    page: int = DIRECTORY_PAGE,
+    operating_system: str | None = None,
 ) -> dict[str, tuple[str, datetime | None]]:
-    """managedDevice id → (ring group id, ``lastSyncDateTime``)."""
+    """managedDevice id → (ring group id, ``lastSyncDateTime``); with ``operating_system``
+    only the devices that run it (a ring group holds PCs and Macs alike)."""
     by_entra_id: dict[str, str] = {}
     for group in ring_groups:
         for member in await ring_members(graph, group, page):
@@ -39,7 +43,7 @@ async def ring_devices(
     devices = await paged(
         graph,
         "/deviceManagement/managedDevices",
-        {"$select": "id,azureADDeviceId,lastSyncDateTime", "$top": page},
+        {"$select": "id,azureADDeviceId,lastSyncDateTime,operatingSystem", "$top": page},
     )
     return {
         str(d["id"]): (
@@ -48,6 +52,7 @@ async def ring_devices(
         )
         for d in devices
         if str(d.get("azureADDeviceId")) in by_entra_id
+        and operating_system in (None, d.get("operatingSystem") or operating_system)
     }
 
 

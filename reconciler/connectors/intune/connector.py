@@ -17,14 +17,10 @@ v1.0 for all but ``displayVersion``, which only beta's win32LobApp has.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from reconciler.connectors.graph import report
 from reconciler.connectors.graph.apps import GraphAppConnector
-from reconciler.connectors.graph.assignments import targeted_groups
 from reconciler.connectors.graph.upload import APPS, Content
 from reconciler.connectors.intune.intunewin import read_intunewin
 from reconciler.domain.models import thaw
@@ -36,7 +32,6 @@ from reconciler.domain.tenant import (
     InstallCounts,
     ObservedApp,
     Platform,
-    TenantSnapshot,
     parse_marker,
 )
 
@@ -63,40 +58,10 @@ class IntuneConnector(GraphAppConnector):
 
     provider = "intune"
     platform = Platform.WINDOWS
+    operating_system = "Windows"
     app_type = WIN32
 
     # --- reads -----------------------------------------------------------------
-
-    async def snapshot(self, ring_groups: Sequence[str]) -> TenantSnapshot:
-        before = self.graph.requests
-        raw = await self.list_apps()
-        assignments = await self._assignments([a["id"] for a in raw])
-        managed = [a["id"] for a in raw if parse_marker(a.get("notes")) is not None]
-        install: dict[str, dict[str, InstallCounts]] = {}
-        devices: dict[str, dict[str, tuple[DeviceInstall, ...]]] = {}
-        if ring_groups and managed:
-            ring_devices = await self.ring_devices(ring_groups)
-            device_groups = {d: group for d, (group, _sync) in ring_devices.items()}
-            install, rows = await report.install_counts(
-                self.graph, managed, device_groups, self.report_page
-            )
-            members: dict[str, list[tuple[str, datetime | None]]] = {}
-            for device, (group, synced) in sorted(ring_devices.items()):
-                members.setdefault(group, []).append((device, synced))
-            devices = {
-                app_id: report.device_installs(
-                    members, rows.get(app_id, {}), targeted, Platform.WINDOWS.value
-                )
-                for app_id, targeted in targeted_groups(assignments, managed).items()
-                if targeted
-            }
-        apps = tuple(
-            self._observed(
-                a, assignments.get(a["id"], ()), install.get(a["id"], {}), devices.get(a["id"], {})
-            )
-            for a in raw
-        )
-        return TenantSnapshot(Platform.WINDOWS, apps, requests=self.graph.requests - before)
 
     @staticmethod
     def _observed(
@@ -175,11 +140,12 @@ class IntuneConnector(GraphAppConnector):
 
     async def upload_content(self, app_id: str, app: DesiredApp, store: PackageStore) -> None:
         """The ``.intunewin``'s encrypted payload as a new committed content version."""
-        package = read_intunewin(store.read(app.package), app.package.file)
+        package = read_intunewin(await store.local_file(app.package), app.package.file)
         content = Content(
             "IntunePackage.intunewin",
             package.unencrypted_size,
-            package.encrypted,
+            package.encrypted_size,
             package.encryption_info,
+            package.open_encrypted,
         )
         await self._upload(app_id, content)

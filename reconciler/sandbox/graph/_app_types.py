@@ -62,6 +62,11 @@ class AppType:
     defaults: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     #: further service checks of a create or patch body
     check: Callable[[dict[str, Any]], None] | None = None
+    #: the client encrypts the content itself (no packaging tool did): the commit checks
+    #: that its fileEncryptionInfo opens the upload
+    client_encrypts: bool = False
+    #: the property whose value the install-status report shows as AppVersion
+    version_property: str = "displayVersion"
 
     def validate(self, body: dict[str, Any], *, creating: bool) -> None:
         if creating:
@@ -127,14 +132,72 @@ WIN32 = AppType(
     ),
     check=_check_win32,
 )
+#: macOS bundles an app lists for detection: Graph caps the list at 500 (macOSDmgApp docs)
+MAX_BUNDLES = 500
+
+
+def _check_macos(bundles: str) -> Callable[[dict[str, Any]], None]:
+    """minimumSupportedOperatingSystem with exactly one release flag true (Graph: "Exactly
+    one of the minimum operating system boolean values will be TRUE"), and detection
+    bundles that each name a bundle id."""
+
+    def check(body: dict[str, Any]) -> None:
+        minimum = body.get("minimumSupportedOperatingSystem")
+        if minimum is not None:
+            if not isinstance(minimum, dict):
+                raise _bad("Property 'minimumSupportedOperatingSystem' must be an object.")
+            chosen = [k for k, v in minimum.items() if k.startswith("v") and v is True]
+            if len(chosen) != 1:
+                raise _bad(
+                    "Exactly one of the minimum operating system boolean values must be true; "
+                    f"got {len(chosen)}."
+                )
+        listed = body.get(bundles)
+        if listed is None:
+            return
+        if not isinstance(listed, list) or len(listed) > MAX_BUNDLES:
+            raise _bad(f"Property '{bundles}' must be an array of at most {MAX_BUNDLES} items.")
+        for item in listed:
+            if not isinstance(item, dict) or not str(item.get("bundleId") or "").strip():
+                raise _bad(f"Every entry of '{bundles}' needs a bundleId.")
+
+    return check
+
+
+MACOS_LOB = AppType(
+    "#microsoft.graph.macOSLobApp",
+    platform="macos",
+    required=("fileName", "bundleId", "buildNumber"),
+    defaults=MappingProxyType(
+        {"childApps": [], "ignoreVersionDetection": False, "installAsManaged": False}
+    ),
+    check=_check_macos("childApps"),
+    client_encrypts=True,
+    version_property="buildNumber",
+)
+MACOS_DMG = AppType(
+    "#microsoft.graph.macOSDmgApp",
+    platform="macos",
+    required=("fileName", "primaryBundleId", "primaryBundleVersion"),
+    defaults=MappingProxyType({"includedApps": [], "ignoreVersionDetection": False}),
+    check=_check_macos("includedApps"),
+    client_encrypts=True,
+    version_property="primaryBundleVersion",
+)
 APP_TYPES: Mapping[str, AppType] = MappingProxyType(
     {
         t.odata_type: t
         for t in (
             WIN32,
-            AppType("#microsoft.graph.macOSLobApp", platform="macos", required=("fileName",)),
-            AppType("#microsoft.graph.macOSDmgApp", platform="macos", required=("fileName",)),
-            AppType("#microsoft.graph.macOSPkgApp", platform="macos", required=("fileName",)),
+            MACOS_LOB,
+            MACOS_DMG,
+            AppType(
+                "#microsoft.graph.macOSPkgApp",
+                platform="macos",
+                required=("fileName",),
+                client_encrypts=True,
+                version_property="primaryBundleVersion",
+            ),
         )
     }
 )

@@ -2,8 +2,11 @@
 (issued into the shared :class:`~.._blob.BlobStore`, renewed when they expire) and commit.
 
 Pending states resolve on a later poll, as in the service; a commit succeeds when the
-block list put to blob storage holds exactly ``sizeEncrypted`` bytes. The type cast
-segment must name the app's own ``@odata.type``, whichever mobileApp type it is.
+block list put to blob storage holds exactly ``sizeEncrypted`` bytes and, for app types
+whose content the client encrypts itself (macOS ``.pkg`` / ``.dmg``), when the
+``fileEncryptionInfo`` sent at commit opens it (:mod:`.._encryption`: MAC, key, size,
+digest). The type cast segment must name the app's own ``@odata.type``, whichever
+mobileApp type it is.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.sandbox._blob import UPLOADABLE, ContentFile
+from reconciler.sandbox._encryption import content_problem
 from reconciler.sandbox._fleet import iso
 from reconciler.sandbox._wire import Reply
+from reconciler.sandbox.graph._app_types import app_type
 from reconciler.sandbox.graph._state import MOBILE_APPS, App, GraphError, GraphState, Route
 
 _CV = MOBILE_APPS + r"/(?P<app>[^/]+)/(?P<t>microsoft\.graph\.[A-Za-z0-9]+)/contentVersions"
@@ -124,7 +129,7 @@ class ContentHandlers(GraphState):
         elif file.upload_state == "azureStorageUriRenewalPending" and file.polls >= 1:
             file.upload_state = "azureStorageUriRenewalSuccess"
         elif file.upload_state == "commitFilePending":
-            if file.committed_bytes == file.size_encrypted:
+            if file.committed_bytes == file.size_encrypted and file.commit_problem is None:
                 file.upload_state = "commitFileSuccess"
             else:
                 file.upload_state = "commitFileFailed"
@@ -143,6 +148,12 @@ class ContentHandlers(GraphState):
             raise GraphError(
                 400, "BadRequest", "No block list has been committed to the storage URI."
             )
+        kind = app_type(self.app(app, version).data["@odata.type"])
+        file.commit_problem = (
+            content_problem(file.content or b"", body["fileEncryptionInfo"], file.size)
+            if kind is not None and kind.client_encrypts
+            else None
+        )
         file.upload_state = "commitFilePending"
         file.polls = 0
         self.writes += 1

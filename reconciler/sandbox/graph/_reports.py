@@ -14,6 +14,7 @@ from typing import Any
 
 from reconciler.sandbox._fleet import iso
 from reconciler.sandbox._wire import Reply
+from reconciler.sandbox.graph._app_types import app_type
 from reconciler.sandbox.graph._checkin import IntuneCheckin
 from reconciler.sandbox.graph._directory import OPERATING_SYSTEMS
 from reconciler.sandbox.graph._state import GraphError, Route
@@ -89,7 +90,9 @@ class ReportHandlers(IntuneCheckin):
         if not isinstance(skip, int) or not isinstance(top, int) or skip < 0 or top < 1:
             raise GraphError(400, "BadRequest", "skip and top must be non-negative integers.")
         app = self.apps.get(app_id)
-        version_text = str((app.data.get("displayVersion") if app else "") or "")
+        kind = app_type(app.data["@odata.type"]) if app else None
+        version_key = kind.version_property if kind else "displayVersion"
+        version_text = str((app.data.get(version_key) if app else "") or "")
         targeted = self.targeting(app_id)
         rows = []
         for device in self.devices:

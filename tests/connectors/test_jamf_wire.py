@@ -1,4 +1,6 @@
-"""Jamf Pro connector operations against the sandbox over real HTTP on 127.0.0.1."""
+"""What only Jamf Pro's wire shows: one package plus install and uninstall policies, names
+that must be unique, request counts per API, evidence from policy logs, static groups,
+user tokens. The behaviour every connector shares is in ``tests/connectors/contract``."""
 
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from reconciler.connectors import JamfConnector, package_notes, policy_name
 from reconciler.domain.errors import ConflictError, RequestRejectedError
 from reconciler.domain.tenant import Assignment, AssignmentIntent, TargetKind
 from reconciler.sandbox import Sandbox
-from tests.connectors._intune import STORE
-from tests.connectors._jamf import CANARY, LAB, PILOT, jamf_for, mac_app, scoped
+from tests.connectors.contract.jamf import CANARY, LAB, PACKAGES, PILOT, jamf_for, mac_app, scoped
+from tests.connectors.contract.provider import STORE
 
 
 @pytest.fixture
@@ -25,33 +27,20 @@ async def jamf() -> AsyncIterator[tuple[Sandbox, JamfConnector]]:
         await connector.aclose()
 
 
-async def test_full_lifecycle(jamf: tuple[Sandbox, JamfConnector]) -> None:
+async def test_an_app_is_a_package_with_an_install_policy_and_an_uninstall_policy(
+    jamf: tuple[Sandbox, JamfConnector],
+) -> None:
     sandbox, connector = jamf
     app = mac_app("7zip-24.08")
     app_id = await connector.create_app(app)
     await connector.upload_content(app_id, app, STORE)
     assert sandbox.jamf.uploads[int(app_id)] == (STORE.root / app.package.file).read_bytes()
-    await connector.set_assignments(app_id, scoped(LAB))
-    await connector.set_assignments(
-        app_id, [*scoped(LAB, CANARY), Assignment(TargetKind.EXCLUSION, PILOT)]
-    )
-    (observed,) = (await connector.snapshot([LAB, CANARY])).managed()["7zip-24.08"]
-    assert observed.marker == app.marker and observed.content_ready and observed.enabled
-    assert observed.assignments == tuple(
-        sorted([*scoped(LAB, CANARY), Assignment(TargetKind.EXCLUSION, PILOT)])
-    )
-    for key, value in app.properties.items():
-        assert observed.properties[key] == value, key
+    await connector.set_assignments(app_id, scoped(LAB, CANARY))
+    (observed,) = (await connector.snapshot([])).managed()["7zip-24.08"]
     (policy,) = sandbox.jamf.policies.values()
     assert policy.name == policy_name(app.display_name, app.intent)
     assert policy.packages() == [(int(app_id), "Install")]
     assert observed.extra["policyId"] == str(policy.id)
-
-    changed = replace(app, properties={**app.properties, "rebootRequired": True})
-    await connector.update_app(app_id, changed)
-    (after,) = (await connector.snapshot([])).managed()["7zip-24.08"]
-    assert after.properties["rebootRequired"] is True
-    assert after.assignments == observed.assignments  # an update leaves the scope alone
 
     # uninstall targets get their own policy with the Uninstall action; gone when unused
     await connector.set_assignments(
@@ -59,18 +48,13 @@ async def test_full_lifecycle(jamf: tuple[Sandbox, JamfConnector]) -> None:
     )
     actions = sorted(a for p in sandbox.jamf.policies.values() for _, a in p.packages())
     assert actions == ["Install", "Uninstall"]
-    (both,) = (await connector.snapshot([])).managed()["7zip-24.08"]
-    assert {a.describe() for a in both.assignments} == {"required→101", "uninstall→103"}
     await connector.set_assignments(app_id, scoped(LAB))
     assert len(sandbox.jamf.policies) == 1
-
     await connector.delete_app(app_id)
-    await connector.delete_app(app_id)  # already gone: still fine
     assert sandbox.jamf.packages == {} and sandbox.jamf.policies == {}
-    assert (await connector.snapshot([])).apps == ()
 
 
-async def test_create_is_idempotent_and_never_takes_over(
+async def test_create_is_idempotent_and_never_takes_over_a_name(
     jamf: tuple[Sandbox, JamfConnector],
 ) -> None:
     sandbox, connector = jamf
@@ -82,25 +66,21 @@ async def test_create_is_idempotent_and_never_takes_over(
     # a package of the same name made by hand is someone else's
     other = mac_app("firefox-132.0.2")
     payload = connector.package_payload(other) | {"notes": "uploaded by hand"}
-    await connector.jamf.request("POST", "/api/v1/packages", json=payload)
+    await connector.jamf.request("POST", PACKAGES, json=payload)
     with pytest.raises(ConflictError):
         await connector.create_app(other)
-    snapshot = await connector.snapshot([])
-    assert [a.display_name for a in snapshot.unmanaged()] == [payload["packageName"]]
-    with pytest.raises(ConflictError):  # never edited or deleted without the marker
-        await connector.delete_app(snapshot.unmanaged()[0].id)
     assert len(sandbox.jamf.packages) == 2
+    unmanaged = (await connector.snapshot([])).unmanaged()
+    assert [a.display_name for a in unmanaged] == [payload["packageName"]]
 
 
-async def test_a_crash_between_package_and_policy_is_repaired(
+async def test_a_package_left_without_its_policy_is_repaired_by_create(
     jamf: tuple[Sandbox, JamfConnector],
 ) -> None:
     sandbox, connector = jamf
     app = mac_app("slack-4.41.105")
     # the package was created, then the process died before the policy
-    created = await connector.jamf.request(
-        "POST", "/api/v1/packages", json=connector.package_payload(app)
-    )
+    created = await connector.jamf.request("POST", PACKAGES, json=connector.package_payload(app))
     fresh = jamf_for(sandbox)
     (found,) = (await fresh.snapshot([])).managed()["slack-4.41.105"]
     assert found.extra["policyId"] is None and "policyEnabled" not in found.properties
@@ -111,86 +91,57 @@ async def test_a_crash_between_package_and_policy_is_repaired(
     await fresh.aclose()
 
 
-async def test_snapshot_pages_packages_and_inventory() -> None:
+async def test_a_snapshot_pages_packages_and_inventory_and_reads_each_policy_once() -> None:
     async with Sandbox(devices_windows=0, devices_macos=200, seed=2) as sandbox:
         connector = jamf_for(sandbox, page_size=5, inventory_page_size=20)
         app = mac_app("zoom-6.2.10")
-        ids = []
         for n in range(13):
             variant = replace(
                 app,
                 intent=f"zoom-{n:02d}",
                 properties={**app.properties, "packageName": f"Zoom {n:02d}"},
             )
-            ids.append(await connector.create_app(variant))
-            await connector.set_assignments(ids[-1], scoped(LAB))
+            await connector.set_assignments(await connector.create_app(variant), scoped(LAB))
         sandbox.reset_counters()
         snapshot = await connector.snapshot([LAB])
-        assert sorted(snapshot.managed()) == [f"zoom-{n:02d}" for n in range(13)]
+        assert len(snapshot.managed()) == 13
         requests = sandbox.counters()["requests"]
-        assert requests["GET /api/v1/packages"] == 3  # 13 packages, 5 a page
+        assert requests[f"GET {PACKAGES}"] == 3  # 13 packages, 5 a page
         macs = sum(1 for d in sandbox.devices if d.platform == "macos")
         assert requests["GET /api/v3/computers-inventory"] == -(-macs // 20) >= 3
         assert requests["GET /JSSResource/policies/id/{id}"] == 13
-        lab_macs = sum(1 for d in sandbox.devices if d.platform == "macos" and d.ring == "lab")
-        for (observed,) in snapshot.managed().values():
-            assert observed.install[LAB].pending == lab_macs  # nobody checked in yet
         await connector.aclose()
 
 
-async def test_install_evidence_per_ring_group_evolves_with_the_fleet() -> None:
-    async with Sandbox(devices_windows=0, devices_macos=800, seed=7) as sandbox:
+async def test_installs_happen_at_the_check_in_and_a_disabled_policy_is_corrected() -> None:
+    async with Sandbox(devices_windows=0, devices_macos=200, seed=7) as sandbox:
         connector = jamf_for(sandbox)
-        good, bad = mac_app("7zip-24.08"), mac_app("firefox-132.0.2")
-        sandbox.set_failure_rate(bad.intent, 0.08)  # a bad build
-        ids = {}
-        for app in (good, bad):
-            ids[app.intent] = await connector.create_app(app)
-            await connector.upload_content(ids[app.intent], app, STORE)
-            await connector.set_assignments(ids[app.intent], scoped(LAB, CANARY, PILOT))
-        macs = [d for d in sandbox.devices if d.platform == "macos"]
-        ring_size = {
-            g: sum(1 for d in macs if d.ring == r)
-            for g, r in ((LAB, "lab"), (CANARY, "canary"), (PILOT, "pilot"))
-        }
+        app = mac_app("7zip-24.08")
+        app_id = await connector.create_app(app)
+        await connector.upload_content(app_id, app, STORE)
+        await connector.set_assignments(app_id, scoped(LAB, CANARY, PILOT))
+        sandbox.advance(8)
+        (observed,) = (await connector.snapshot([LAB, CANARY, PILOT])).managed()[app.intent]
         second = timedelta(seconds=1)
-        sandbox.advance(8)  # every online Mac checks in once; the others may
-        checked_in = {
-            g: sum(1 for d in macs if d.ring == r and d.phase_hours <= 8)
-            for g, r in ((LAB, "lab"), (CANARY, "canary"), (PILOT, "pilot"))
-        }
-        snapshot = await connector.snapshot([LAB, CANARY, PILOT])
-        (zip_app,) = snapshot.managed()[good.intent]
-        (fox,) = snapshot.managed()[bad.intent]
-        for group, size in ring_size.items():
-            assert 0 < checked_in[group] < size
-            assert zip_app.install[group].reporting == checked_in[group]
-            assert fox.install[group].reporting + fox.install[group].pending == size
-            devices = zip_app.devices[group]
-            assert len(devices) == size
-            installed = [d for d in devices if d.state == "installed"]
-            assert len(installed) == checked_in[group]
-            # installed at the check-in that ran the policy, which is the last contact
-            assert all(
-                d.reached_at and d.last_check_in and abs(d.reached_at - d.last_check_in) < second
-                for d in installed
-            )
-        total = zip_app.install[LAB] + zip_app.install[CANARY] + zip_app.install[PILOT]
-        assert total.success_rate is not None and total.success_rate > 0.97
-        bad_total = fox.install[LAB] + fox.install[CANARY] + fox.install[PILOT]
-        assert bad_total.failed > 0  # failures come from the policy logs
-        assert bad_total.success_rate is not None and 0.85 < bad_total.success_rate < 0.97
-
+        installed = [
+            d for group in (LAB, CANARY, PILOT) for d in observed.devices[group]
+            if d.state == "installed"
+        ]  # fmt: skip
+        assert installed
+        # installed at the check-in that ran the policy, which is the last contact
+        assert all(
+            d.reached_at and d.last_check_in and abs(d.reached_at - d.last_check_in) < second
+            for d in installed
+        )
         async with httpx.AsyncClient(base_url=sandbox.admin_url) as admin:
-            policy = zip_app.extra["policyId"]
-            assert (
-                await admin.post("/drift/disable-policy", json={"policyId": int(policy)})
-            ).status_code == 200
-        (disabled,) = (await connector.snapshot([])).managed()[good.intent]
-        assert disabled.properties["policyEnabled"] is False and not disabled.enabled
-        await connector.update_app(ids[good.intent], good)  # correcting the drift
-        (fixed,) = (await connector.snapshot([])).managed()[good.intent]
-        assert fixed.properties["policyEnabled"] is True
+            policy = int(observed.extra["policyId"])
+            disabled = await admin.post("/drift/disable-policy", json={"policyId": policy})
+            assert disabled.status_code == 200
+        (off,) = (await connector.snapshot([])).managed()[app.intent]
+        assert off.properties["policyEnabled"] is False and not off.enabled
+        await connector.update_app(app_id, app)  # correcting the drift
+        (fixed,) = (await connector.snapshot([])).managed()[app.intent]
+        assert fixed.properties["policyEnabled"] is True and fixed.enabled
         await connector.aclose()
 
 
