@@ -94,6 +94,9 @@ class PolicyDecision:
     allow: bool
     deny: tuple[Violation, ...] = ()
     warn: tuple[Violation, ...] = ()
+    #: deny ids of the deciding policy set that only wait (METADATA ``custom.waits``):
+    #: time or data lift them without anyone acting; not part of the decision's document
+    waiting: frozenset[str] = field(default=frozenset(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -171,6 +171,8 @@ class Reconciler:
             concurrency=self.concurrency,
             tick=self.on_progress or quiet,
         )
+        # the engine that gates the promotions also decides CAB approval for the reports
+        context = replace(context, policy=self.policy)
         return PassContext(loaded, now, dry_run, ports, memory, context, resolution)
 
 
