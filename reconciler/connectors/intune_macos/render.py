@@ -72,6 +72,18 @@ OWNED: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 
+#: how the plan speaks of this provider's writes
+WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        "create-app": "create Intune macOS app (macOSLobApp / macOSDmgApp)",
+        "upload-content": "encrypt and upload .pkg / .dmg content",
+        "update-app": "update app properties",
+        "set-assignments": "set assignments",
+        "delete-app": "delete app",
+    }
+)
+
+
 class UnsupportedInstallerError(ValueError):
     """The package cannot be shipped through Intune for macOS as declared."""
 
@@ -113,6 +125,14 @@ def minimum_os(version: str | None) -> dict[str, Any]:
     chosen = release_flag(version)
     flags = {k: k == chosen for k in RELEASES}
     return {"@odata.type": "#microsoft.graph.macOSMinimumOperatingSystem", **flags}
+
+
+def render(
+    intent: DeploymentIntent, package: MacosPackage, scripts: Mapping[str, bytes]
+) -> DesiredApp:
+    """The registry's renderer: the intent's macOS package as an Intune macOS app (no
+    detection scripts: Intune detects Mac apps by their bundles)."""
+    return desired_app(intent, package)
 
 
 def desired_app(intent: DeploymentIntent, package: MacosPackage) -> DesiredApp:
