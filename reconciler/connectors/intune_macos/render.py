@@ -24,6 +24,7 @@ from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
+from reconciler.domain.errors import PackageError
 from reconciler.domain.models import DeploymentIntent, MacosPackage
 from reconciler.domain.tenant import DesiredApp, PackageRef, Platform
 
@@ -84,7 +85,7 @@ WORDS: Mapping[str, str] = MappingProxyType(
 )
 
 
-class UnsupportedInstallerError(ValueError):
+class UnsupportedInstallerError(PackageError):
     """The package cannot be shipped through Intune for macOS as declared."""
 
 
@@ -131,8 +132,14 @@ def render(
     intent: DeploymentIntent, package: MacosPackage, scripts: Mapping[str, bytes]
 ) -> DesiredApp:
     """The registry's renderer: the intent's macOS package as an Intune macOS app (no
-    detection scripts: Intune detects Mac apps by their bundles)."""
-    return desired_app(intent, package)
+    detection scripts: Intune detects Mac apps by their bundles). A package Intune for macOS
+    cannot take is a PackageError naming the intent's file."""
+    try:
+        return desired_app(intent, package)
+    except UnsupportedInstallerError as exc:
+        raise UnsupportedInstallerError(
+            f"{intent.source.file}: spec.packages.macos: {exc}"
+        ) from exc
 
 
 def desired_app(intent: DeploymentIntent, package: MacosPackage) -> DesiredApp:
