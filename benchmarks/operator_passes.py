@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import os
 import resource
 import sys
 import tempfile
@@ -36,8 +35,6 @@ from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the test API server lives with the tests
-os.environ.setdefault("EUCORA_SOURCE_TICK", "0.5")
-os.environ["EUCORA_PASS_INTERVAL"] = "1h"  # noqa: S105  (a duration: passes when asked)
 
 import git  # noqa: E402
 import httpx  # noqa: E402
@@ -45,15 +42,25 @@ import kmock  # noqa: E402
 import kopf  # noqa: E402
 from reconcile import build_fleet  # type: ignore[import-not-found]  # noqa: E402
 
-import reconciler.operator  # noqa: E402,F401  (registers the handlers)
 from reconciler import logs  # noqa: E402
 from reconciler.connectors import RetryPolicy  # noqa: E402
-from reconciler.operator import _engines  # noqa: E402
+from reconciler.operator import (  # noqa: E402
+    GitSourceService,
+    OperatorConfig,
+    Wiring,
+    _engines,
+)
 from reconciler.operator._kube import KubeClient  # noqa: E402
 from reconciler.sandbox import Sandbox  # noqa: E402
 from tests.operator._apiserver import ApiServer  # noqa: E402
 from tests.operator.conftest import API_SERVER as SERVER  # noqa: E402  (its login handler)
-from tests.operator.conftest import git_source, secret  # noqa: E402
+from tests.operator.conftest import (  # noqa: E402
+    TRUST_ROOT,
+    git_source,
+    registry_for,
+    secret,
+    state_of,
+)
 
 GS = "eucora.io/v1alpha1/gitsources"
 RECONCILE = "eucora.io/reconcile-requested-at"
@@ -102,7 +109,9 @@ async def _until(condition: Any, seconds: float) -> float:
 
 async def measure(intents: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
-        os.environ["EUCORA_CACHE_DIR"] = str(Path(scratch) / "cache")
+        # passes when asked (annotation) or on a new revision, not on the clock
+        config = OperatorConfig(cache_dir=Path(scratch) / "cache", source_tick=0.5,
+                                pass_interval=3600, trust_root=TRUST_ROOT)  # fmt: skip
         repo = build_fleet(Path(scratch) / "fleet", intents)
         _git(repo)
         async with (
@@ -134,28 +143,40 @@ async def measure(intents: int) -> None:
                 "src", "fleet", repo, tenantSecretRef={"name": "tenant"}
             )
             retry = RetryPolicy(initial=0.01, maximum=0.1)
-            memo = kopf.Memo(
-                kube=KubeClient(SERVER["url"]), clock=sandbox.now,
+            wiring = Wiring(
+                config, kube=KubeClient(SERVER["url"]), clock=sandbox.now,
                 connector_options={"intune": {"retry": retry, "poll_interval": 0.02},
                                    "jamf": {"retry": retry}},
             )  # fmt: skip
+            memo = kopf.Memo()
+
+            def service() -> GitSourceService | None:
+                state = state_of(memo)
+                return None if state is None else state.sources.get("uid-src")
 
             def reported(pass_id: str | None) -> bool:
-                done = memo.get("reported", {})
+                source = service()
+                done = source.reported if source is not None else {}
                 return pass_id is not None and sum(v == pass_id for v in done.values()) == intents
 
             def engine_seconds() -> float:
-                passes = memo.get("passes", {}).get("uid-src")
+                source = service()
+                passes = source.passes if source is not None else None
                 result = passes.latest.result if passes and passes.latest else None
                 return result.seconds if result is not None else float("nan")
 
             def latest() -> str | None:
-                passes = memo.get("passes", {}).get("uid-src")
+                source = service()
+                passes = source.passes if source is not None else None
                 return None if passes is None or passes.latest is None else passes.latest.info.id
 
             CountingApiServer.calls.clear()
             started = time.perf_counter()
-            task = asyncio.create_task(kopf.operator(clusterwide=True, standalone=True, memo=memo))
+            task = asyncio.create_task(
+                kopf.operator(
+                    clusterwide=True, standalone=True, memo=memo, registry=registry_for(wiring)
+                )
+            )
             try:
                 await _until(lambda: reported(latest()), 600)
                 first = time.perf_counter() - started

@@ -21,6 +21,8 @@ from pathlib import Path
 import yaml
 
 from reconciler import logs
+from reconciler.compose import build_reconciler
+from reconciler.compose.connectors import close_all, sandbox_connectors
 from reconciler.connectors import RetryPolicy
 from reconciler.connectors.graph.devices import DIRECTORY_PAGE
 from reconciler.connectors.graph.reads import BATCH_SIZE
@@ -28,8 +30,7 @@ from reconciler.domain.loader import load_repo
 from reconciler.domain.ports import Revision, TenantConnector
 from reconciler.domain.tenant import Platform
 from reconciler.domain.trust import TrustedVersion, TrustRoot
-from reconciler.engine import Reconciler, StateStore
-from reconciler.engine._wiring import close_all, sandbox_connectors
+from reconciler.engine import StateStore
 from reconciler.policy import EmbeddedEngine, load_policy_set
 from reconciler.sandbox import Sandbox
 
@@ -119,7 +120,7 @@ async def measure(intents: int, budget: bool) -> None:
             if not budget:
                 lift_graph_budget(connectors)
             store = StateStore(Path(scratch) / "state.db")
-            reconciler = Reconciler(
+            reconciler = build_reconciler(
                 connectors=connectors,
                 policy=EmbeddedEngine(load_policy_set()),
                 store=store,

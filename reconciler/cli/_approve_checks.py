@@ -16,7 +16,7 @@ from reconciler.domain.approval_request import approval_refusals, unknown_rings
 from reconciler.domain.errors import EucoraError
 from reconciler.domain.models import FleetRepo
 from reconciler.domain.trust import TrustRoot
-from reconciler.gitops._write import identity
+from reconciler.gitops import identity
 
 
 def refuse_unfit_approval(

@@ -18,15 +18,14 @@ from typing import Annotated, Any
 import typer
 
 from reconciler.cli._common import EXIT_FINDINGS, fail
+from reconciler.compose import git_provenance
 from reconciler.domain.errors import EucoraError
-from reconciler.domain.governance import GovernanceContext, NoProvenance, Provenance
+from reconciler.domain.governance import GovernanceContext, Provenance
 from reconciler.domain.governed import Resolution, resolve_governed
 from reconciler.domain.loader import LoadResult, load_repo
 from reconciler.domain.trust import EMPTY_TRUST, TRUST_ROOT_FILE, TrustRoot, load_trust_root
-from reconciler.engine import StateStore
-from reconciler.engine._memory import TrustMemory
-from reconciler.engine._trusted import read_policy_files
-from reconciler.gitops import CommittedTree, GitProvenance, SshVerifier, committed_tree
+from reconciler.engine import StateStore, TrustMemory, read_policy_files
+from reconciler.gitops import CommittedTree, SshVerifier, committed_tree
 
 SignersOption = Annotated[
     Path | None,
@@ -70,12 +69,7 @@ class GovernedView:
 
 
 def provenance(tree: CommittedTree, signers: Path | None) -> Provenance:
-    if not tree.commit:
-        return NoProvenance()
-    try:
-        return GitProvenance(tree.fleet, signers, tree.commit)
-    except EucoraError:
-        return NoProvenance()
+    return git_provenance(signers)(tree.fleet, tree.commit)
 
 
 @contextmanager

@@ -21,9 +21,9 @@ from reconciler.cli._common import (
     print_json,
 )
 from reconciler.cli._render import summary_table
+from reconciler.compose.demo import DemoResult, Narrate, run_demo
 from reconciler.domain.resources import data_dir
 from reconciler.engine import PassResult, StateStore
-from reconciler.engine._demo import DemoResult, Narrate, run_demo
 from reconciler.notify import NotificationConfig, Notifier, StoreBasis, load_file
 
 _STYLE = {

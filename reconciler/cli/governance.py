@@ -40,8 +40,7 @@ from reconciler.domain.governed import Resolution
 from reconciler.domain.loader import load_repo
 from reconciler.domain.models import FleetRepo, parse_datetime
 from reconciler.domain.resources import data_dir
-from reconciler.gitops import build_example_repo, commit_signed
-from reconciler.gitops._write import identity, signed_document
+from reconciler.gitops import build_example_repo, commit_signed, identity, signed_document
 
 RepoOption = Annotated[Path, typer.Option("--repo", "-r", help="Fleet repo directory.")]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f")]

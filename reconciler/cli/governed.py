@@ -35,9 +35,8 @@ from reconciler.cli._trust import (
 from reconciler.domain.errors import EucoraError
 from reconciler.domain.governed import DELETED, POLICY_SET, policy_set_digest
 from reconciler.domain.loader import load_repo
-from reconciler.engine._trusted import read_policy_files
-from reconciler.gitops import commit_signed
-from reconciler.gitops._write import identity, signed_document
+from reconciler.engine import read_policy_files
+from reconciler.gitops import commit_signed, identity, signed_document
 
 governance_app = typer.Typer(help="Governed documents: trusted versions and pending changes.",
                              no_args_is_help=True)  # fmt: skip

@@ -97,26 +97,26 @@ def run(
     import asyncio  # noqa: PLC0415
     import os  # noqa: PLC0415
 
-    from reconciler.operator.connection import (  # noqa: PLC0415
-        check_reachable,
-        resolve_connection,
-    )
-
     if kubeconfig is not None:
         if not kubeconfig.is_file():
             fail(f"no cluster: kubeconfig {kubeconfig} does not exist", EXIT_AUTH_CONFIG)
         os.environ["KUBECONFIG"] = str(kubeconfig)  # kopf reads it when it is imported
     with handle_errors():
+        # importing the operator reads its EUCORA_* settings: a bad one is exit 5 here
+        from reconciler.operator import OperatorConfig, Wiring, operator_registry  # noqa: PLC0415
+        from reconciler.operator.connection import (  # noqa: PLC0415
+            check_reachable,
+            resolve_connection,
+        )
+
+        config = OperatorConfig.from_env(os.environ)
         connection = resolve_connection(os.environ, str(kubeconfig) if kubeconfig else None)
         check_reachable(connection)
     err_console.print(f"operator: cluster {connection.server} ({connection.where})")
 
     import kopf  # noqa: PLC0415
 
-    import reconciler.operator  # noqa: F401, PLC0415  (registers handlers)
-    from reconciler.operator._runtime import Runtime  # noqa: PLC0415
-
-    runtime = Runtime.from_env(os.environ)
+    runtime = config.runtime
     namespaces = [] if all_namespaces else list(namespace or runtime.namespaces)
     asyncio.run(
         kopf.operator(
@@ -126,5 +126,6 @@ def run(
             priority=priority,
             standalone=standalone,
             liveness_endpoint=liveness,
+            registry=operator_registry(Wiring(config)),
         )
     )

@@ -46,12 +46,12 @@ from reconciler.cli.reconcile import (
     open_tenant,
     revision_source,
 )
-from reconciler.domain.findings import Severity
-from reconciler.domain.loader import LoadResult, load_repo
+from reconciler.compose import RevisionPolicies, build_reconciler
+from reconciler.domain.findings import Severity, sort_findings
+from reconciler.domain.loader import LoadResult, package_findings
 from reconciler.domain.plan import intents_touched
 from reconciler.domain.trust import TrustRoot
-from reconciler.engine import IntentReport, PassResult, Reconciler, StateStore, Store
-from reconciler.engine._wiring import RevisionPolicies
+from reconciler.engine import IntentReport, PassResult, StateStore, Store, open_revision
 from reconciler.gitops import changed_files, is_shallow
 
 
@@ -130,12 +130,9 @@ def plan(
     with handle_errors():
         if not repo.is_dir():
             raise NotADirectoryError(f"fleet repo {str(repo)!r} is not a directory")
-        loaded = load_repo(repo, check_packages=True)
-        only = None
-        if base:
-            only = sorted(intents_touched(loaded.repo, changed_files(repo, base)))
-        result, tenant_name = asyncio.run(
-            _plan(repo, only, sandbox=sandbox, tenant=tenant, signers=signers, trust=root,
+        changed = changed_files(repo, base) if base else None
+        result, loaded, tenant_name = asyncio.run(
+            _plan(repo, changed, sandbox=sandbox, tenant=tenant, signers=signers, trust=root,
                   state=state, cluster=where)
         )  # fmt: skip
     warnings = plan_warnings(repo, signers, root)
@@ -226,7 +223,7 @@ def _store(state: Path | None, cluster: ClusterOptions | None) -> Store:
 
 async def _plan(
     repo: Path,
-    only: list[str] | None,
+    changed: list[str] | None,
     *,
     sandbox: str,
     tenant: Path | None,
@@ -234,7 +231,9 @@ async def _plan(
     trust: TrustRoot,
     state: Path | None,
     cluster: ClusterOptions | None,
-) -> tuple[PassResult, str]:
+) -> tuple[PassResult, LoadResult, str]:
+    """The dry run, over the revision loaded once: with ``changed`` (``--base``), the
+    report covers only the intents those files touch."""
     revision = revision_source(str(repo), None, Path())()
     store = _store(state, cluster)
     async with open_tenant(
@@ -242,7 +241,7 @@ async def _plan(
         empty_ok=True,
     ) as where:  # fmt: skip
         try:
-            reconciler = Reconciler(
+            reconciler = build_reconciler(
                 connectors=where.connectors,
                 policy=RevisionPolicies("").for_revision(revision),
                 store=store,
@@ -250,12 +249,19 @@ async def _plan(
                 trust=trust,
                 policies=RevisionPolicies(""),
             )
-            result = await reconciler.reconcile(revision, dry_run=True, only=only)
+            with open_revision(revision) as loaded:
+                only = None
+                if changed is not None:
+                    only = sorted(intents_touched(loaded.repo, changed))
+                result = await reconciler.reconcile_loaded(loaded, dry_run=True, only=only)
+                # the installers as the checkout has them (CI fetches LFS objects there)
+                packages = package_findings(loaded.result, repo)
         finally:
             close = getattr(store, "close", None)
             if close is not None:
                 close()
-        return result, where.description
+        findings = sort_findings([*loaded.result.findings, *packages])
+        return result, replace(loaded.result, findings=tuple(findings)), where.description
 
 
 def _blocking(report: IntentReport, loaded: LoadResult) -> list[str]:

@@ -31,12 +31,12 @@ from reconciler.policy import (
     OpaServerEngine,
     PolicySet,
     builtin_dir,
+    exercised_ids,
     load_cases,
     load_policy_set,
     render_policy_readme,
     run_cases,
 )
-from reconciler.policy._cases import exercised_ids
 
 policy_app = typer.Typer(help="Test and document the Rego policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")

@@ -38,6 +38,14 @@ from reconciler.cli._common import (
 )
 from reconciler.cli._render import summary_table
 from reconciler.cli._trust import SignersOption, TrustRootOption, trust_root
+from reconciler.compose import RevisionPolicies, build_reconciler
+from reconciler.compose.connectors import (
+    EmptyTenant,
+    close_all,
+    sandbox_connectors,
+    tenant_file_connectors,
+    url_connectors,
+)
 from reconciler.domain.errors import EucoraError, SourceError
 from reconciler.domain.models import parse_datetime
 from reconciler.domain.ports import Revision, TenantConnector
@@ -46,18 +54,9 @@ from reconciler.domain.trust import TrustRoot
 from reconciler.engine import (
     AuditLog,
     PassResult,
-    Reconciler,
     StateStore,
     utc_now,
     verify_audit_log,
-)
-from reconciler.engine._wiring import (
-    EmptyTenant,
-    RevisionPolicies,
-    close_all,
-    sandbox_connectors,
-    tenant_file_connectors,
-    url_connectors,
 )
 from reconciler.gitops import check_url, fetch, open_local
 from reconciler.notify import NotificationConfig, Notifier, StoreBasis, load_file
@@ -311,7 +310,7 @@ async def _reconcile_loop(
         empty_ok=False, start=start,
     ) as where:  # fmt: skip
         store = StateStore(state)
-        reconciler = Reconciler(
+        reconciler = build_reconciler(
             connectors=where.connectors,
             policy=policies.for_revision(revision),
             store=store,

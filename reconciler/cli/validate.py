@@ -23,6 +23,12 @@ from reconciler.cli._common import (
     handle_errors,
     print_json,
 )
+from reconciler.cli._remote_packages import (
+    RemoteCheck,
+    environment_sources,
+    evidence_findings,
+    remote_package_findings,
+)
 from reconciler.cli._trust import SignersOption, TrustRootOption, governed_view, trust_root
 from reconciler.domain.findings import Code, Finding, sort_findings
 from reconciler.domain.loader import LoadResult, load_repo
@@ -41,8 +47,18 @@ def validate(
         FindingsFormat,
         typer.Option("--format", "-f", help="text (table), json, or github annotations."),
     ] = FindingsFormat.TEXT,
+    remote_packages: Annotated[
+        RemoteCheck,
+        typer.Option(
+            "--remote-packages",
+            help="Remote package files (https, s3, az): 'size' checks that each exists with "
+            "the declared size without downloading it (sha256 too when already cached), "
+            "'download' fetches into the cache and checks the sha256, 'off' skips them.",
+        ),
+    ] = RemoteCheck.SIZE,
 ) -> None:
-    """Check every document of a fleet repo: YAML, schemas and cross-references. With
+    """Check every document of a fleet repo: YAML, schemas and cross-references, package
+    files (repo files hashed; remote ones by size, see --remote-packages). With
     --signers (and the trust root beside it), also every governed-document change the
     HEAD commit makes that loosens the rules without a governance approval.
 
@@ -50,6 +66,12 @@ def validate(
     """
     with handle_errors():
         result = load_repo(repo, check_packages=True)
+        remote = [
+            *remote_package_findings(result.repo, environment_sources(str(repo)), remote_packages),
+            *evidence_findings(result.repo, repo),
+        ]
+    if remote:
+        result = replace(result, findings=tuple(sort_findings([*result.findings, *remote])))
     if signers is not None or trust is not None:
         root = trust_root(signers, trust)
         with handle_errors(), governed_view(repo, signers, root, datetime.now(UTC)) as view:

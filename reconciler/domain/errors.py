@@ -13,6 +13,7 @@ to kopf errors in exactly one place; the CLI maps it to exit codes in exactly on
     ├── InvalidPolicyError          a policy set that must not be used (e.g. overrides a built-in)
     ├── StateStoreError             local state or audit log unusable
     ├── PackageError                an installer is missing, altered or malformed
+    │   └── PackageUnavailableError a package store unreachable or a download cut: retry
     ├── ConfigurationError          settings (e.g. tenant credentials) missing or malformed
     └── TenantError                 Intune / Jamf Pro API failures
         ├── TransientTenantError    429, 5xx, timeouts, resets: retry later
@@ -85,6 +86,14 @@ class PackageError(EucoraError):
     """An installer file that must not be uploaded: missing, wrong hash or size, malformed."""
 
     reason = "PackageInvalid"
+
+
+class PackageUnavailableError(PackageError):
+    """A package store could not be reached or the download broke off: retry later (a
+    partial download is kept and resumed)."""
+
+    reason = "PackageUnavailable"
+    transient = True
 
 
 class ConfigurationError(EucoraError):

@@ -68,6 +68,10 @@ class Code(enum.StrEnum):
     PACKAGE_SHA256_MISMATCH = "package-sha256-mismatch"
     PACKAGE_SIZE_MISMATCH = "package-size-mismatch"
     PACKAGE_LFS_POINTER = "package-lfs-pointer"
+    PACKAGE_SOURCE_INVALID = "package-source-invalid"
+    PACKAGE_UNPINNED = "package-unpinned"
+    PACKAGE_UNREACHABLE = "package-unreachable"
+    EVIDENCE_MISMATCH = "evidence-mismatch"
     GOVERNANCE_PENDING = "governance-pending"
 
 

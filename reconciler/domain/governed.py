@@ -247,9 +247,9 @@ def resolve_governed(
                 models[name] = kept
             else:
                 models.pop(name, None)
-    incidents = _incidents(repo, _with_history(repo, memory, context), approvals, pending,
-                           new_memory, quorum)  # fmt: skip
-    protected = _retirements(repo, memory, approvals, pending, new_memory, quorum)
+    resolving = _Resolving(repo, memory, approvals, quorum, pending, new_memory)
+    incidents = _incidents(resolving, _with_history(repo, memory, context))
+    protected = _retirements(resolving)
     trusted_policies = None
     current_files = dict(policy_files or {})  # a deleted policies/ removes every rule
     digest = policy_set_digest(current_files)
@@ -347,16 +347,32 @@ def _with_history(
     return result
 
 
-def _incidents(
-    repo: FleetRepo,
-    memory: Mapping[str, Any],
-    approvals: _Approvals,
-    pending: list[PendingChange],
-    new_memory: dict[str, Any],
-    quorum: int,
-) -> dict[str, Incident]:
+@dataclass(frozen=True, slots=True)
+class _Resolving:
+    """What the resolution of one revision shares: the repo, the remembered versions, the
+    governance approvals and quorum, and where it collects pending changes and the memory
+    to save."""
+
+    repo: FleetRepo
+    memory: Mapping[str, Any]
+    approvals: _Approvals
+    quorum: int
+    pending: list[PendingChange]
+    new_memory: dict[str, Any]
+
+    def hold(self, kind: str, name: str, digest: str, old: str | None, problem: str) -> None:
+        """A change that waits for its governance approvals."""
+        approvers = self.approvals.approvers(kind, name, digest)
+        self.pending.append(
+            PendingChange(kind, name, digest, old, (problem,), approvers, self.quorum)
+        )
+
+
+def _incidents(resolving: _Resolving, memory: Mapping[str, Any]) -> dict[str, Incident]:
     """New and escalated incidents act at once; closing, downgrading or deleting an open
-    one waits for governance approval, and the trusted (open) version applies meanwhile."""
+    one waits for governance approval, and the trusted (open) version applies meanwhile.
+    ``memory`` holds, besides the remembered versions, the open ones found in history."""
+    repo, approvals, new_memory = resolving.repo, resolving.approvals, resolving.new_memory
     result = dict(repo.incidents)
     for key in [k for k in memory if k.startswith("Incident/")]:
         old = _incident(memory[key])
@@ -370,10 +386,7 @@ def _incidents(
             if new is None:
                 new_memory.pop(key, None)
             continue
-        pending.append(
-            PendingChange("Incident", old.name, digest, old.digest, (loosening,),
-                          approvals.approvers("Incident", old.name, digest), quorum)
-        )  # fmt: skip
+        resolving.hold("Incident", old.name, digest, old.digest, loosening)
         result[old.name] = old
     for name, incident in result.items():
         key = f"Incident/{name}"
@@ -404,29 +417,20 @@ def incident_spec(incident: Incident) -> dict[str, Any]:
     return spec
 
 
-def _retirements(
-    repo: FleetRepo,
-    memory: Mapping[str, Any],
-    approvals: _Approvals,
-    pending: list[PendingChange],
-    new_memory: dict[str, Any],
-    quorum: int,
-) -> frozenset[str]:
+def _retirements(resolving: _Resolving) -> frozenset[str]:
     """A CAB-governed intent removed from Git is retired (and may be pruned) only with an
     approved ``deleted`` governance approval."""
-    governed = set(memory.get("CabIntents", ()))
+    repo, approvals = resolving.repo, resolving.approvals
+    governed = set(resolving.memory.get("CabIntents", ()))
     protected = set()
     for name in sorted(governed - set(repo.intents)):
         if approvals.approved("DeploymentIntent", name, DELETED):
             governed.discard(name)
             continue
         protected.add(name)
-        pending.append(
-            PendingChange("DeploymentIntent", name, DELETED, None,
-                          (f"retires CAB-governed intent {name!r}",),
-                          approvals.approvers("DeploymentIntent", name, DELETED), quorum)
-        )  # fmt: skip
-    new_memory["CabIntents"] = sorted(governed)
+        resolving.hold("DeploymentIntent", name, DELETED, None,
+                       f"retires CAB-governed intent {name!r}")  # fmt: skip
+    resolving.new_memory["CabIntents"] = sorted(governed)
     return frozenset(protected)
 
 

@@ -34,7 +34,8 @@ from reconciler.domain.models import (
     RiskModel,
     Source,
 )
-from reconciler.domain.packages import package_problems
+from reconciler.domain.package_source import is_remote
+from reconciler.domain.packages import package_problems, remote_package_problems
 from reconciler.domain.yamlsource import PathPart, YamlDocument, parse_yaml
 
 MAX_FILE_BYTES = 1 << 20
@@ -58,9 +59,12 @@ _FILE_REFERENCES: tuple[tuple[str, ...], ...] = (
     ("spec", "packages", "windows", "detection", "script"),
     ("spec", "packages", "macos", "file"),
     ("spec", "evidence", "sbom", "file"),
+    ("spec", "evidence", "scan", "file"),
 )
 #: references whose content the intent digest covers (packages carry their own sha256)
-_HASHED_REFERENCES = (_FILE_REFERENCES[1], _FILE_REFERENCES[3])
+_HASHED_REFERENCES = (_FILE_REFERENCES[1], _FILE_REFERENCES[3], _FILE_REFERENCES[4])
+#: package files, which may also be remote (https, S3, Azure Blob) and pinned instead
+_PACKAGE_REFERENCES = (_FILE_REFERENCES[0], _FILE_REFERENCES[2])
 
 
 @dataclass(slots=True)
@@ -91,6 +95,22 @@ class LoadResult:
     @property
     def errors(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity == Severity.ERROR)
+
+
+def package_findings(loaded: LoadResult, packages: Path) -> tuple[Finding, ...]:
+    """The package files the loaded intents name, checked in ``packages`` (a checkout's
+    work tree, where CI fetched the installers) without loading the documents again;
+    positioned in the documents at ``loaded.root``, which must still exist."""
+    loader = _Loader(loaded.root, MAX_FILE_BYTES)
+    for intent in sorted(loaded.repo.intents.values(), key=lambda i: i.source.file):
+        entry = _Entry(
+            "DeploymentIntent", intent.name, intent.source, {"spec": intent.spec}, intent
+        )
+        for problem in package_problems(packages, entry.data):
+            loader._report(
+                entry, problem.path, problem.code, problem.message, severity=problem.severity
+            )
+    return tuple(sort_findings(loader.findings))
 
 
 def load_repo(
@@ -271,6 +291,10 @@ class _Loader:
         if kind == "DeploymentIntent":
             for reference in _FILE_REFERENCES:
                 value = _get(data, reference)
+                if reference in _PACKAGE_REFERENCES and isinstance(value, str) and is_remote(value):
+                    for code, field, message in remote_package_problems(_get(data, reference[:-1])):
+                        at((*reference[:-1], field), code, message)
+                    continue
                 if isinstance(value, str) and not _safe_relative_path(value):
                     at(reference, Code.PATH_ESCAPE, _path_message(value))
         if len(self.findings) > before:

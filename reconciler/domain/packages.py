@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.domain.findings import Code, Severity
+from reconciler.domain.package_source import InvalidLocation, is_remote, package_location
 
 #: the first line of every Git LFS pointer file (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md)
 LFS_POINTER_START = b"version https://git-lfs.github.com/spec/v1"
@@ -44,13 +45,21 @@ class _Content:
     lfs: bool
 
 
+def lfs_pointer(head: bytes) -> tuple[str, int] | None:
+    """The (oid, size) a Git LFS pointer records, or None when ``head`` is not one."""
+    if not head.startswith(LFS_POINTER_START) or len(head) > _LFS_MAX_BYTES:
+        return None
+    oid, size = _LFS_OID.search(head), _LFS_SIZE.search(head)
+    if oid and size:
+        return oid[1].decode(), int(size[1])
+    return None
+
+
 def _content(path: Path) -> _Content:
     with path.open("rb") as stream:
         head = stream.read(_LFS_MAX_BYTES + 1)
-        if head.startswith(LFS_POINTER_START) and len(head) <= _LFS_MAX_BYTES:
-            oid, size = _LFS_OID.search(head), _LFS_SIZE.search(head)
-            if oid and size:
-                return _Content(oid[1].decode(), int(size[1]), lfs=True)
+        if (pointer := lfs_pointer(head)) is not None:
+            return _Content(*pointer, lfs=True)
         digest = hashlib.sha256(head)
         total = len(head)
         while chunk := stream.read(_CHUNK):
@@ -80,6 +89,8 @@ def package_problems(root: Path, intent: Mapping[str, Any]) -> Iterator[PackageP
             continue
         base = ("spec", "packages", platform)
         file: str = package["file"]
+        if is_remote(file):
+            continue  # pinned by the loader; checked by the package store (no I/O here)
         path = root / file
         if not path.is_file():
             near = _near_miss(root, file)
@@ -117,4 +128,32 @@ def package_problems(root: Path, intent: Mapping[str, Any]) -> Iterator[PackageP
             )
 
 
-__all__ = ["LFS_POINTER_START", "PackageProblem", "package_problems"]
+def remote_package_problems(package: Any) -> Iterator[tuple[str, str, str]]:
+    """(code, field, message) for a package whose ``file`` is a URL: it must parse as a
+    package source and be pinned by ``sha256`` and ``sizeBytes`` (what is downloaded is
+    then exactly what was reviewed)."""
+    if not isinstance(package, Mapping):
+        return
+    file = str(package.get("file"))
+    try:
+        package_location(file)
+    except InvalidLocation as exc:
+        yield Code.PACKAGE_SOURCE_INVALID, "file", str(exc)
+        return
+    for field in ("sha256", "sizeBytes"):
+        if package.get(field) is None:
+            yield (
+                Code.PACKAGE_UNPINNED,
+                "file",
+                f"remote package {file!r} must declare {field}: a package outside the repo "
+                "is pinned by its sha256 and size (`eucora intent new FILE` computes both)",
+            )
+
+
+__all__ = [
+    "LFS_POINTER_START",
+    "PackageProblem",
+    "lfs_pointer",
+    "package_problems",
+    "remote_package_problems",
+]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from reconciler.domain.tenant import (
@@ -57,9 +58,26 @@ class TenantConnector(Protocol):
 
 
 class PackageStore(Protocol):
-    """Where installer files come from; verifies the declared sha256 and size."""
+    """Where installer files come from: the fleet repo (Git LFS included), https, S3 or
+    Azure Blob.
 
-    def read(self, ref: PackageRef) -> bytes: ...
+    Hands out a local file whose sha256 and size were checked against ``ref`` just before
+    it is returned (remote content is downloaded once into a content-addressed cache), so
+    connectors stream the upload from disk and never hold an installer in memory. Raises
+    :class:`reconciler.domain.errors.PackageError` when the content is absent or differs.
+    """
+
+    async def local_file(self, ref: PackageRef) -> Path: ...
+
+    async def check_evidence(self, intent: str) -> None:
+        """Raise :class:`~reconciler.domain.errors.PackageError` when the intent's SBOM or
+        scan report no longer match what it declares (checked again before each upload)."""
+        ...
+
+    def script(self, file: str) -> bytes:
+        """A repo file an intent runs (a detection script); a symbolic link is refused.
+        Raises :class:`~reconciler.domain.errors.PackageError`."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from reconciler.domain.models import DeploymentIntent, MacosPackage, WindowsPackage
+from reconciler.domain.package_source import file_name as package_file_name
 from reconciler.domain.tenant import DesiredApp, PackageRef, Platform
 
 #: Intune's return codes when an intent declares none
@@ -89,7 +90,7 @@ def detection_scripts(intent: DeploymentIntent) -> tuple[str, ...]:
 def _windows(
     intent: DeploymentIntent, package: WindowsPackage, scripts: Mapping[str, bytes]
 ) -> DesiredApp:
-    file_name = PurePosixPath(package.file).name
+    file_name = package_file_name(package.file)
     setup = package.setup_file or file_name.removesuffix(".intunewin")
     properties: dict[str, Any] = {
         "fileName": file_name,
@@ -188,7 +189,7 @@ def detection_rule(detection: Any, scripts: Mapping[str, bytes] | None = None) -
 
 
 def _macos(intent: DeploymentIntent, package: MacosPackage) -> DesiredApp:
-    file_name = PurePosixPath(package.file).name
+    file_name = package_file_name(package.file)
     properties: dict[str, Any] = {
         "packageName": f"{intent.app.name} {intent.app.version}",
         "fileName": file_name,

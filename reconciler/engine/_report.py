@@ -11,20 +11,19 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler.domain.cab import ApprovalVerdict
 from reconciler.domain.compliance import RingCompliance
 from reconciler.domain.conditions import Condition, intent_conditions
 from reconciler.domain.governed import PendingChange
-from reconciler.domain.models import Gates
+from reconciler.domain.models import DeploymentIntent, FleetConfig, Gates
 from reconciler.domain.plan import Action, DriftItem, IntentPlan, Plan
+from reconciler.domain.policy_input import effective_gates
 from reconciler.domain.progress import GateOutcome, IntentProgress, Progress
 from reconciler.domain.risk import FactorScore
 from reconciler.domain.tenant import InstallCounts
-
-if TYPE_CHECKING:
-    from reconciler.engine._service import _Evaluated
+from reconciler.engine._records import EvaluatedIntent, Managed, telemetry
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +59,20 @@ class RingHealth:
             "haltBelowSuccessRate": self.gates.halt_below_success_rate,
             "verdict": self.verdict,
         }
+
+
+def ring_health(
+    fleet: FleetConfig, intent: DeploymentIntent, managed: Managed
+) -> tuple[RingHealth, ...]:
+    """Install results in every ring up to ``until``, with the gate each ring applies."""
+    rings = fleet.ring_names
+    last = rings.index(intent.rollout.until) if intent.rollout.until in rings else len(rings) - 1
+    return tuple(
+        RingHealth(
+            ring, telemetry(fleet, intent, ring, managed), effective_gates(fleet, intent, ring)
+        )
+        for ring in rings[: last + 1]
+    )
 
 
 def approve_commands(
@@ -142,11 +155,11 @@ class IntentReport:
     @classmethod
     def build(
         cls,
-        evaluated: _Evaluated,
+        evaluated: EvaluatedIntent,
         progress: IntentProgress,
         plan: IntentPlan | None,
         telemetry: InstallCounts,
-        errors: list[str],
+        errors: Sequence[str],
         *,
         dry_run: bool,
         ring_health: tuple[RingHealth, ...] = (),

@@ -21,7 +21,12 @@ from reconciler.gitops._source import (
     open_local,
 )
 from reconciler.gitops._tree import CommittedTree, committed_tree
-from reconciler.gitops._write import SigningNotConfiguredError, commit_signed
+from reconciler.gitops._write import (
+    SigningNotConfiguredError,
+    commit_signed,
+    identity,
+    signed_document,
+)
 
 __all__ = [
     "GITIGNORE",
@@ -40,10 +45,12 @@ __all__ = [
     "commit_signed",
     "committed_tree",
     "fetch",
+    "identity",
     "is_ancestor",
     "is_shallow",
     "literal_signers",
     "open_local",
     "remove_as",
     "sign_payload",
+    "signed_document",
 ]

@@ -1,5 +1,5 @@
-"""One :class:`~reconciler.engine.Reconciler` per GitSource, built from what its Secrets
-and spec name, and rebuilt only when those change.
+"""The :class:`~reconciler.engine.Reconciler` of one GitSource, built from what its
+Secrets and spec name, and rebuilt only when those change.
 
 The connectors are made here, after start-up, so the HTTP observers registered at
 start-up (metrics) see their requests; a rotated tenant Secret closes the old connectors
@@ -16,14 +16,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from reconciler.compose import RevisionPolicies, build_reconciler
+from reconciler.compose.connectors import close_all
 from reconciler.connectors import intune_connector, jamf_connector
 from reconciler.domain.errors import ConfigurationError
 from reconciler.domain.ports import Revision, TenantConnector
 from reconciler.domain.tenant import Platform
 from reconciler.domain.trust import EMPTY_TRUST, load_trust_root
 from reconciler.engine import AuditLog, Reconciler, Store
-from reconciler.engine._wiring import RevisionPolicies, close_all
 from reconciler.operator._secrets import TenantSettings
+from reconciler.packages import StoreCredentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ class SourceConfig:
     signers: Path | None
     opa_url: str = ""
     trust: Path | None = None
+    packages: StoreCredentials | None = None
 
     @classmethod
     def from_spec(
@@ -44,12 +47,13 @@ class SourceConfig:
         tenants: TenantSettings,
         signers: Path | None,
         trust: Path | None = None,
+        packages: StoreCredentials | None = None,
     ) -> SourceConfig:
         policy = spec.get("policy") or {}
         opa_url = str(policy.get("opaUrl") or "") if policy.get("engine") == "opa" else ""
         if policy.get("engine") == "opa" and not opa_url:
             raise ConfigurationError(f"GitSource {name}: spec.policy.engine is opa but no opaUrl")
-        return cls(name, tenants, signers, opa_url, trust)
+        return cls(name, tenants, signers, opa_url, trust, packages)
 
 
 @dataclass(slots=True)
@@ -59,40 +63,38 @@ class _Built:
     policies: RevisionPolicies
 
 
-class Engines:
-    """The engines of the sources this replica runs."""
+class SourceEngine:
+    """The engine of one source, its audit log at ``audit_path``."""
 
     def __init__(
         self,
         *,
         clock: Callable[[], datetime],
-        audit_dir: Path,
+        audit_path: Path,
         connector_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.clock = clock
-        self.audit_dir = audit_dir
+        self.audit_path = audit_path
         self.connector_options = dict(connector_options or {})
-        self._built: dict[str, _Built] = {}
+        self._built: _Built | None = None
 
-    async def engine(
-        self, uid: str, config: SourceConfig, store: Store, revision: Revision
-    ) -> Reconciler:
-        built = self._built.get(uid)
+    async def engine(self, config: SourceConfig, store: Store, revision: Revision) -> Reconciler:
+        built = self._built
         if built is None or built.config != config:
-            if built is not None:
-                await close_all(built.engine.connectors)
+            await self.close()
             policies = RevisionPolicies(config.opa_url)
-            engine = Reconciler(
+            engine = build_reconciler(
                 connectors=self._connectors(config),
                 policy=policies.for_revision(revision),
                 store=store,
-                audit=AuditLog(self.audit_dir / f"{uid}.jsonl", actor="eucora-operator"),
+                audit=AuditLog(self.audit_path, actor="eucora-operator"),
                 clock=self.clock,
                 signers=config.signers,
                 trust=load_trust_root(config.trust) if config.trust else EMPTY_TRUST,
                 policies=policies,
+                package_credentials=config.packages,
             )
-            built = self._built[uid] = _Built(config, engine, policies)
+            built = self._built = _Built(config, engine, policies)
         built.engine.policy = built.policies.for_revision(revision)
         # the trust root is re-read every pass: a rotated Secret takes effect at once
         built.engine.trust = load_trust_root(config.trust) if config.trust else EMPTY_TRUST
@@ -114,11 +116,8 @@ class Engines:
             )
         return connectors
 
-    async def forget(self, uid: str) -> None:
-        built = self._built.pop(uid, None)
+    async def close(self) -> None:
+        """Close the connectors (the next pass builds new ones)."""
+        built, self._built = self._built, None
         if built is not None:
             await close_all(built.engine.connectors)
-
-    async def close(self) -> None:
-        for uid in list(self._built):
-            await self.forget(uid)

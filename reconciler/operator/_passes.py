@@ -33,6 +33,7 @@ from reconciler.engine import (
     Reconciler,
     verify_audit_log,
 )
+from reconciler.operator._loaded import LoadedRevision
 from reconciler.operator._metrics import record_failure, record_pass
 from reconciler.operator._status import PassInfo, state_from_status
 
@@ -80,7 +81,7 @@ class SourcePasses:
         self._monotonic = monotonic
         self._lock = asyncio.Lock()
         self._engine_for: EngineFor | None = None
-        self._revision: Revision | None = None
+        self._loaded: LoadedRevision | None = None
         self._started = -float("inf")
         self._requested = True
         #: the audit head the source's status recorded, checked once by the first pass
@@ -88,11 +89,12 @@ class SourcePasses:
         #: what that check found wrong, until the source's handler reports it
         self.audit_problem: str | None = None
 
-    def update(self, engine_for: EngineFor, revision: Revision) -> None:
-        """The engine and revision of the next passes; a new revision is due at once."""
-        if self._revision is None or revision.commit != self._revision.commit:
+    def update(self, engine_for: EngineFor, loaded: LoadedRevision) -> None:
+        """The engine and (loaded) revision of the next passes; a new revision is due at
+        once."""
+        if self._loaded is None or loaded.revision.commit != self._loaded.revision.commit:
             self._requested = True
-        self._engine_for, self._revision = engine_for, revision
+        self._engine_for, self._loaded = engine_for, loaded
 
     @contextlib.asynccontextmanager
     async def exclusive(self) -> AsyncIterator[None]:
@@ -107,7 +109,7 @@ class SourcePasses:
     def due(self) -> bool:
         return (
             self._engine_for is not None
-            and self._revision is not None
+            and self._loaded is not None
             and not self.suspended
             and (self._requested or self._monotonic() - self._started >= self.interval)
         )
@@ -126,8 +128,9 @@ class SourcePasses:
         return latest
 
     async def _run(self) -> PassOutcome:
-        assert self._engine_for is not None and self._revision is not None  # noqa: S101 (due)
-        revision = self._revision
+        assert self._engine_for is not None and self._loaded is not None  # noqa: S101 (due)
+        loaded = self._loaded
+        revision = loaded.revision
         self._started, self._requested = self._monotonic(), False
         self.passes += 1
         pass_id, at = uuid.uuid4().hex[:12], self._clock()
@@ -138,7 +141,8 @@ class SourcePasses:
                     self.store.restore(name, state)
             engine = await self._engine_for(revision)
             await self._check_audit(engine)
-            result = await engine.reconcile(revision)
+            # the engine loads the revision once more until it takes ``loaded`` itself
+            result = await engine.reconcile(loaded.revision)
         except EucoraError as error:
             record_failure(error.reason)
             return PassOutcome(PassInfo(pass_id, at, revision.commit), error=error)

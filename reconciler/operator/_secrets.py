@@ -7,8 +7,11 @@
   private file whose path the engine hands to signature checks; optional key
   ``trust-root.yaml``, the trust root (CAB roles, governance approvers and quorum, first
   trusted versions), written beside it. Without it the operator's own trust root
-  (``EUCORA_TRUST_ROOT``, a mounted file) applies, and without either nothing is trusted.
+  (``default_trust``: ``EUCORA_TRUST_ROOT``, a mounted file) applies, and without either
+  nothing is trusted.
 - ``tenantSecretRef``: ``INTUNE_*`` and ``JAMF_*`` keys, built into connector settings.
+- ``packageStoreSecretRef``: ``AWS_*`` and ``AZURE_STORAGE_*`` keys, the credentials of the
+  object stores package files name (kept in memory, handed to the package store only).
 
 Files go to a per-source directory readable by the operator's user only and are rewritten
 on every fetch, so a rotated Secret takes effect on the next interval.
@@ -25,6 +28,7 @@ from typing import Any, Protocol
 from reconciler.connectors import IntuneSettings, JamfSettings
 from reconciler.domain.errors import ConfigurationError
 from reconciler.gitops import GitCredentials
+from reconciler.packages import CREDENTIAL_KEYS, StoreCredentials
 
 SIGNERS_KEY = "allowed_signers"
 TRUST_ROOT_KEY = "trust-root.yaml"
@@ -58,21 +62,24 @@ class SourceSecrets:
     signers_file: Path | None = None
     tenants: TenantSettings = TenantSettings()
     trust_file: Path | None = None
+    packages: StoreCredentials | None = None
 
 
 async def resolve(
-    spec: Mapping[str, Any], namespace: str, kube: SecretReader, directory: Path
-) -> SourceSecrets:
+    spec: Mapping[str, Any], namespace: str, kube: SecretReader, directory: Path, *,
+    default_trust: Path | None = None,
+) -> SourceSecrets:  # fmt: skip
     """Read the Secrets ``spec`` names from ``namespace``; write key files to ``directory``."""
 
     async def read(field: str) -> dict[str, str] | None:
         ref = spec.get(field)
         return await kube.get_secret(namespace, ref["name"]) if ref else None
 
-    git_data, signers_data, tenant_data = (
+    git_data, signers_data, tenant_data, package_data = (
         await read("secretRef"),
         await read("signersSecretRef"),
         await read("tenantSecretRef"),
+        await read("packageStoreSecretRef"),
     )
     signers_file = None
     if signers_data is not None:
@@ -83,8 +90,8 @@ async def resolve(
     trust_file = None
     if signers_data is not None and TRUST_ROOT_KEY in signers_data:
         trust_file = _write_private(directory / TRUST_ROOT_KEY, signers_data[TRUST_ROOT_KEY])
-    elif os.environ.get("EUCORA_TRUST_ROOT"):
-        trust_file = Path(os.environ["EUCORA_TRUST_ROOT"])
+    elif default_trust is not None:
+        trust_file = default_trust
     return SourceSecrets(
         trust_file=trust_file,
         git=None if git_data is None else _git_credentials(git_data, directory),
@@ -92,7 +99,18 @@ async def resolve(
         tenants=TenantSettings()
         if tenant_data is None
         else TenantSettings.from_mapping(tenant_data),
+        packages=None if package_data is None else _package_credentials(package_data, spec),
     )
+
+
+def _package_credentials(data: Mapping[str, str], spec: Mapping[str, Any]) -> StoreCredentials:
+    credentials = StoreCredentials.from_mapping(data)
+    if not credentials.values:
+        name = spec["packageStoreSecretRef"]["name"]
+        raise ConfigurationError(
+            f"Secret {name} has none of the package store keys ({', '.join(CREDENTIAL_KEYS)})"
+        )
+    return credentials
 
 
 def _git_credentials(data: Mapping[str, str], directory: Path) -> GitCredentials:

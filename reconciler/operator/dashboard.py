@@ -14,11 +14,9 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
-import kopf
 from aiohttp import web
 
 from reconciler.dashboard import (
@@ -32,21 +30,22 @@ from reconciler.dashboard import (
     serve,
 )
 from reconciler.domain.errors import ConfigurationError, SourceError
+from reconciler.operator._config import DashboardConfig
 from reconciler.operator._materialize import DIGEST_ANNOTATION, GROUP, SOURCE_LABEL, VERSION
-from reconciler.operator._passes import SourcePasses
+from reconciler.operator._service import GitSourceService
 
 
 class PassesSource:
     """The passes this replica ran (a standby shows none until it takes over)."""
 
-    def __init__(self, memo: kopf.Memo) -> None:
-        self._memo = memo
+    def __init__(self, sources: Mapping[str, GitSourceService]) -> None:
+        self._sources = sources
 
     async def fleets(self) -> list[Fleet]:
-        memo, out = self._memo, []
-        for uid, passes in sorted(memo.passes.items()):
-            config = memo.sources.get(uid)
-            title = config.name if config is not None else uid
+        out = []
+        for uid, service in sorted(self._sources.items()):
+            passes = service.passes
+            title = service.config.name if service.config is not None else uid
             latest = passes.latest
             if latest is None or latest.result is None:
                 note = (
@@ -69,25 +68,21 @@ class PassesSource:
         return out
 
     async def trail(self, fleet: str, intent: str) -> Trail:
-        passes: SourcePasses | None = self._memo.passes.get(fleet)
-        if passes is None:
+        service = self._sources.get(fleet)
+        if service is None:
             return Trail()
-        history = tuple(history_entry(e) for e in passes.store.history(intent))
-        path = Path(self._memo.engines.audit_dir) / f"{fleet}.jsonl"
-        records = await asyncio.to_thread(audit_records, path, intent)
+        history = tuple(history_entry(e) for e in service.passes.store.history(intent))
+        records = await asyncio.to_thread(audit_records, service.engine.audit_path, intent)
         return Trail(history, tuple(records))
 
 
-async def start(memo: kopf.Memo, port: int, env: Mapping[str, str]) -> web.AppRunner:
-    """Serve the dashboard of this replica's passes on ``port`` (all interfaces: the pod's
-    Service decides who reaches it). ``EUCORA_DASHBOARD_TOKEN`` requires a bearer token,
+async def start(sources: Mapping[str, GitSourceService], config: DashboardConfig) -> web.AppRunner:
+    """Serve the dashboard of this replica's passes (``EUCORA_DASHBOARD_PORT``, on all
+    interfaces unless ``EUCORA_DASHBOARD_HOST`` says otherwise: the pod's Service decides
+    who reaches it). ``EUCORA_DASHBOARD_TOKEN`` requires a bearer token,
     ``EUCORA_DASHBOARD_USER_HEADER`` an authenticating proxy's user header."""
-    access = Access(
-        token=env.get("EUCORA_DASHBOARD_TOKEN") or None,
-        user_header=env.get("EUCORA_DASHBOARD_USER_HEADER") or None,
-    )
-    host = env.get("EUCORA_DASHBOARD_HOST", "0.0.0.0")  # noqa: S104 (a pod's port)
-    return await serve(create_app(PassesSource(memo), access=access), host, port)
+    access = Access(token=config.token, user_header=config.user_header)
+    return await serve(create_app(PassesSource(sources), access=access), config.host, config.port)
 
 
 def intent_from_status(obj: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ Public API: :func:`load_policy_set`, :class:`EmbeddedEngine`, :class:`OpaServerE
 is a deny with id ``policy-error``.
 """
 
-from reconciler.policy._cases import CaseResult, PolicyCase, load_cases, run_cases
+from reconciler.policy._cases import CaseResult, PolicyCase, exercised_ids, load_cases, run_cases
 from reconciler.policy._decision import POLICY_ERROR, fail_closed
 from reconciler.policy._docs import render_policy_readme
 from reconciler.policy._embedded import EmbeddedEngine
@@ -29,6 +29,7 @@ __all__ = [
     "PolicySet",
     "RuleInfo",
     "builtin_dir",
+    "exercised_ids",
     "fail_closed",
     "load_cases",
     "load_policy_set",

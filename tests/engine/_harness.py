@@ -13,12 +13,13 @@ from typing import Any
 import git
 import yaml
 
+from reconciler.compose import build_reconciler
+from reconciler.compose.connectors import close_all, sandbox_connectors
 from reconciler.connectors import RetryPolicy
 from reconciler.domain.ports import TenantConnector
 from reconciler.domain.tenant import Assignment, DesiredApp, Platform, TenantSnapshot
 from reconciler.domain.trust import TRUST_ROOT_FILE, load_trust_root
 from reconciler.engine import AuditLog, PassResult, Reconciler, StateStore
-from reconciler.engine._wiring import close_all, sandbox_connectors
 from reconciler.gitops import build_example_repo, commit_as, open_local
 from reconciler.gitops._write import sign_document
 from reconciler.policy import EmbeddedEngine, load_policy_set
@@ -239,7 +240,7 @@ async def harness(
         connectors = sandbox_connectors(sandbox, retry=FAST_RETRY)
         store = StateStore(state_dir / "state.db")
         audit = AuditLog(state_dir / "audit.jsonl", actor="test")
-        reconciler = Reconciler(
+        reconciler = build_reconciler(
             connectors=connectors,
             policy=policy_engine(),
             store=store,

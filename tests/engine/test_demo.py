@@ -8,9 +8,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from reconciler.cli import app
+from reconciler.compose.demo import run_demo
 from reconciler.domain.progress import Progress
 from reconciler.engine import StateStore
-from reconciler.engine._demo import run_demo
 from tests.conftest import ROOT
 
 

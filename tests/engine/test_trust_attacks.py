@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.compose import RevisionPolicies
 from reconciler.domain.progress import Progress, StoredRing
-from reconciler.engine._trusted import UntrustedRevisionError
-from reconciler.engine._wiring import RevisionPolicies
+from reconciler.engine import UntrustedRevisionError
 from reconciler.gitops import SshVerifier
 from tests.engine._harness import SIGNERS, commit, edit, harness, keep_only, signed_as
 

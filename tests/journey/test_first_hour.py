@@ -128,7 +128,7 @@ def test_sandbox_env_exports_and_tenant_file_drive_the_connectors(tmp_path: Path
     assert export_lines(info, secrets_only=True) == [
         "export INTUNE_CLIENT_SECRET='s e c'", "export JAMF_CLIENT_SECRET=js",
     ]  # fmt: skip
-    from reconciler.engine._wiring import tenant_file_connectors
+    from reconciler.compose.connectors import tenant_file_connectors
 
     path = tmp_path / "tenant.yaml"
     path.write_text(tenant_file(info))

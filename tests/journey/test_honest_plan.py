@@ -120,7 +120,7 @@ def _result(example: Path) -> PassResult:
 
     from reconciler.cli.plan import _plan as run_plan
 
-    result, _ = asyncio.run(
+    result, _, _ = asyncio.run(
         run_plan(
             example,
             None,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import git
 
+from reconciler.compose.demo import run_demo
 from reconciler.engine import PassResult, StateStore
-from reconciler.engine._demo import run_demo
 from reconciler.notify import Backoff, NotificationConfig, Notifier, StoreBasis, parse
 from tests.notify._standin import stand_in
 

@@ -1,10 +1,9 @@
-"""Operator tests: a fast GitSource timer tick (read when the handlers are imported), and
-the pieces of kmock's emulated cluster the operator needs."""
+"""Operator tests: the operator's config (a fast timer tick, a cache per test), its own
+kopf registry per run, and the pieces of kmock's emulated cluster the operator needs."""
 
 import asyncio
 import base64
 import contextlib
-import os
 import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -14,19 +13,27 @@ import git
 import kopf
 import pytest
 
-os.environ.setdefault("EUCORA_SOURCE_TICK", "0.3")
-# the example fleet's out-of-band trust root, as a mounted file would supply it
-os.environ.setdefault(
-    "EUCORA_TRUST_ROOT",
-    str(Path(__file__).resolve().parents[2] / "examples" / "keys" / "trust-root.yaml"),
-)
-
-# only now: importing the operator package reads the tick
+from reconciler.operator import OperatorConfig, OperatorState, Wiring, operator_registry
 from reconciler.operator._kube import KubeClient
 from reconciler.sandbox import Sandbox
 from tests.engine._harness import keep_only
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples/fleet-repo"
+#: the example fleet's out-of-band trust root, as a mounted file would supply it
+TRUST_ROOT = Path(__file__).resolve().parents[2] / "examples" / "keys" / "trust-root.yaml"
+
+
+def operator_config(tmp_path: Path, **changes: Any) -> OperatorConfig:
+    """A fast tick, the test's own cache (and audit logs under it), the example trust root."""
+    values = {"cache_dir": tmp_path / "cache", "source_tick": 0.3, "trust_root": TRUST_ROOT}
+    return OperatorConfig(**{**values, **changes})
+
+
+@pytest.fixture()
+def config(tmp_path: Path) -> OperatorConfig:
+    return operator_config(tmp_path)
+
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
     "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
@@ -43,12 +50,10 @@ def fleet_git(tmp_path: Path) -> Path:
     return target
 
 
-#: the emulated API server of the running test; one login handler for all tests, since
-#: kopf's handler registry is global and outlives each test's emulator
+#: the emulated API server of the running test (read by the login handler)
 API_SERVER: dict[str, str] = {}
 
 
-@kopf.on.login()
 def login(**_: Any) -> kopf.ConnectionInfo:
     return kopf.ConnectionInfo(server=API_SERVER["url"], insecure=True)
 
@@ -96,17 +101,39 @@ async def until(condition: Callable[[], Any], seconds: float = 10) -> bool:
     return False
 
 
-def memo_for(cluster: Any, **values: Any) -> kopf.Memo:
-    """The operator's memo with a client for the emulated API server (and ``values``)."""
-    return kopf.Memo(kube=KubeClient(str(cluster.url).rstrip("/")), **values)
+def state_of(memo: kopf.Memo) -> OperatorState | None:
+    """The operator's state once its startup handler ran."""
+    state: OperatorState | None = memo.get("state")
+    return state
+
+
+def fetched(memo: kopf.Memo, uid: str = "uid-src") -> bool:
+    """Whether this operator has fetched (and materialized) the source ``uid``."""
+    state = state_of(memo)
+    service = None if state is None else state.sources.get(uid)
+    return service is not None and service.last_fetch is not None
+
+
+def wiring(cluster: Any, config: OperatorConfig, **values: Any) -> Wiring:
+    """The operator's config with a client for the emulated API server (and ``values``:
+    clock, connector options)."""
+    return Wiring(config, kube=KubeClient(str(cluster.url).rstrip("/")), **values)
+
+
+def registry_for(wired: Wiring) -> kopf.OperatorRegistry:
+    """The operator's handlers and the test login, in a registry of their own."""
+    registry = operator_registry(wired)
+    kopf.on.login(registry=registry)(login)
+    return registry
 
 
 @contextlib.asynccontextmanager
-async def running_operator(memo: kopf.Memo, **options: Any) -> AsyncIterator[kopf.Memo]:
+async def running_operator(wired: Wiring, **options: Any) -> AsyncIterator[kopf.Memo]:
     """kopf in the background, one replica without peering unless ``options`` say
     otherwise; stopped by cancelling its task (a stop flag waits ~5 s)."""
     options = {"clusterwide": True, "standalone": True, **options}
-    task = asyncio.create_task(kopf.operator(memo=memo, **options))
+    memo = kopf.Memo()
+    task = asyncio.create_task(kopf.operator(memo=memo, registry=registry_for(wired), **options))
     try:
         yield memo
     finally:
@@ -152,13 +179,13 @@ async def tenant(fleet_two: Path) -> AsyncIterator[Sandbox]:
 
 
 @pytest.fixture()
-def fleet_cluster(
-    cluster: Any, fleet_two: Path, tenant: Sandbox, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Any:  # fmt: skip
-    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
+def fleet_config(tmp_path: Path) -> OperatorConfig:
     # passes run when asked for (annotation) or on a new revision, not on the clock
-    monkeypatch.setenv("EUCORA_PASS_INTERVAL", "1h")
+    return operator_config(tmp_path, pass_interval=3600)
+
+
+@pytest.fixture()
+def fleet_cluster(cluster: Any, fleet_two: Path, tenant: Sandbox) -> Any:
     cluster.resources[EVENTS] = {
         "namespaced": True, "kind": "Event", "verbs": ["create", "list", "get"],
     }  # fmt: skip

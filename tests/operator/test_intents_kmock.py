@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import kopf
 import pytest
 from prometheus_client import REGISTRY
 
-import reconciler.operator  # noqa: F401  (registers handlers)
 from reconciler.engine import verify_audit_log
+from reconciler.operator import GitSourceService, OperatorConfig
 from reconciler.operator._passes import SourcePasses
 from reconciler.sandbox import Sandbox
 from tests.engine._harness import FAST_RETRY
@@ -28,9 +29,10 @@ from tests.operator.conftest import (
     GS,
     VLC,
     ZIP,
-    memo_for,
     running_operator,
+    state_of,
     until,
+    wiring,
 )
 
 RECONCILE_ANNOTATION = "eucora.io/reconcile-requested-at"
@@ -40,21 +42,34 @@ RINGS = ["lab", "canary", "pilot", "broad", "global"]
 class Operator:
     """One operator process and what the test needs to see and steer."""
 
-    def __init__(self, cluster: Any, sandbox: Sandbox) -> None:
+    def __init__(self, cluster: Any, sandbox: Sandbox, config: OperatorConfig) -> None:
         self.cluster, self.sandbox = cluster, sandbox
-        self.memo = memo_for(
+        self.wiring = wiring(
             cluster,
+            config,
             clock=sandbox.now,
             connector_options={
                 "intune": {"retry": FAST_RETRY, "poll_interval": 0.02},
                 "jamf": {"retry": FAST_RETRY},
             },
         )
+        self.memo = kopf.Memo()
+
+    @property
+    def service(self) -> GitSourceService | None:
+        state = state_of(self.memo)
+        return None if state is None else state.sources.get("uid-src")
 
     @property
     def passes(self) -> SourcePasses | None:
-        passes: SourcePasses | None = self.memo.get("passes", {}).get("uid-src")
-        return passes
+        service = self.service
+        return None if service is None else service.passes
+
+    @property
+    def reported(self) -> dict[str, str]:
+        """The pass each intent's status shows, by intent name."""
+        service = self.service
+        return {} if service is None else service.reported
 
     def status(self, name: str) -> dict[str, Any]:
         return dict(self.cluster.objects[DI, "fleet", name].get("status") or {})
@@ -78,7 +93,7 @@ class Operator:
         before each, until ``done()`` holds once every intent has reported a pass."""
         for step in range(limit):
             assert await until(self._reported, seconds=20), (
-                f"intents did not report pass {self._latest_id()}: {self.memo.get('reported')}"
+                f"intents did not report pass {self._latest_id()}: {self.reported}"
             )
             # kopf sends the status patch just after the handler took the pass
             if await until(done, seconds=0.5):
@@ -100,14 +115,17 @@ class Operator:
 
     def _reported(self) -> bool:
         """Every intent's handler has taken the newest pass (a quiet one patches nothing)."""
-        latest, reported = self._latest_id(), self.memo.get("reported", {})
-        return latest is not None and all(reported.get(("fleet", n)) == latest for n in (ZIP, VLC))
+        latest, reported = self._latest_id(), self.reported
+        return latest is not None and all(reported.get(n) == latest for n in (ZIP, VLC))
 
 
 @contextlib.asynccontextmanager
-async def operator(cluster: Any, sandbox: Sandbox) -> AsyncIterator[Operator]:
-    running = Operator(cluster, sandbox)
-    async with running_operator(running.memo):
+async def operator(
+    cluster: Any, sandbox: Sandbox, config: OperatorConfig
+) -> AsyncIterator[Operator]:
+    running = Operator(cluster, sandbox, config)
+    async with running_operator(running.wiring) as memo:
+        running.memo = memo
         yield running
 
 
@@ -129,9 +147,9 @@ async def _patch_source(cluster: Any, body: dict[str, Any]) -> None:
 
 @pytest.mark.kmock(cls=ApiServer)
 async def test_intents_promote_ring_by_ring_with_status_and_events(
-    fleet_cluster: Any, tenant: Sandbox, audit_log: Path
+    fleet_cluster: Any, tenant: Sandbox, fleet_config: OperatorConfig, audit_log: Path
 ) -> None:
-    async with operator(fleet_cluster, tenant) as op:
+    async with operator(fleet_cluster, tenant, fleet_config) as op:
         await op.passes_until(lambda: op.status(ZIP).get("state") == "Complete")
         status = op.status(ZIP)
         assert status["currentRing"] == "global"
@@ -147,9 +165,9 @@ async def test_intents_promote_ring_by_ring_with_status_and_events(
         # (VLC too, whose status holds nulls that a merge patch removes: telemetry.ring)
         patched = {n: len(fleet_cluster.objects[DI, "fleet", n].history) for n in (ZIP, VLC)}
         for token in ("quiet-1", "quiet-2"):
-            seen = op.memo.reported["fleet", ZIP]
+            seen = op.reported[ZIP]
             await op.request(token)
-            assert await until(lambda s=seen: op.memo.reported["fleet", ZIP] != s)
+            assert await until(lambda s=seen: op.reported[ZIP] != s)
         await asyncio.sleep(0.5)  # time for a patch, were one sent
         assert {n: len(fleet_cluster.objects[DI, "fleet", n].history) for n in patched} == patched
         ready = op.condition(ZIP, "Ready")
@@ -201,9 +219,9 @@ async def test_intents_promote_ring_by_ring_with_status_and_events(
 
 @pytest.mark.kmock(cls=ApiServer)
 async def test_portal_drift_is_corrected_drifted_then_ready(
-    fleet_cluster: Any, tenant: Sandbox
+    fleet_cluster: Any, tenant: Sandbox, fleet_config: OperatorConfig
 ) -> None:
-    async with operator(fleet_cluster, tenant) as op:
+    async with operator(fleet_cluster, tenant, fleet_config) as op:
         await op.passes_until(lambda: op.status(ZIP).get("currentRing") == "canary")
         await op.passes_until(lambda: op.condition(ZIP, "Drifted").get("status") == "False")
         in_sync_since = op.condition(ZIP, "Drifted")["lastTransitionTime"]
@@ -238,9 +256,9 @@ async def test_portal_drift_is_corrected_drifted_then_ready(
 
 @pytest.mark.kmock(cls=ApiServer)
 async def test_suspended_source_runs_no_pass_until_resumed(
-    fleet_cluster: Any, tenant: Sandbox
+    fleet_cluster: Any, tenant: Sandbox, fleet_config: OperatorConfig
 ) -> None:
-    async with operator(fleet_cluster, tenant) as op:
+    async with operator(fleet_cluster, tenant, fleet_config) as op:
         await op.passes_until(lambda: op.status(ZIP).get("currentRing") == "lab")
         await _patch_source(fleet_cluster, {"spec": {"suspend": True}})
         passes = op.passes
@@ -259,23 +277,23 @@ async def test_suspended_source_runs_no_pass_until_resumed(
 
 @pytest.mark.kmock(cls=ApiServer)
 async def test_a_new_operator_process_carries_on_from_the_status(
-    fleet_cluster: Any, tenant: Sandbox
+    fleet_cluster: Any, tenant: Sandbox, fleet_config: OperatorConfig
 ) -> None:
     """The engine's record lives in the status: a restarted (or standby) operator with
     an empty memory neither restarts the rollout at lab nor mistakes its own earlier
     writes for drift."""
-    async with operator(fleet_cluster, tenant) as first:
+    async with operator(fleet_cluster, tenant, fleet_config) as first:
         await first.passes_until(lambda: first.status(ZIP).get("currentRing") == "pilot")
     before = first.status(ZIP)
     writes_before = sum(tenant.counters()["stateWrites"].values())
-    async with operator(fleet_cluster, tenant) as second:
+    async with operator(fleet_cluster, tenant, fleet_config) as second:
         assert second.passes is None or second.passes.passes == 0
         await second.request("after-restart")
         await second.passes_until(
             lambda: second.passes is not None and second.passes.passes >= 1, hours=0
         )
         after = second.status(ZIP)
-        assert second.memo.reported["fleet", ZIP] != before["lastPass"]["id"]
+        assert second.reported[ZIP] != before["lastPass"]["id"]
         assert after["currentRing"] == "pilot"
         assert after["ringHistory"] == before["ringHistory"]
         assert after["drift"] == []
@@ -287,15 +305,15 @@ async def test_a_new_operator_process_carries_on_from_the_status(
 
 @pytest.mark.kmock(cls=ApiServer)
 async def test_a_cut_audit_log_is_reported_when_the_operator_starts(
-    fleet_cluster: Any, tenant: Sandbox, audit_log: Path
+    fleet_cluster: Any, tenant: Sandbox, fleet_config: OperatorConfig, audit_log: Path
 ) -> None:
-    async with operator(fleet_cluster, tenant) as first:
+    async with operator(fleet_cluster, tenant, fleet_config) as first:
         await first.passes_until(lambda: first.status(ZIP).get("currentRing") == "canary")
         assert await until(lambda: "audit" in fleet_cluster.objects[GS, "fleet", "src"]["status"])
     recorded = fleet_cluster.objects[GS, "fleet", "src"]["status"]["audit"]
     records = audit_log.read_text().splitlines(keepends=True)
     audit_log.write_text("".join(records[:-2]))
-    async with operator(fleet_cluster, tenant) as second:
+    async with operator(fleet_cluster, tenant, fleet_config) as second:
         await second.request("after-cut")
         assert await until(lambda: "AuditLogBroken" in second.reasons("src"), seconds=20)
         warning = next(e for e in second.events("src") if e["reason"] == "AuditLogBroken")

@@ -11,9 +11,9 @@ import git
 import httpx
 import pytest
 
-import reconciler.operator  # noqa: F401  (registers handlers)
+from reconciler.operator import OperatorConfig
 from tests.operator._apiserver import ApiServer
-from tests.operator.conftest import GIT_ENV, git_source, memo_for, running_operator, until
+from tests.operator.conftest import GIT_ENV, fetched, git_source, running_operator, until, wiring
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples/fleet-repo"
 GS = "eucora.io/v1alpha1/gitsources"
@@ -28,13 +28,12 @@ def _free_port() -> int:
 
 @pytest.mark.kmock(cls=ApiServer)
 async def test_git_source_materializes_intents(
-    cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cluster: Any, fleet_git: Path, config: OperatorConfig
 ) -> None:
-    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
     cluster.objects[GS, "fleet", "src"] = git_source(
         "src", "fleet", fleet_git, ref={"branch": "main"}
     )
-    async with running_operator(memo_for(cluster)):
+    async with running_operator(wiring(cluster, config)):
         for _ in range(100):
             intents = [k for k in list(cluster.objects) if "deploymentintents" in str(k[0])]
             if len(intents) >= 14:
@@ -58,11 +57,10 @@ async def test_git_source_materializes_intents(
 
 @pytest.mark.kmock(cls=ApiServer)
 async def test_suspended_source_materializes_nothing(
-    cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cluster: Any, fleet_git: Path, config: OperatorConfig
 ) -> None:
-    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
     cluster.objects[GS, "fleet", "src"] = git_source("src", "fleet", fleet_git, suspend=True)
-    async with running_operator(memo_for(cluster)):
+    async with running_operator(wiring(cluster, config)):
         for _ in range(50):
             status = cluster.objects[GS, "fleet", "src"].get("status", {})
             if status.get("conditions"):
@@ -75,9 +73,8 @@ async def test_suspended_source_materializes_nothing(
 
 @pytest.mark.kmock(cls=ApiServer)
 async def test_intent_removed_from_git_is_deleted_on_requested_reconcile(
-    cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cluster: Any, fleet_git: Path, config: OperatorConfig
 ) -> None:
-    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
     cluster.objects[GS, "fleet", "src"] = git_source("src", "fleet", fleet_git)
 
     def live() -> set[str]:
@@ -86,7 +83,7 @@ async def test_intent_removed_from_git_is_deleted_on_requested_reconcile(
             if "deploymentintents" in str(k[0]) and not cluster.objects[k].deleted
         }  # fmt: skip
 
-    async with running_operator(memo_for(cluster)):
+    async with running_operator(wiring(cluster, config)):
         for _ in range(100):
             if len(live()) == 14:
                 break
@@ -112,14 +109,13 @@ async def test_intent_removed_from_git_is_deleted_on_requested_reconcile(
 
 @pytest.mark.kmock(cls=ApiServer)
 async def test_liveness_endpoint_reports_the_probes(
-    cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cluster: Any, fleet_git: Path, config: OperatorConfig
 ) -> None:
-    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
     cluster.objects[GS, "fleet", "src"] = git_source("src", "fleet", fleet_git)
     port = _free_port()
     liveness = f"http://127.0.0.1:{port}/healthz"
-    async with running_operator(memo_for(cluster), liveness_endpoint=liveness) as memo:
-        assert await until(lambda: "uid-src" in memo.get("last_fetch", {}))
+    async with running_operator(wiring(cluster, config), liveness_endpoint=liveness) as memo:
+        assert await until(lambda: fetched(memo))
         async with httpx.AsyncClient() as http:
             response = await http.get(f"http://127.0.0.1:{port}/healthz")
         assert response.status_code == 200

@@ -16,20 +16,20 @@ from typing import Any
 import kopf
 import pytest
 
-import reconciler.operator  # noqa: F401  (registers handlers)
+from reconciler.operator import OperatorConfig, Wiring
 from reconciler.operator._kube import KubeClient
 from tests.operator._apiserver import ApiServer
-from tests.operator.conftest import git_source, until
+from tests.operator.conftest import fetched, git_source, registry_for, state_of, until
 
 GS = "eucora.io/v1alpha1/gitsources"
 PEERING = "kopf.dev/v1/clusterkopfpeerings"
 
 
 class Replica(threading.Thread):
-    def __init__(self, server: str, priority: int) -> None:
+    def __init__(self, server: str, priority: int, config: OperatorConfig) -> None:
         super().__init__(daemon=True, name=f"replica-{priority}")
-        self.server, self.priority = server, priority
-        self.memo = kopf.Memo(last_fetch={})
+        self.server, self.priority, self.config = server, priority, config
+        self.memo = kopf.Memo()
         self._running = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[Any] | None = None
@@ -39,19 +39,21 @@ class Replica(threading.Thread):
 
     async def _main(self) -> None:
         self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
-        self.memo.kube = KubeClient(self.server)
+        registry = registry_for(Wiring(self.config, kube=KubeClient(self.server)))
         self._running.set()
         with contextlib.suppress(asyncio.CancelledError):
             await kopf.operator(
-                clusterwide=True, priority=self.priority, identity=self.name, memo=self.memo
-            )
+                clusterwide=True, priority=self.priority, identity=self.name, memo=self.memo,
+                registry=registry,
+            )  # fmt: skip
 
     def acted(self, uid: str = "uid-src") -> bool:
-        return uid in self.memo.last_fetch
+        return fetched(self.memo, uid)
 
     def passes(self) -> int:
         """Engine passes this replica started (for the intents' handlers or its sources)."""
-        return sum(p.passes for p in dict(self.memo.get("passes") or {}).values())
+        state = state_of(self.memo)
+        return 0 if state is None else sum(s.passes.passes for s in list(state.sources.values()))
 
     def stop(self) -> None:
         self._running.wait()
@@ -82,11 +84,10 @@ def _peers(cluster: Any) -> dict[str, Any]:
 
 @pytest.mark.kmock(cls=ApiServer)
 async def test_a_lower_priority_replica_stands_by_and_takes_over(
-    peered_cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    peered_cluster: Any, config: OperatorConfig
 ) -> None:
-    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
     server = str(peered_cluster.url).rstrip("/")
-    active, standby = Replica(server, 20), Replica(server, 10)
+    active, standby = Replica(server, 20, config), Replica(server, 10, config)
     active.start()
     try:
         assert await until(active.acted)
@@ -107,12 +108,11 @@ async def test_a_lower_priority_replica_stands_by_and_takes_over(
 
 @pytest.mark.kmock(cls=ApiServer)
 async def test_replicas_of_equal_priority_both_pause(
-    peered_cluster: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    peered_cluster: Any, fleet_git: Path, config: OperatorConfig
 ) -> None:
     """kopf's rule, and the reason each replica picks a random priority by default."""
-    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
     server = str(peered_cluster.url).rstrip("/")
-    first, second = Replica(server, 5), Replica(server, 5)
+    first, second = Replica(server, 5, config), Replica(server, 5, config)
     second.name = "replica-5b"
     first.start()
     try:

@@ -12,13 +12,21 @@ from typing import Any
 import httpx
 import pytest
 
-import reconciler.operator  # noqa: F401  (registers handlers)
 from reconciler.domain.errors import ConfigurationError, SourceError
 from reconciler.gitops import GitCredentials, fetch
+from reconciler.operator import OperatorConfig, OperatorState
 from reconciler.operator._kube import KubeClient
 from reconciler.operator._secrets import TOKEN_USERNAME, resolve
 from tests.operator._apiserver import ApiServer
-from tests.operator.conftest import git_source, memo_for, running_operator, secret, until
+from tests.operator.conftest import (
+    fetched,
+    git_source,
+    running_operator,
+    secret,
+    state_of,
+    until,
+    wiring,
+)
 
 GS = "eucora.io/v1alpha1/gitsources"
 SIGNERS = "cab@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample\n"
@@ -176,28 +184,28 @@ async def test_kube_client_reads_and_decodes_secrets(with_secrets: Any) -> None:
 
 @pytest.mark.kmock(cls=ApiServer)
 async def test_operator_keeps_signers_file_and_tenant_settings_per_source(
-    with_secrets: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    with_secrets: Any, fleet_git: Path, config: OperatorConfig
 ) -> None:
-    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
     with_secrets.objects[GS, "fleet", "src"] = git_source(
         "src", "fleet", fleet_git, secretRef={"name": "git"},
         signersSecretRef={"name": "signers"}, tenantSecretRef={"name": "tenant"},
     )  # fmt: skip
-    async with running_operator(memo_for(with_secrets)) as memo:
-        assert await until(lambda: "uid-src" in memo.get("last_fetch", {}))
-        source = memo.sources["uid-src"]
+    async with running_operator(wiring(with_secrets, config)) as memo:
+        assert await until(lambda: fetched(memo))
+        state: OperatorState = memo.state
+        source = state.sources["uid-src"].config
+        assert source is not None and source.signers is not None
         assert source.signers.read_text() == SIGNERS
         assert source.tenants.intune.client_secret == "s3cret"
         assert source.tenants.jamf.client_id == "jc"
-        secrets_dir = memo.secrets_dir
+        secrets_dir = state.deps.secrets_dir
     assert not secrets_dir.exists()  # removed on cleanup
 
 
 @pytest.mark.kmock(cls=ApiServer)
 async def test_missing_secret_sets_ready_false_and_deletion_forgets_the_source(
-    with_secrets: Any, fleet_git: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    with_secrets: Any, fleet_git: Path, config: OperatorConfig
 ) -> None:
-    monkeypatch.setenv("EUCORA_CACHE_DIR", str(tmp_path / "cache"))
     with_secrets.objects[GS, "fleet", "broken"] = git_source(
         "broken", "fleet", fleet_git, tenantSecretRef={"name": "absent"}
     )
@@ -209,12 +217,33 @@ async def test_missing_secret_sets_ready_false_and_deletion_forgets_the_source(
         conditions = with_secrets.objects[GS, "fleet", name].get("status", {}).get("conditions")
         return next((c for c in conditions or [] if c["type"] == "Ready"), {})
 
-    async with running_operator(memo_for(with_secrets)) as memo:
+    async with running_operator(wiring(with_secrets, config)) as memo:
         assert await until(lambda: ready("broken").get("reason") == "SourceUnavailable")
         assert ready("broken")["message"] == "Secret fleet/absent not found"
-        assert await until(lambda: "uid-src" in memo.get("sources", {}))
-        signers_dir = memo.sources["uid-src"].signers.parent
+        assert await until(lambda: fetched(memo))
+        state = state_of(memo)
+        assert state is not None
+        signers = state.sources["uid-src"].config.signers
+        signers_dir = signers.parent
         async with httpx.AsyncClient(base_url=str(with_secrets.url).rstrip("/")) as http:
             await http.delete("/apis/eucora.io/v1alpha1/namespaces/fleet/gitsources/src")
-        assert await until(lambda: "uid-src" not in memo.sources)
+        assert await until(lambda: "uid-src" not in state.sources)
         assert not signers_dir.exists()
+
+
+async def test_the_package_store_secret_gives_the_store_credentials_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    spec = {**SPEC, "packageStoreSecretRef": {"name": "store"}}
+    store = {"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "shh", "OTHER": "x"}
+    reader = Secrets(git={"token": "t"}, signers={"allowed_signers": SIGNERS}, tenant=TENANT,
+                     store=store)  # fmt: skip
+    secrets = await resolve(spec, "fleet", reader, tmp_path / "uid")
+    assert secrets.packages is not None
+    assert dict(secrets.packages.values) == {"AWS_ACCESS_KEY_ID": "AKIA",
+                                             "AWS_SECRET_ACCESS_KEY": "shh"}  # fmt: skip
+    assert "shh" not in repr(secrets)
+    assert not any("shh" in p.read_text() for p in (tmp_path / "uid").iterdir())
+    reader.secrets["store"] = {"OTHER": "x"}
+    with pytest.raises(ConfigurationError, match="none of the package store keys"):
+        await resolve(spec, "fleet", reader, tmp_path / "uid")

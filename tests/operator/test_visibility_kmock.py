@@ -4,6 +4,7 @@ on EUCORA_DASHBOARD_PORT and ``eucora dashboard --cluster``'s source show the in
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from reconciler.operator import DashboardConfig, OperatorConfig
 from reconciler.operator.dashboard import ClusterSource
 from reconciler.sandbox import Sandbox
 from tests.notify._standin import stand_in
@@ -27,11 +29,10 @@ def _free_port() -> int:
 
 @pytest.mark.kmock(cls=ApiServer)
 async def test_notifications_commit_statuses_and_dashboards_from_the_operator(
-    fleet_cluster: Any, fleet_two: Path, tenant: Sandbox, monkeypatch: pytest.MonkeyPatch
+    fleet_cluster: Any, fleet_two: Path, tenant: Sandbox, fleet_config: OperatorConfig
 ) -> None:
     port = _free_port()
-    monkeypatch.setenv("EUCORA_DASHBOARD_PORT", str(port))
-    monkeypatch.setenv("EUCORA_DASHBOARD_HOST", "127.0.0.1")
+    config = dataclasses.replace(fleet_config, dashboard=DashboardConfig(port, "127.0.0.1"))
     async with stand_in() as hooks:
         fleet_cluster.objects["v1/secrets", "fleet", "chat"] = secret(
             "chat", {"url": f"{hooks.url}/teams", "token": "glpat-test"}
@@ -47,13 +48,13 @@ async def test_notifications_commit_statuses_and_dashboards_from_the_operator(
             "src", "fleet", fleet_two, tenantSecretRef={"name": "tenant"},
             notifications=notifications,
         )  # fmt: skip
-        async with operator(fleet_cluster, tenant) as op:
+        async with operator(fleet_cluster, tenant, config) as op:
             await op.passes_until(lambda: op.status(ZIP).get("state") == "Complete")
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
                 matrix = await http.get("/")
                 page = await http.get("/intent", params={"fleet": "uid-src", "name": ZIP})
-            for notifier in op.memo.notifiers.values():
-                await notifier.drain(10)
+            assert op.service is not None and op.service.notifier is not None
+            await op.service.notifier.drain(10)
             revision = op.status(ZIP)["lastAppliedRevision"]
         titles = [b["attachments"][0]["content"]["body"][0]["text"] for b in hooks.at("/teams")]
         zip_titles = [t for t in titles if t.startswith("7-Zip 23.01")]

@@ -22,7 +22,6 @@ from reconciler.connectors.core.http import (
     new_http_client,
     observe_http,
 )
-from reconciler.connectors.core.packages import LocalPackageStore
 
 __all__ = [
     "CircuitBreaker",
@@ -32,7 +31,6 @@ __all__ = [
     "HttpEvent",
     "HttpObserver",
     "JamfUserToken",
-    "LocalPackageStore",
     "RequestObserved",
     "RetryPolicy",
     "ServiceClient",

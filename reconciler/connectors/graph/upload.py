@@ -10,9 +10,12 @@ it; the next upload starts a new version.
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from reconciler.connectors.core.http import ServiceClient
 from reconciler.domain.errors import (
@@ -29,12 +32,30 @@ SAS_RENEW_AFTER = 450.0
 
 @dataclass(frozen=True, slots=True)
 class Content:
-    """What is uploaded: the (encrypted) payload and what Graph is told about it."""
+    """What is uploaded: the (encrypted) payload and what Graph is told about it.
+
+    ``open_encrypted`` opens the payload for reading; blocks are read from it one at a time,
+    so an installer of gigabytes is streamed from disk, never held in memory.
+    """
 
     file_name: str
     size: int
-    encrypted: bytes
+    encrypted_size: int
     encryption_info: dict[str, Any]
+    open_encrypted: Callable[[], AbstractContextManager[IO[bytes]]]
+
+    @classmethod
+    def of_bytes(
+        cls, file_name: str, size: int, encrypted: bytes, encryption_info: dict[str, Any]
+    ) -> Content:
+        """Content already in memory (a small payload encrypted on the fly)."""
+        return cls(
+            file_name,
+            size,
+            len(encrypted),
+            encryption_info,
+            lambda: contextlib.nullcontext(io.BytesIO(encrypted)),
+        )
 
 
 @dataclass
@@ -62,14 +83,14 @@ class ContentUpload:
                 "@odata.type": "#microsoft.graph.mobileAppContentFile",
                 "name": content.file_name,
                 "size": content.size,
-                "sizeEncrypted": len(content.encrypted),
+                "sizeEncrypted": content.encrypted_size,
                 "manifest": None,
                 "isDependency": False,
             },
         )
         file_url = f"{files}/{created.json()['id']}"
         ready = await self.poll(file_url, "azureStorageUriRequestSuccess", "azureStorageUriRequest")
-        await self._upload_blocks(file_url, str(ready["azureStorageUri"]), content.encrypted)
+        await self._upload_blocks(file_url, str(ready["azureStorageUri"]), content)
         await self.graph.request(
             "POST", f"{file_url}/commit", json={"fileEncryptionInfo": content.encryption_info}
         )
@@ -107,7 +128,7 @@ class ContentUpload:
         )
         return str(renewed["azureStorageUri"])
 
-    async def _upload_blocks(self, file_url: str, sas: str, payload: bytes) -> None:
+    async def _upload_blocks(self, file_url: str, sas: str, content: Content) -> None:
         """Put Block per :data:`BLOCK_SIZE` (ids Base64 of equal length), then Put Block
         List; the storage URI is renewed on age and once on a 403."""
         ids = []
@@ -123,14 +144,17 @@ class ContentUpload:
                 sas, issued = await self._renew(file_url), self.clock()
                 await self.storage.request("PUT", f"{sas}{url}", authenticated=False, **kwargs)
 
-        for number, start in enumerate(range(0, len(payload), BLOCK_SIZE)):
-            block = base64.b64encode(f"block-{number:08d}".encode()).decode()
-            ids.append(block)
-            await put(
-                f"&comp=block&blockid={block}",
-                content=payload[start : start + BLOCK_SIZE],
-                headers={"x-ms-blob-type": "BlockBlob"},
-            )
+        with content.open_encrypted() as payload:
+            number = 0
+            while chunk := payload.read(BLOCK_SIZE):
+                block = base64.b64encode(f"block-{number:08d}".encode()).decode()
+                ids.append(block)
+                await put(
+                    f"&comp=block&blockid={block}",
+                    content=chunk,
+                    headers={"x-ms-blob-type": "BlockBlob"},
+                )
+                number += 1
         blocks = "".join(f"<Latest>{block}</Latest>" for block in ids)
         block_list = f'<?xml version="1.0" encoding="utf-8"?><BlockList>{blocks}</BlockList>'
         await put(

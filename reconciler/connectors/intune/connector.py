@@ -140,11 +140,12 @@ class IntuneConnector(GraphAppConnector):
 
     async def upload_content(self, app_id: str, app: DesiredApp, store: PackageStore) -> None:
         """The ``.intunewin``'s encrypted payload as a new committed content version."""
-        package = read_intunewin(store.read(app.package), app.package.file)
+        package = read_intunewin(await store.local_file(app.package), app.package.file)
         content = Content(
             "IntunePackage.intunewin",
             package.unencrypted_size,
-            package.encrypted,
+            package.encrypted_size,
             package.encryption_info,
+            package.open_encrypted,
         )
         await self._upload(app_id, content)

@@ -15,12 +15,17 @@ nothing is sent to beta.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
 from types import MappingProxyType
-from typing import Any
+from typing import IO, Any
 
 from reconciler.connectors.graph.apps import GraphAppConnector
 from reconciler.connectors.graph.upload import APPS, Content
 from reconciler.connectors.intune_macos.encryption import (
+    MAC_SIZE,
     ContentEncryptor,
     encrypt_pieces,
     encrypted_size,
@@ -122,25 +127,48 @@ class IntuneMacosConnector(GraphAppConnector):
         await self._require_managed(app_id)
         await self.graph.request("PATCH", f"{APPS}/{app_id}", json=self.payload(app))
 
-    def content(self, app: DesiredApp, store: PackageStore) -> Content:
+    async def content(self, app: DesiredApp, store: PackageStore) -> Content:
         """The installer, encrypted with fresh keys, and its ``fileEncryptionInfo``.
 
-        The package store checks the sha256 and size Git declares before anything leaves;
-        the digest sent at commit is computed over the same bytes as they are encrypted.
+        The package store hands out a file whose sha256 and size match what Git declares;
+        it is encrypted piece by piece into a temporary file (the MAC, known only at the
+        end, goes in front), so a multi-gigabyte disk image never sits in memory. The
+        digest sent at commit is computed over the same bytes as they are encrypted.
         """
-        plain = memoryview(store.read(app.package))
+        source = await store.local_file(app.package)
+        size = source.stat().st_size
+        encrypted = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the caller's context
         encryptor = ContentEncryptor()
-        pieces = (plain[start : start + PIECE] for start in range(0, len(plain), PIECE))
-        body = b"".join(encrypt_pieces(pieces, encryptor))
-        blob = encryptor.mac + body
-        if len(blob) != encrypted_size(len(plain)):  # pragma: no cover - a broken cipher
+        encrypted.write(bytes(MAC_SIZE))
+        with source.open("rb") as plain:
+            pieces = iter(lambda: plain.read(PIECE), b"")
+            for chunk in encrypt_pieces(pieces, encryptor):
+                encrypted.write(chunk)
+        encrypted.seek(0)
+        encrypted.write(encryptor.mac)
+        if encrypted.seek(0, os.SEEK_END) != encrypted_size(size):  # pragma: no cover
             raise AssertionError("encrypted size does not follow from the plaintext size")
-        return Content(_file_name(app), len(plain), blob, encryptor.encryption_info())
+
+        @contextlib.contextmanager
+        def open_encrypted() -> Iterator[IO[bytes]]:
+            try:
+                encrypted.seek(0)
+                yield encrypted
+            finally:
+                encrypted.close()
+
+        return Content(
+            _file_name(app),
+            size,
+            encrypted_size(size),
+            encryptor.encryption_info(),
+            open_encrypted,
+        )
 
     async def upload_content(self, app_id: str, app: DesiredApp, store: PackageStore) -> None:
         """Encrypt the installer, upload it as a new content version of its type, commit it
         with its ``fileEncryptionInfo`` and make it the committed one."""
-        await self._upload(app_id, self.content(app, store), app_type(app.package.file))
+        await self._upload(app_id, await self.content(app, store), app_type(app.package.file))
 
 
 def _file_name(app: DesiredApp) -> str:

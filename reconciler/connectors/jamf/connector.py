@@ -251,13 +251,14 @@ class JamfConnector(JamfReads, ComputerGroups):
 
     async def upload_content(self, app_id: str, app: DesiredApp, store: PackageStore) -> None:
         """Multipart upload of the installer (checked against the intent by the store)."""
-        data = store.read(app.package)
+        path = await store.local_file(app.package)
         file_name = self.package_payload(app)["fileName"]
-        await self.jamf.request(
-            "POST",
-            f"{PACKAGES}/{app_id}/upload",
-            files={"file": (file_name, data, "application/octet-stream")},
-        )
+        with path.open("rb") as installer:  # streamed by httpx (and rewound on a retry)
+            await self.jamf.request(
+                "POST",
+                f"{PACKAGES}/{app_id}/upload",
+                files={"file": (file_name, installer, "application/octet-stream")},
+            )
         self._uploaded[app_id] = app.digest
         # Jamf Cloud computes size and hashes when the distribution point inventory is
         # refreshed; until then the package looks empty

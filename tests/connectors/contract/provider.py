@@ -17,15 +17,16 @@ from typing import Any
 
 import httpx
 
-from reconciler.connectors import CircuitBreaker, LocalPackageStore, TokenSource
+from reconciler.connectors import CircuitBreaker, TokenSource
 from reconciler.domain.loader import load_repo
 from reconciler.domain.ports import TenantConnector
 from reconciler.domain.tenant import Assignment, AssignmentIntent, DesiredApp, TargetKind
+from reconciler.packages import PackageSources
 from reconciler.sandbox import Sandbox
 from tests.conftest import EXAMPLE_REPO
 
 REPO = load_repo(EXAMPLE_REPO).repo
-STORE = LocalPackageStore(EXAMPLE_REPO)
+STORE = PackageSources(EXAMPLE_REPO)
 
 
 async def no_wait(_: float) -> None:

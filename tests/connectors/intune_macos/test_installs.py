@@ -31,7 +31,9 @@ async def test_intune_macs_in_a_ring_install_and_report(tmp_path: Any) -> None:
         await connector.upload_content(app_id, app, STORE)
         (uploaded,) = [f for f in sandbox.graph.blob.files.values() if f.content is not None]
         assert uploaded.upload_state == "commitFileSuccess"
-        assert uploaded.content != STORE.read(app.package)  # what travelled is ciphertext
+        assert (
+            uploaded.content != (await STORE.local_file(app.package)).read_bytes()
+        )  # what travelled is ciphertext
         await connector.set_assignments(app_id, required(LAB))
         sandbox.advance(hours=24)
         snapshot = await connector.snapshot([LAB, CANARY])
@@ -49,8 +51,8 @@ async def test_intune_macs_in_a_ring_install_and_report(tmp_path: Any) -> None:
 class _WrongKey(IntuneMacosConnector):
     """Sends a fileEncryptionInfo whose key does not open the upload."""
 
-    def content(self, app: DesiredApp, store: PackageStore) -> Content:
-        good = super().content(app, store)
+    async def content(self, app: DesiredApp, store: PackageStore) -> Content:
+        good = await super().content(app, store)
         wrong_key = base64.b64encode(bytes(32)).decode()
         return replace(good, encryption_info=good.encryption_info | {"encryptionKey": wrong_key})
 

@@ -24,17 +24,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from reconciler.compose.connectors import close_all, sandbox_connectors
+from reconciler.compose.engine import build_reconciler
 from reconciler.connectors import RetryPolicy
 from reconciler.domain.loader import load_repo
 from reconciler.domain.maturity import Deployment, MaturityReport, assess_maturity
 from reconciler.domain.progress import Progress, StoredRing
 from reconciler.domain.resources import data_dir
 from reconciler.domain.trust import TRUST_ROOT_FILE, load_trust_root
-from reconciler.engine._audit import AuditLog, AuditVerification, verify_audit_log
-from reconciler.engine._report import PassResult
-from reconciler.engine._service import Reconciler
-from reconciler.engine._state import StateStore
-from reconciler.engine._wiring import close_all, sandbox_connectors
+from reconciler.engine import AuditLog, AuditVerification, PassResult, StateStore, verify_audit_log
 from reconciler.gitops import (
     GitProvenance,
     build_example_repo,
@@ -113,7 +111,7 @@ async def _run(root: Path, narrate: Narrate, on_pass: OnPass | None) -> DemoResu
         connectors = sandbox_connectors(sandbox, retry=RetryPolicy(initial=0.01, maximum=0.1))
         store = StateStore(root / ".eucora" / "state.db")
         audit = AuditLog(root / ".eucora" / "audit.jsonl", actor="eucora-demo")
-        reconciler = Reconciler(
+        reconciler = build_reconciler(
             connectors=connectors,
             policy=EmbeddedEngine(load_policy_set()),
             store=store,

@@ -1,4 +1,4 @@
-"""Wiring a pass: connectors for a tenant file, a running sandbox or an in-process one.
+"""Composition root, connectors: for a tenant file, a running sandbox or an in-process one.
 
 Entry points (``eucora reconcile`` / ``eucora plan`` / ``eucora demo``) call these once at
 start-up; the :class:`~reconciler.engine.Reconciler` only sees ``TenantConnector`` s. A
@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -23,10 +23,11 @@ from reconciler.connectors import (
     jamf_connector,
 )
 from reconciler.domain.errors import ConfigurationError
-from reconciler.domain.ports import PolicyEngine, Revision, TenantConnector
+from reconciler.domain.ports import TenantConnector
 from reconciler.domain.tenant import Platform, TenantSnapshot
-from reconciler.policy import EmbeddedEngine, OpaServerEngine, load_policy_set
-from reconciler.sandbox import Sandbox
+
+if TYPE_CHECKING:  # the type only: the operator never imports the emulator
+    from reconciler.sandbox import Sandbox
 
 _SECRET_KEYS = frozenset({"clientSecret", "client_secret", "password", "secret", "token"})
 _INTUNE_KEYS = {"tenantId", "clientId", "graphUrl", "authorityUrl"}
@@ -158,32 +159,6 @@ def _read_tenant_file(path: Path) -> dict[str, Any]:
     if unknown:
         raise ConfigurationError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")
     return document
-
-
-class RevisionPolicies:
-    """The policy engine for a revision: built-ins plus the repo's ``policies/``, rebuilt
-    only when those files change."""
-
-    def __init__(self, opa_url: str) -> None:
-        self.opa_url = opa_url
-        self._fingerprint = ""
-        self._engine: PolicyEngine | None = None
-
-    def for_revision(self, revision: Revision) -> PolicyEngine:
-        return self.for_tree(Path(revision.path))
-
-    def for_tree(self, root: Path) -> PolicyEngine:
-        """Built-ins plus ``root/policies`` (the pass's committed tree)."""
-        extra = root / "policies"
-        policies = load_policy_set([extra] if extra.is_dir() else [])
-        if self._engine is None or policies.fingerprint != self._fingerprint:
-            self._fingerprint = policies.fingerprint
-            self._engine = (
-                OpaServerEngine(self.opa_url, policies=policies, push=True)
-                if self.opa_url
-                else EmbeddedEngine(policies)
-            )
-        return self._engine
 
 
 async def close_all(connectors: Mapping[Platform, TenantConnector]) -> None:

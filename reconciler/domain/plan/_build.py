@@ -1,0 +1,78 @@
+"""The plan step: every intent's decision and app writes, the orphans, the apply order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from reconciler.domain.models import DeploymentIntent, FleetConfig
+from reconciler.domain.plan._actions import Action, ActionKind, Applied, DriftItem, IntentPlan, Plan
+from reconciler.domain.plan._apps import plan_app
+from reconciler.domain.plan._order import supersedes_chains
+from reconciler.domain.plan._orphans import orphans
+from reconciler.domain.plan._targets import desired_assignments
+from reconciler.domain.progress import IntentProgress, Progress
+from reconciler.domain.tenant import DesiredApp, ObservedApp, Platform, TenantSnapshot
+
+#: managed apps by platform and intent (the engine's observe step computes them once)
+Managed = Mapping[Platform, Mapping[str, Sequence[ObservedApp]]]
+
+
+def build_plan(
+    *,
+    fleet: FleetConfig,
+    intents: Mapping[str, DeploymentIntent],
+    desired: Mapping[str, Sequence[DesiredApp]],
+    progress: Mapping[str, IntentProgress],
+    managed: Managed,
+    snapshots: Mapping[Platform, TenantSnapshot],
+    applied: Mapping[tuple[str, Platform], Applied],
+    protected: frozenset[str] = frozenset(),
+) -> Plan:
+    """Every action needed to make the tenants match Git for this pass's ring decisions.
+    ``managed`` holds the snapshots' managed apps by platform and intent; ``protected``
+    intents (CAB-governed, removed without an approved retirement) are never pruned."""
+    wanted = desired_assignments(fleet, intents, progress)
+    plans = []
+    for name in sorted(progress):
+        intent, state = intents[name], progress[name]
+        decision = _decision_action(state)
+        actions = [decision] if decision is not None else []
+        drift: list[DriftItem] = []
+        for platform in Platform:
+            app = next((a for a in desired.get(name, ()) if a.platform is platform), None)
+            if app is None or platform not in snapshots:
+                continue
+            app_plan = plan_app(
+                fleet=fleet,
+                app=app,
+                observed=[a for a in managed[platform].get(name, []) if a.platform is platform],
+                want=wanted[name][platform],
+                previous=applied.get((name, platform)),
+                policy=intent.rollout.drift_policy,
+                writable=state.state is not Progress.SUSPENDED,
+            )
+            actions += app_plan.actions
+            drift += app_plan.drift
+        plans.append(IntentPlan(name, tuple(actions), tuple(drift), wanted[name]))
+    return Plan(
+        tuple(plans),
+        orphans(fleet, intents, desired, snapshots, protected),
+        supersedes_chains(intents),
+    )
+
+
+def _decision_action(progress: IntentProgress) -> Action | None:
+    gate = progress.last_gate
+    name, reason = progress.intent, progress.reason
+    match progress.state:
+        case Progress.PROGRESSING:
+            return Action(ActionKind.PROMOTE, name, reason, ring=progress.ring, gate=gate)
+        case Progress.HOLDING | Progress.NOT_STARTED:
+            target = gate.ring if gate is not None else progress.ring
+            return Action(ActionKind.HOLD, name, reason, ring=target, gate=gate)
+        case Progress.BLOCKED:
+            return Action(ActionKind.BLOCK, name, reason, ring=progress.ring, gate=gate)
+        case Progress.ROLLED_BACK:
+            return Action(ActionKind.ROLLBACK, name, reason, ring=progress.ring, gate=gate)
+        case _:
+            return None
