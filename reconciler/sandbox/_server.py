@@ -42,6 +42,7 @@ from reconciler.sandbox._fleet import (
     Device,
     build_devices,
     load_rings,
+    stable_unit,
 )
 from reconciler.sandbox._tokens import TokenStore
 from reconciler.sandbox._wire import Reply, graph_error
@@ -62,7 +63,8 @@ class Sandbox:
     ``async with Sandbox(seed=7) as sb:`` starts it on a free port; credentials are
     generated per instance. ``sb.advance(hours=8)`` moves the simulated clock.
     ``macos_mdm`` names, per ring, the MDM its Macs are enrolled in (``jamf``, the
-    default, or ``intune``).
+    default, or ``intune``); ``intune_mac_share`` enrols that share of every other ring's
+    Macs in Intune (a fleet moving from Jamf Pro to Intune), picked by the seed.
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class Sandbox:
         connectivity: Mapping[str, tuple[float, float, float]] | None = None,
         start: datetime | None = None,
         macos_mdm: Mapping[str, str] | None = None,
+        intune_mac_share: float = 0.0,
     ) -> None:
         self.jamf_token_seconds = jamf_token_seconds
         self.publish_after_reads = publish_after_reads
@@ -103,6 +106,9 @@ class Sandbox:
         unknown = {m for m in self.macos_mdm.values() if m not in MDMS}
         if unknown:
             raise ValueError(f"macos_mdm: unknown MDM {sorted(unknown)} (one of {MDMS})")
+        if not 0.0 <= intune_mac_share <= 1.0:
+            raise ValueError(f"intune_mac_share must be within 0..1, not {intune_mac_share}")
+        self.intune_mac_share = intune_mac_share
         self.device_counts = (devices_windows, devices_macos)
         rules = parse_faults(faults) if isinstance(faults, str) or faults is None else faults
         self.faults = FaultInjector(rules, seed)
@@ -149,8 +155,12 @@ class Sandbox:
             self.rings, windows, macos, self.seed, self.connectivity, epoch=self.clock_start
         )
         for device in self.devices:
-            if device.platform == "macos" and device.ring in self.macos_mdm:
+            if device.platform != "macos":
+                continue
+            if device.ring in self.macos_mdm:
                 device.mdm = self.macos_mdm[device.ring]
+            elif stable_unit(self.seed, "mdm", device.name) < self.intune_mac_share:
+                device.mdm = "intune"
         self.context = HostContext(
             now=self.now,
             requests=self.requests,
