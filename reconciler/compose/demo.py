@@ -10,7 +10,9 @@ simulated time (12 h apart) until the story is told and the fleet is steady:
 4. an admin's hand-made "All Devices" assignment on 7-Zip is detected and reverted;
 5. the same change on Zoom (``driftPolicy: warn``) is reported and left alone;
 6. SAP GUI 8.00's installer fails on 60 % of lab machines (a missing prerequisite): the
-   health gate halts it in lab.
+   health gate halts it in lab;
+7. Rectangle 0.85 goes to the Macs enrolled in Intune (provider ``intune-macos``: a
+   macOSLobApp whose ``.pkg`` the reconciler encrypts), while 7-Zip's Macs stay on Jamf Pro.
 
 It ends with the summary table, two quiet passes and the audit log verified. The steps are
 driven by what the passes report, not by a script of expected results.
@@ -27,6 +29,7 @@ from pathlib import Path
 from reconciler.compose.connectors import close_all, sandbox_connectors
 from reconciler.compose.engine import build_reconciler
 from reconciler.connectors import RetryPolicy
+from reconciler.connectors.registry import desired_apps
 from reconciler.domain.loader import load_repo
 from reconciler.domain.maturity import Deployment, MaturityReport, assess_maturity
 from reconciler.domain.progress import Progress, StoredRing
@@ -46,6 +49,7 @@ from reconciler.sandbox import Sandbox
 SEVEN_ZIP, OLD_ZIP = "7zip-24.08", "7zip-23.01"
 BROWSER, ADMIN_TOOL, WARN_ONLY = "chrome-131.0.6778", "rdm-admin-2024.3", "zoom-6.2.10"
 HALTED = "sap-gui-8.00"
+MAC_ON_INTUNE = "rectangle-0.85"
 APPROVAL = "approvals/rdm-admin-2024.3-pilot-grace.kim.yaml"
 GRACE = ("Grace Kim", "grace.kim@contoso.example")
 DANA = ("Dana Lee", "dana.lee@contoso.example")
@@ -128,6 +132,13 @@ async def _run(root: Path, narrate: Narrate, on_pass: OnPass | None) -> DemoResu
             reason="in production before the demo", now=since,
         )  # fmt: skip
         narrate("setup", f"{OLD_ZIP} has been on every ring since {since:%d %b}")
+        fleet = load_repo(repo).repo
+        for name in (SEVEN_ZIP, MAC_ON_INTUNE):
+            apps = desired_apps(fleet.intents[name], fleet=fleet.fleet)
+            narrate(
+                "providers",
+                f"{name}: " + ", ".join(f"{a.platform.value} via {a.provider}" for a in apps),
+            )
         sandbox.set_failure_rate(HALTED, 0.6)
         narrate("fleet", f"{HALTED}'s installer lacks a prerequisite on 60 % of lab machines")
         story = _Story()
@@ -219,7 +230,7 @@ def _tell(
     for report in result.intents:
         old = before.get(report.name)
         if (
-            report.name in {SEVEN_ZIP, BROWSER, ADMIN_TOOL}
+            report.name in {SEVEN_ZIP, BROWSER, ADMIN_TOOL, MAC_ON_INTUNE}
             and report.ring
             and (old is None or old.ring != report.ring)
         ):
