@@ -8,11 +8,15 @@ import itertools
 from pathlib import Path
 
 import git
+import pytest
 
 from reconciler.compose.demo import run_demo
 from reconciler.engine import PassResult, StateStore
 from reconciler.notify import Backoff, NotificationConfig, Notifier, StoreBasis, parse
 from tests.notify._standin import stand_in
+
+# the whole demo runs: ~20 passes against three providers' tenants
+pytestmark = pytest.mark.timeout(360)
 
 HELD, HALTED = "chrome-131.0.6778", "sap-gui-8.00"
 
