@@ -15,7 +15,7 @@ from reconciler.engine import StateStore
 from tests.conftest import ROOT
 
 # ~20 passes against three providers' tenants (Intune for Windows and macOS, Jamf Pro)
-pytestmark = pytest.mark.timeout(360)
+pytestmark = pytest.mark.timeout(600)
 
 
 async def test_the_demo_reaches_steady_state_with_every_beat_told(tmp_path: Path) -> None:

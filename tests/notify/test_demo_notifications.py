@@ -16,7 +16,7 @@ from reconciler.notify import Backoff, NotificationConfig, Notifier, StoreBasis,
 from tests.notify._standin import stand_in
 
 # the whole demo runs: ~20 passes against three providers' tenants
-pytestmark = pytest.mark.timeout(360)
+pytestmark = pytest.mark.timeout(600)
 
 HELD, HALTED = "chrome-131.0.6778", "sap-gui-8.00"
 
