@@ -11,8 +11,9 @@ simulated time (12 h apart) until the story is told and the fleet is steady:
 5. the same change on Zoom (``driftPolicy: warn``) is reported and left alone;
 6. SAP GUI 8.00's installer fails on 60 % of lab machines (a missing prerequisite): the
    health gate halts it in lab;
-7. Rectangle 0.85 goes to the Macs enrolled in Intune (provider ``intune-macos``: a
-   macOSLobApp whose ``.pkg`` the reconciler encrypts), while 7-Zip's Macs stay on Jamf Pro.
+7. the lab's Macs have moved to Intune (the fleet moves ring by ring): Rectangle 0.85 goes
+   to them (provider ``intune-macos``: a macOSLobApp whose ``.pkg`` the reconciler
+   encrypts), while 7-Zip reaches the other rings' Macs through Jamf Pro.
 
 It ends with the summary table, two quiet passes and the audit log verified. The steps are
 driven by what the passes report, not by a script of expected results.
@@ -50,6 +51,8 @@ SEVEN_ZIP, OLD_ZIP = "7zip-24.08", "7zip-23.01"
 BROWSER, ADMIN_TOOL, WARN_ONLY = "chrome-131.0.6778", "rdm-admin-2024.3", "zoom-6.2.10"
 HALTED = "sap-gui-8.00"
 MAC_ON_INTUNE = "rectangle-0.85"
+#: rings whose Macs are enrolled in Intune rather than Jamf Pro
+MACS_ON_INTUNE = {"lab": "intune"}
 APPROVAL = "approvals/rdm-admin-2024.3-pilot-grace.kim.yaml"
 GRACE = ("Grace Kim", "grace.kim@contoso.example")
 DANA = ("Dana Lee", "dana.lee@contoso.example")
@@ -106,7 +109,7 @@ async def _run(root: Path, narrate: Narrate, on_pass: OnPass | None) -> DemoResu
     remove_as(repo, APPROVAL, f"{ADMIN_TOOL}: pilot approval pending CAB", DANA,
               date="2026-11-20T08:00:00+00:00")  # fmt: skip
     narrate("setup", f"fleet repo with signed history in {repo}")
-    async with Sandbox(fleet=repo / "fleet.yaml") as sandbox:
+    async with Sandbox(fleet=repo / "fleet.yaml", macos_mdm=MACS_ON_INTUNE) as sandbox:
         narrate(
             "setup",
             f"sandbox tenant at {sandbox.base_url}: {len(sandbox.devices)} devices "
@@ -132,6 +135,10 @@ async def _run(root: Path, narrate: Narrate, on_pass: OnPass | None) -> DemoResu
             reason="in production before the demo", now=since,
         )  # fmt: skip
         narrate("setup", f"{OLD_ZIP} has been on every ring since {since:%d %b}")
+        narrate(
+            "fleet",
+            f"Macs in {', '.join(MACS_ON_INTUNE)} are enrolled in Intune, the others in Jamf Pro",
+        )
         fleet = load_repo(repo).repo
         for name in (SEVEN_ZIP, MAC_ON_INTUNE):
             apps = desired_apps(fleet.intents[name], fleet=fleet.fleet)

@@ -14,10 +14,9 @@ from reconciler.domain.progress import Progress
 from reconciler.engine import StateStore
 from tests.conftest import ROOT
 
-# ~20 passes against three providers' tenants (Intune for Windows and macOS, Jamf Pro)
-pytestmark = pytest.mark.timeout(600)
 
-
+# the whole demo: ~20 passes against three providers' tenants; minutes under load
+@pytest.mark.timeout(600)
 async def test_the_demo_reaches_steady_state_with_every_beat_told(tmp_path: Path) -> None:
     events: list[tuple[str, str]] = []
     result = await run_demo(tmp_path, lambda kind, text: events.append((kind, text)))

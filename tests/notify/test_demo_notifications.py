@@ -15,9 +15,6 @@ from reconciler.engine import PassResult, StateStore
 from reconciler.notify import Backoff, NotificationConfig, Notifier, StoreBasis, parse
 from tests.notify._standin import stand_in
 
-# the whole demo runs: ~20 passes against three providers' tenants
-pytestmark = pytest.mark.timeout(600)
-
 HELD, HALTED = "chrome-131.0.6778", "sap-gui-8.00"
 
 
@@ -44,6 +41,8 @@ def about(bodies: list[dict[str, object]], intent: str, field: str) -> list[dict
     return [b for b in bodies if intent in str(b[field])]
 
 
+# the whole demo: ~20 passes against three providers' tenants; minutes under load
+@pytest.mark.timeout(600)
 async def test_a_held_and_a_halted_intent_are_told_once_each_with_a_commit_status(
     tmp_path: Path,
 ) -> None:
