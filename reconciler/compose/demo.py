@@ -30,7 +30,7 @@ from pathlib import Path
 from reconciler.compose.connectors import close_all, sandbox_connectors
 from reconciler.compose.engine import build_reconciler
 from reconciler.connectors import RetryPolicy
-from reconciler.connectors.registry import desired_apps
+from reconciler.connectors.registry import PROVIDERS, desired_apps
 from reconciler.domain.loader import load_repo
 from reconciler.domain.maturity import Deployment, MaturityReport, assess_maturity
 from reconciler.domain.progress import Progress, StoredRing
@@ -115,7 +115,10 @@ async def _run(root: Path, narrate: Narrate, on_pass: OnPass | None) -> DemoResu
             f"sandbox tenant at {sandbox.base_url}: {len(sandbox.devices)} devices "
             f"in rings {', '.join(r.name for r in sandbox.rings)}",
         )
-        connectors = sandbox_connectors(sandbox, retry=RetryPolicy(initial=0.01, maximum=0.1))
+        # every provider: the example names intune-macos for Rectangle besides the defaults
+        connectors = sandbox_connectors(
+            sandbox, retry=RetryPolicy(initial=0.01, maximum=0.1), providers=PROVIDERS
+        )
         store = StateStore(root / ".eucora" / "state.db")
         audit = AuditLog(root / ".eucora" / "audit.jsonl", actor="eucora-demo")
         reconciler = build_reconciler(

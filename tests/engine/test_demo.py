@@ -35,7 +35,8 @@ async def test_the_demo_reaches_steady_state_with_every_beat_told(tmp_path: Path
     assert "7zip-24.08: windows via intune, macos via jamf" in providers
     assert "rectangle-0.85: macos via intune-macos" in providers
     # on the Macs enrolled in Intune: its encrypted .pkg committed, installed in lab
-    assert final["rectangle-0.85"].ring is not None
+    assert final["rectangle-0.85"].ring == "lab"
+    assert final["rectangle-0.85"].telemetry.installed > 0
     drift = [text for kind, text in events if kind == "drift"]
     assert any("reverted" in t and "7zip-24.08" in t for t in drift)
     assert any("not written" in t and "zoom-6.2.10" in t for t in drift)
