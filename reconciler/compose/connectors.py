@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from reconciler.connectors import RetryPolicy
-from reconciler.connectors.registry import DEFAULT_PROVIDERS, PROVIDERS, Provider
+from reconciler.connectors.registry import PROVIDERS, Provider
 from reconciler.domain.errors import ConfigurationError
 from reconciler.domain.ports import TenantConnector
 from reconciler.domain.tenant import Platform, TenantSnapshot
@@ -109,10 +109,11 @@ def sandbox_connectors(
     sandbox: Sandbox,
     *,
     retry: RetryPolicy | None = None,
-    providers: Iterable[str] = tuple(DEFAULT_PROVIDERS.values()),
+    providers: Iterable[str] = tuple(PROVIDERS),
 ) -> Connectors:
-    """Connectors of ``providers`` (each platform's default unless named) for an
-    in-process sandbox (its credentials, its URLs)."""
+    """Connectors of ``providers`` (every provider the sandbox emulates unless named) for
+    an in-process sandbox (its credentials, its URLs): an intent that names a provider is
+    deployed through it, never left out for want of a connector."""
     env = {
         "INTUNE_TENANT_ID": sandbox.tenant_id,
         "INTUNE_CLIENT_ID": sandbox.client_id,
@@ -132,14 +133,14 @@ def sandbox_connectors(
 
 
 def url_connectors(url: str, env: Mapping[str, str] | None = None) -> Connectors:
-    """Connectors for a sandbox served elsewhere (``eucora sandbox serve``): every
+    """Connectors of every provider for a sandbox served elsewhere (``eucora sandbox serve``): every
     service at ``url``, ids and secrets from the providers' environment keys."""
     env = dict(os.environ if env is None else env)
     base = url.rstrip("/")
     env.setdefault("INTUNE_GRAPH_URL", f"{base}/v1.0")
     env.setdefault("INTUNE_AUTHORITY_URL", base)
     env.setdefault("JAMF_URL", base)
-    return _from_env(env, [PROVIDERS[name] for name in DEFAULT_PROVIDERS.values()], "environment")
+    return _from_env(env, list(PROVIDERS.values()), "environment")
 
 
 def tenant_file_connectors(path: Path, env: Mapping[str, str] | None = None) -> Connectors:
