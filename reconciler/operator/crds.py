@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.domain.schemas import bundled
+from reconciler.domain.documents.schemas import bundled
 
 GROUP = "eucora.io"
 VERSION = "v1alpha1"
