@@ -26,9 +26,9 @@ from reconciler.compose.connectors import close_all, sandbox_connectors
 from reconciler.connectors import RetryPolicy
 from reconciler.connectors.graph.devices import DIRECTORY_PAGE
 from reconciler.connectors.graph.reads import BATCH_SIZE
-from reconciler.domain.loader import load_repo
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.evaluation.trust import TrustedVersion, TrustRoot
 from reconciler.domain.ports import Revision, TenantConnector
-from reconciler.domain.trust import TrustedVersion, TrustRoot
 from reconciler.engine import StateStore
 from reconciler.policy import EmbeddedEngine, load_policy_set
 from reconciler.sandbox import Sandbox

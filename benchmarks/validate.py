@@ -62,7 +62,7 @@ def _child(mode: str, repo: str) -> None:
         findings = 0
     else:
         # imported here so the floor's process does not pay for it
-        from reconciler.domain.loader import load_repo  # noqa: PLC0415
+        from reconciler.domain.documents.loader import load_repo  # noqa: PLC0415
 
         result = load_repo(repo)
         count, findings = result.documents, len(result.findings)

@@ -2,7 +2,7 @@
 failed signature.
 
 Kept apart from the approve command so that how approvals are written and signed can
-change without touching these rules (:mod:`reconciler.domain.approval_request`).
+change without touching these rules (:mod:`reconciler.domain.evaluation.approval_request`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reconciler.cli._common import EXIT_FINDINGS, fail
-from reconciler.domain.approval_request import approval_refusals, unknown_rings
+from reconciler.domain.documents.models import FleetRepo
 from reconciler.domain.errors import EucoraError
-from reconciler.domain.models import FleetRepo
-from reconciler.domain.trust import TrustRoot
+from reconciler.domain.evaluation.approval_request import approval_refusals, unknown_rings
+from reconciler.domain.evaluation.trust import TrustRoot
 from reconciler.gitops import identity
 
 

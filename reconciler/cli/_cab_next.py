@@ -17,8 +17,8 @@ from typing import Any
 from rich.markup import escape
 
 from reconciler.cli._common import console
-from reconciler.domain.governance import IntentGovernance
-from reconciler.domain.models import FleetRepo
+from reconciler.domain.documents.models import FleetRepo
+from reconciler.domain.evaluation.governance import IntentGovernance
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 from reconciler.cli._render import compliance_cell, ring_line
 from reconciler.cli._verdict import ICON, Kind, Verdict, legend_line
-from reconciler.domain.plan import DriftItem
+from reconciler.domain.planning.plan import DriftItem
 from reconciler.engine import IntentReport, PassResult
 
 MARKER = "<!-- eucora-plan -->"

@@ -16,10 +16,10 @@ import functools
 from collections.abc import Iterator
 from pathlib import Path
 
+from reconciler.domain.documents.models import FleetRepo, Source
+from reconciler.domain.documents.package_source import is_remote
 from reconciler.domain.errors import EucoraError, PackageError, PackageUnavailableError
 from reconciler.domain.findings import Code, Finding, Severity
-from reconciler.domain.models import FleetRepo, Source
-from reconciler.domain.package_source import is_remote
 from reconciler.domain.tenant import PackageRef
 from reconciler.packages import PackageSources, evidence_problems
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.markup import escape
 from rich.table import Table
 
-from reconciler.domain.progress import Progress
+from reconciler.domain.gates.progress import Progress
 from reconciler.engine import IntentReport, PassResult
 
 DONE, WAIT, STOP, BACK, LATER = "✅", "⏳", "⛔", "↩", "·"

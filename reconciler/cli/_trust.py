@@ -19,11 +19,16 @@ import typer
 
 from reconciler.cli._common import EXIT_FINDINGS, fail
 from reconciler.compose import git_provenance
+from reconciler.domain.documents.loader import LoadResult, load_repo
 from reconciler.domain.errors import EucoraError
-from reconciler.domain.governance import GovernanceContext, Provenance
-from reconciler.domain.governed import Resolution, resolve_governed
-from reconciler.domain.loader import LoadResult, load_repo
-from reconciler.domain.trust import EMPTY_TRUST, TRUST_ROOT_FILE, TrustRoot, load_trust_root
+from reconciler.domain.evaluation.governance import GovernanceContext, Provenance
+from reconciler.domain.evaluation.governed import Resolution, resolve_governed
+from reconciler.domain.evaluation.trust import (
+    EMPTY_TRUST,
+    TRUST_ROOT_FILE,
+    TrustRoot,
+    load_trust_root,
+)
 from reconciler.engine import StateStore, TrustMemory, read_policy_files
 from reconciler.gitops import CommittedTree, SshVerifier, committed_tree
 from reconciler.policy import EmbeddedEngine, load_policy_set

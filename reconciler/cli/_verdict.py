@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from reconciler.domain.progress import Progress
+from reconciler.domain.gates.progress import Progress
 from reconciler.engine import IntentReport
 from reconciler.policy import cab_rules, waiting_rules
 

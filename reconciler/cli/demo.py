@@ -22,7 +22,7 @@ from reconciler.cli._common import (
 )
 from reconciler.cli._render import summary_table
 from reconciler.compose.demo import DemoResult, Narrate, run_demo
-from reconciler.domain.resources import data_dir
+from reconciler.domain.documents.resources import data_dir
 from reconciler.engine import PassResult, StateStore
 from reconciler.notify import NotificationConfig, Notifier, StoreBasis, load_file
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from reconciler.cli._common import EXIT_FINDINGS, app, console, fail
-from reconciler.domain.reference import render_reference, splice
+from reconciler.domain.documents.reference import render_reference, splice
 
 docs_app = typer.Typer(
     help="Generate documentation derived from the schemas.", no_args_is_help=True

@@ -30,16 +30,16 @@ from reconciler.cli._trust import (
     pending_json,
     trust_root,
 )
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.documents.models import FleetRepo, parse_datetime
+from reconciler.domain.documents.resources import data_dir
 from reconciler.domain.errors import EucoraError
-from reconciler.domain.governance import (
+from reconciler.domain.evaluation.governance import (
     GovernanceContext,
     IntentGovernance,
     evaluate_governance,
 )
-from reconciler.domain.governed import Resolution
-from reconciler.domain.loader import load_repo
-from reconciler.domain.models import FleetRepo, parse_datetime
-from reconciler.domain.resources import data_dir
+from reconciler.domain.evaluation.governed import Resolution
 from reconciler.gitops import build_example_repo, commit_signed, identity, signed_document
 
 RepoOption = Annotated[Path, typer.Option("--repo", "-r", help="Fleet repo directory.")]

@@ -32,9 +32,9 @@ from reconciler.cli._trust import (
     pending_json,
     trust_root,
 )
+from reconciler.domain.documents.loader import load_repo
 from reconciler.domain.errors import EucoraError
-from reconciler.domain.governed import DELETED, POLICY_SET, policy_set_digest
-from reconciler.domain.loader import load_repo
+from reconciler.domain.evaluation.governed import DELETED, POLICY_SET, policy_set_digest
 from reconciler.engine import read_policy_files
 from reconciler.gitops import commit_signed, identity, signed_document
 

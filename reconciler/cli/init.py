@@ -25,8 +25,8 @@ from reconciler.cli._common import (
     handle_errors,
     print_json,
 )
-from reconciler.domain.loader import load_repo
-from reconciler.domain.resources import data_dir
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.documents.resources import data_dir
 from reconciler.gitops import GITIGNORE
 
 FOLDERS = ("intents", "approvals", "exceptions", "incidents", "packages", "detection")

@@ -27,7 +27,7 @@ from reconciler.cli._common import (
     handle_errors,
     print_json,
 )
-from reconciler.domain.package_source import InvalidLocation, is_remote, package_location
+from reconciler.domain.documents.package_source import InvalidLocation, is_remote, package_location
 from reconciler.packages import InstallerFacts, inspect_installer, read_sbom, read_scan
 
 intent_app = typer.Typer(help="Deployment intents: scaffold one from an installer.",

@@ -24,7 +24,12 @@ from reconciler.cli.governance import (
     _now,
 )
 from reconciler.domain.errors import SourceError
-from reconciler.domain.maturity import Deployment, LevelChange, MaturityReport, assess_maturity
+from reconciler.domain.evaluation.maturity import (
+    Deployment,
+    LevelChange,
+    MaturityReport,
+    assess_maturity,
+)
 from reconciler.engine import deployments_from_audit, deployments_from_state
 from reconciler.gitops import GitProvenance
 

@@ -47,10 +47,10 @@ from reconciler.cli.reconcile import (
     revision_source,
 )
 from reconciler.compose import RevisionPolicies, build_reconciler
+from reconciler.domain.documents.loader import LoadResult, package_findings
+from reconciler.domain.evaluation.trust import TrustRoot
 from reconciler.domain.findings import Severity, sort_findings
-from reconciler.domain.loader import LoadResult, package_findings
-from reconciler.domain.plan import intents_touched
-from reconciler.domain.trust import TrustRoot
+from reconciler.domain.planning.plan import intents_touched
 from reconciler.engine import IntentReport, PassResult, StateStore, Store, open_revision
 from reconciler.gitops import changed_files, is_shallow
 

@@ -20,11 +20,11 @@ from reconciler.cli._common import (
     fail,
     print_json,
 )
-from reconciler.domain import schemas
+from reconciler.domain.documents import schemas
+from reconciler.domain.documents.yamlsource import parse_yaml
 from reconciler.domain.errors import InvalidPolicyError
 from reconciler.domain.findings import json_pointer
 from reconciler.domain.ports import PolicyDecision, PolicyEngine
-from reconciler.domain.yamlsource import parse_yaml
 from reconciler.policy import (
     DECISIONS,
     EmbeddedEngine,

@@ -46,10 +46,10 @@ from reconciler.compose.connectors import (
     tenant_file_connectors,
     url_connectors,
 )
+from reconciler.domain.documents.models import parse_datetime
 from reconciler.domain.errors import EucoraError, SourceError
-from reconciler.domain.models import parse_datetime
+from reconciler.domain.evaluation.trust import TrustRoot
 from reconciler.domain.ports import Revision, TenantConnector
-from reconciler.domain.trust import TrustRoot
 from reconciler.engine import (
     AuditLog,
     PassResult,

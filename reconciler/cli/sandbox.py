@@ -26,7 +26,7 @@ from reconciler.cli._common import (
 from reconciler.cli._sandbox_env import export_lines, fetch_info, variables
 from reconciler.cli._sandbox_env import tenant_file as tenant_file_text
 from reconciler.cli.reconcile import parse_start
-from reconciler.domain.resources import data_dir
+from reconciler.domain.documents.resources import data_dir
 from reconciler.sandbox import FaultSpecError, Sandbox, parse_faults
 
 sandbox_app = typer.Typer(

@@ -30,9 +30,9 @@ from reconciler.cli._remote_packages import (
     remote_package_findings,
 )
 from reconciler.cli._trust import SignersOption, TrustRootOption, governed_view, trust_root
+from reconciler.domain.documents.loader import LoadResult, load_repo
+from reconciler.domain.documents.models import FleetRepo
 from reconciler.domain.findings import Code, Finding, sort_findings
-from reconciler.domain.loader import LoadResult, load_repo
-from reconciler.domain.models import FleetRepo
 
 RepoArgument = Annotated[Path, typer.Argument(help="Fleet repo directory.")]
 RepoOption = Annotated[Path, typer.Option("--repo", "-r", help="Fleet repo directory.")]

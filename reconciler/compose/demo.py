@@ -31,11 +31,11 @@ from reconciler.compose.connectors import close_all, sandbox_connectors
 from reconciler.compose.engine import build_reconciler
 from reconciler.connectors import RetryPolicy
 from reconciler.connectors.registry import PROVIDERS, desired_apps
-from reconciler.domain.loader import load_repo
-from reconciler.domain.maturity import Deployment, MaturityReport, assess_maturity
-from reconciler.domain.progress import Progress, StoredRing
-from reconciler.domain.resources import data_dir
-from reconciler.domain.trust import TRUST_ROOT_FILE, load_trust_root
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.documents.resources import data_dir
+from reconciler.domain.evaluation.maturity import Deployment, MaturityReport, assess_maturity
+from reconciler.domain.evaluation.trust import TRUST_ROOT_FILE, load_trust_root
+from reconciler.domain.gates.progress import Progress, StoredRing
 from reconciler.engine import AuditLog, AuditVerification, PassResult, StateStore, verify_audit_log
 from reconciler.gitops import (
     GitProvenance,

@@ -15,9 +15,9 @@ from datetime import datetime
 from pathlib import Path
 
 from reconciler.domain.errors import EucoraError
-from reconciler.domain.governance import NoProvenance, Provenance
+from reconciler.domain.evaluation.governance import NoProvenance, Provenance
+from reconciler.domain.evaluation.trust import EMPTY_TRUST, TrustRoot, Verifier
 from reconciler.domain.ports import PackageStore, PolicyEngine, TenantConnector
-from reconciler.domain.trust import EMPTY_TRUST, TrustRoot, Verifier
 from reconciler.engine import (
     AuditLog,
     LoadedRevision,

@@ -25,8 +25,8 @@ from reconciler.connectors.intune_macos import (
 from reconciler.connectors.intune_macos import render as intune_macos_render
 from reconciler.connectors.jamf import JamfConnector, JamfSettings, jamf_connector
 from reconciler.connectors.jamf import render as jamf_render
+from reconciler.domain.documents.models import DeploymentIntent, FleetConfig
 from reconciler.domain.errors import ConfigurationError
-from reconciler.domain.models import DeploymentIntent, FleetConfig
 from reconciler.domain.ports import TenantConnector
 from reconciler.domain.tenant import DesiredApp, Platform
 
@@ -161,7 +161,7 @@ def desired_apps(
     """One desired app per platform the intent ships on, each rendered by its provider.
 
     ``scripts`` maps repo-relative paths of detection scripts to their bytes (see
-    ``reconciler.domain.render.detection_scripts``).
+    ``reconciler.domain.evaluation.render.detection_scripts``).
     """
     apps = []
     for platform in Platform:

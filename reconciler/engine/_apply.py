@@ -17,7 +17,7 @@ import structlog
 
 from reconciler.connectors import correlation_id
 from reconciler.domain.errors import EucoraError, NotReadyError
-from reconciler.domain.plan import Action, ActionKind, IntentPlan
+from reconciler.domain.planning.plan import Action, ActionKind, IntentPlan
 from reconciler.engine._context import PassContext
 from reconciler.engine._records import ApplyOutcome
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from reconciler.domain.governance import GovernanceContext
-from reconciler.domain.governed import Resolution
-from reconciler.domain.models import DeploymentIntent, FleetConfig, FleetRepo
-from reconciler.domain.plan import Applied, Plan
+from reconciler.domain.documents.models import DeploymentIntent, FleetConfig, FleetRepo
+from reconciler.domain.evaluation.governance import GovernanceContext
+from reconciler.domain.evaluation.governed import Resolution
+from reconciler.domain.gates.progress import IntentProgress, StoredRing
+from reconciler.domain.planning.plan import Applied, Plan
 from reconciler.domain.ports import PackageStore, PolicyEngine, Revision, TenantConnector
-from reconciler.domain.progress import IntentProgress, StoredRing
 from reconciler.domain.tenant import Platform, TenantSnapshot
 from reconciler.engine._audit import AuditLog
 from reconciler.engine._load import LoadedRevision

@@ -2,18 +2,18 @@
 
 After load (the governed documents in force are resolved), before observe. Detection
 scripts come from the pass's package store (the commit tree); the work itself is
-:func:`~reconciler.domain.governance.evaluate_governance` and
-:func:`~reconciler.domain.render.desired_apps`.
+:func:`~reconciler.domain.evaluation.governance.evaluate_governance` and
+:func:`~reconciler.domain.evaluation.render.desired_apps`.
 """
 
 from __future__ import annotations
 
 from reconciler.connectors.registry import desired_apps
+from reconciler.domain.documents.models import DeploymentIntent, FleetConfig
 from reconciler.domain.errors import PackageError
-from reconciler.domain.governance import evaluate_governance
-from reconciler.domain.models import DeploymentIntent, FleetConfig
+from reconciler.domain.evaluation.governance import evaluate_governance
+from reconciler.domain.evaluation.render import MissingScriptError, detection_scripts
 from reconciler.domain.ports import PackageStore
-from reconciler.domain.render import MissingScriptError, detection_scripts
 from reconciler.domain.tenant import DesiredApp
 from reconciler.engine._context import PassContext
 from reconciler.engine._records import EvaluatedIntent

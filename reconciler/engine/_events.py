@@ -17,7 +17,7 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.domain.progress import GateOutcome, Progress
+from reconciler.domain.gates.progress import GateOutcome, Progress
 from reconciler.engine._report import IntentReport
 
 #: drift items kept in a basis (and a status): a status is part of an object etcd stores

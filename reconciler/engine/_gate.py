@@ -2,16 +2,21 @@
 
 After observe, before plan. First the facts that need the tenants and the store: the
 devices' check-in histories after this observation, each intent's time to compliance in
-its current ring and the facts of its way back (:mod:`reconciler.domain.compliance`,
-:mod:`reconciler.domain.rollback`); then :func:`~reconciler.domain.progress.decide_progress`
+its current ring and the facts of its way back (:mod:`reconciler.domain.inputs.compliance`,
+:mod:`reconciler.domain.inputs.rollback`); then
+:func:`~reconciler.domain.gates.progress.decide_progress`
 (admission, health, promotion; at most one ring per pass) with the pass's policy engine.
 """
 
 from __future__ import annotations
 
-from reconciler.domain.compliance import ConnectivityConfig, ring_compliance, update_histories
-from reconciler.domain.progress import IntentProgress, decide_progress
-from reconciler.domain.rollback import build_key, rollback_facts
+from reconciler.domain.gates.progress import IntentProgress, decide_progress
+from reconciler.domain.inputs.compliance import (
+    ConnectivityConfig,
+    ring_compliance,
+    update_histories,
+)
+from reconciler.domain.inputs.rollback import build_key, rollback_facts
 from reconciler.engine._context import PassContext
 from reconciler.engine._records import GateFacts, ring_devices, telemetry
 

@@ -3,7 +3,7 @@
 Read by ``eucora maturity`` from the standalone state store (``ring_history``) or, when
 only the audit log is at hand (an operator's, a copy kept for audits), from its
 ``ring-entered`` records after the log's hash chain verified. Either way the result is the
-domain's :class:`~reconciler.domain.maturity.Deployment` list.
+domain's :class:`~reconciler.domain.evaluation.maturity.Deployment` list.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from reconciler.domain.errors import StateStoreError
-from reconciler.domain.maturity import Deployment
+from reconciler.domain.evaluation.maturity import Deployment
 from reconciler.engine._audit import verify_audit_log
 from reconciler.engine._state import StateStore
 

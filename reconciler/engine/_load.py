@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.domain.documents.loader import LoadResult, load_repo
+from reconciler.domain.documents.models import FleetRepo
 from reconciler.domain.errors import InvalidRepositoryError
-from reconciler.domain.loader import LoadResult, load_repo
-from reconciler.domain.models import FleetRepo
 from reconciler.domain.ports import Revision
 from reconciler.engine._trusted import read_policy_files
 from reconciler.gitops import CommittedTree, committed_tree

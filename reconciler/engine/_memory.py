@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from reconciler.domain.models import parse_datetime
+from reconciler.domain.documents.models import parse_datetime
 from reconciler.engine._state import Store
 
 _FIRST_SEEN, _WITHDRAWN, _TRUSTED = "trust.first_seen", "trust.withdrawn", "trust.trusted"

@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from reconciler.domain.compliance import CheckInHistory
-from reconciler.domain.plan import Applied
-from reconciler.domain.progress import StoredRing
-from reconciler.domain.rollback import RollbackEvidence
+from reconciler.domain.gates.progress import StoredRing
+from reconciler.domain.inputs.compliance import CheckInHistory
+from reconciler.domain.inputs.rollback import RollbackEvidence
+from reconciler.domain.planning.plan import Applied
 from reconciler.domain.tenant import Platform
 from reconciler.engine._state import RingEntry
 

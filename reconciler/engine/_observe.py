@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from reconciler.connectors.registry import provider
-from reconciler.domain.plan import all_ring_groups
+from reconciler.domain.planning.plan import all_ring_groups
 from reconciler.engine._context import PassContext
 from reconciler.engine._records import platform_apps, provider_apps
 

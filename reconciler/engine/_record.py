@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.domain.plan import Applied, ring_groups
-from reconciler.domain.progress import Progress, StoredRing
-from reconciler.domain.rollback import build_key, observed_rollback
+from reconciler.domain.gates.progress import Progress, StoredRing
+from reconciler.domain.inputs.rollback import build_key, observed_rollback
+from reconciler.domain.planning.plan import Applied, ring_groups
 from reconciler.domain.tenant import Platform
 from reconciler.engine._context import PassContext
 from reconciler.engine._trusted import remember

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from reconciler.domain.compliance import CheckInHistory, RingCompliance
-from reconciler.domain.governance import IntentGovernance
-from reconciler.domain.models import DeploymentIntent, FleetConfig
-from reconciler.domain.plan import ring_groups
-from reconciler.domain.rollback import RollbackFacts
+from reconciler.domain.documents.models import DeploymentIntent, FleetConfig
+from reconciler.domain.evaluation.governance import IntentGovernance
+from reconciler.domain.inputs.compliance import CheckInHistory, RingCompliance
+from reconciler.domain.inputs.rollback import RollbackFacts
+from reconciler.domain.planning.plan import ring_groups
 from reconciler.domain.tenant import (
     DesiredApp,
     DeviceInstall,

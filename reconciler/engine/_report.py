@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from reconciler.domain.cab import ApprovalVerdict
-from reconciler.domain.compliance import RingCompliance
-from reconciler.domain.conditions import Condition, intent_conditions
-from reconciler.domain.governed import PendingChange
-from reconciler.domain.models import DeploymentIntent, FleetConfig, Gates
-from reconciler.domain.plan import Action, DriftItem, IntentPlan, Plan
-from reconciler.domain.policy_input import effective_gates
-from reconciler.domain.progress import GateOutcome, IntentProgress, Progress
-from reconciler.domain.risk import FactorScore
+from reconciler.domain.documents.models import DeploymentIntent, FleetConfig, Gates
+from reconciler.domain.evaluation.cab import ApprovalVerdict
+from reconciler.domain.evaluation.governed import PendingChange
+from reconciler.domain.evaluation.risk import FactorScore
+from reconciler.domain.gates.progress import GateOutcome, IntentProgress, Progress
+from reconciler.domain.inputs.compliance import RingCompliance
+from reconciler.domain.inputs.policy_input import effective_gates
+from reconciler.domain.planning.conditions import Condition, intent_conditions
+from reconciler.domain.planning.plan import Action, DriftItem, IntentPlan, Plan
 from reconciler.domain.tenant import InstallCounts
 from reconciler.engine._records import EvaluatedIntent, Managed, telemetry
 

@@ -22,10 +22,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reconciler.domain.governance import GovernanceContext, Provenance
-from reconciler.domain.governed import resolve_governed
+from reconciler.domain.evaluation.governance import GovernanceContext, Provenance
+from reconciler.domain.evaluation.governed import resolve_governed
+from reconciler.domain.evaluation.trust import EMPTY_TRUST, TrustRoot, Verifier
 from reconciler.domain.ports import PackageStore, PolicyEngine, Revision, TenantConnector
-from reconciler.domain.trust import EMPTY_TRUST, TrustRoot, Verifier
 from reconciler.engine._audit import AuditLog
 from reconciler.engine._context import PassContext, PassPorts, ProgressCallback, quiet
 from reconciler.engine._load import LoadedRevision, open_revision, refuse_unusable

@@ -20,11 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from reconciler.domain.compliance import CheckInHistory
 from reconciler.domain.errors import StateStoreError
-from reconciler.domain.plan import Applied
-from reconciler.domain.progress import StoredRing
-from reconciler.domain.rollback import RollbackEvidence
+from reconciler.domain.gates.progress import StoredRing
+from reconciler.domain.inputs.compliance import CheckInHistory
+from reconciler.domain.inputs.rollback import RollbackEvidence
+from reconciler.domain.planning.plan import Applied
 from reconciler.domain.tenant import Assignment, AssignmentIntent, Platform, TargetKind
 
 SCHEMA_VERSION = 1

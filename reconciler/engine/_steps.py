@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from reconciler.connectors.registry import words
-from reconciler.domain.plan import build_plan
+from reconciler.domain.planning.plan import build_plan
 from reconciler.engine._apply import apply
 from reconciler.engine._context import PassContext
 from reconciler.engine._evaluate import evaluate

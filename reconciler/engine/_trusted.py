@@ -20,11 +20,11 @@ from typing import Protocol
 
 import structlog
 
-from reconciler.domain.cab import CabDecision
+from reconciler.domain.documents.models import DeploymentIntent, FleetRepo
 from reconciler.domain.errors import SourceError
-from reconciler.domain.governance import GovernanceContext, IntentGovernance, payload_key
-from reconciler.domain.governed import Resolution, retirement_approved
-from reconciler.domain.models import DeploymentIntent, FleetRepo
+from reconciler.domain.evaluation.cab import CabDecision
+from reconciler.domain.evaluation.governance import GovernanceContext, IntentGovernance, payload_key
+from reconciler.domain.evaluation.governed import Resolution, retirement_approved
 from reconciler.domain.ports import PolicyEngine, Revision
 from reconciler.engine._memory import TrustMemory
 from reconciler.gitops import is_ancestor

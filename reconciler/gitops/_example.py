@@ -27,8 +27,8 @@ from typing import Any
 
 import git
 
-from reconciler.domain.digest import intent_digest
-from reconciler.domain.yamlsource import parse_yaml
+from reconciler.domain.documents.digest import intent_digest
+from reconciler.domain.documents.yamlsource import parse_yaml
 from reconciler.gitops._write import sign_document
 
 PLATFORM = ("Carol Nguyen", "carol.nguyen@contoso.example")

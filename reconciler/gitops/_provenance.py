@@ -22,12 +22,12 @@ from typing import Any
 
 import git
 
-from reconciler.domain.digest import governed_digest, intent_digest
+from reconciler.domain.documents.digest import governed_digest, intent_digest
+from reconciler.domain.documents.models import DeploymentIntent
+from reconciler.domain.documents.yamlsource import parse_yaml
 from reconciler.domain.errors import SourceError
-from reconciler.domain.governance import Change
-from reconciler.domain.maturity import LevelChange
-from reconciler.domain.models import DeploymentIntent
-from reconciler.domain.yamlsource import parse_yaml
+from reconciler.domain.evaluation.governance import Change
+from reconciler.domain.evaluation.maturity import LevelChange
 
 _EMAIL = re.compile(r"<([^>]+)>")
 _SEP = "\x1f"

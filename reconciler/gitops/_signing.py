@@ -1,6 +1,6 @@
 """Detached SSH signatures over approval content (``ssh-keygen -Y sign`` / ``-Y verify``).
 
-The domain's :class:`~reconciler.domain.trust.Verifier`. Signatures use the ``eucora``
+The domain's :class:`~reconciler.domain.evaluation.trust.Verifier`. Signatures use the ``eucora``
 namespace, so a signature made for git (namespace ``git``) or anything else never counts
 as an approval. They are verified against the out-of-band signers file (git's
 allowed_signers format) for exactly the principal the document names, with key validity
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler.domain.errors import SourceError
-from reconciler.domain.trust import (
+from reconciler.domain.evaluation.trust import (
     SIGNATURE_NAMESPACE,
     SignatureCheck,
     SignatureStatus,

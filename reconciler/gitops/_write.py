@@ -11,9 +11,9 @@ from pathlib import Path
 
 import git
 
-from reconciler.domain.digest import attested_payload
+from reconciler.domain.documents.digest import attested_payload
+from reconciler.domain.documents.yamlsource import parse_yaml
 from reconciler.domain.errors import SourceError
-from reconciler.domain.yamlsource import parse_yaml
 from reconciler.gitops._signing import sign_payload
 
 

@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from reconciler.domain.documents.schemas import bundled
 from reconciler.domain.errors import ConfigurationError
-from reconciler.domain.schemas import bundled
 
 DEFAULT_API = {"github": "https://api.github.com", "gitlab": "https://gitlab.com/api/v4"}
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from reconciler.domain.progress import Progress
+from reconciler.domain.gates.progress import Progress
 from reconciler.engine import Event, IntentReport, PassResult
 from reconciler.notify._config import Kind
 from reconciler.policy import cab_rules, waiting_rules

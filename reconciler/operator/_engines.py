@@ -19,8 +19,8 @@ from typing import Any
 from reconciler.compose import RevisionPolicies, build_reconciler
 from reconciler.compose.connectors import TenantSettings, close_all, settings_connectors
 from reconciler.domain.errors import ConfigurationError
+from reconciler.domain.evaluation.trust import EMPTY_TRUST, load_trust_root
 from reconciler.domain.ports import Revision, TenantConnector
-from reconciler.domain.trust import EMPTY_TRUST, load_trust_root
 from reconciler.engine import AuditLog, Reconciler, Store
 from reconciler.packages import StoreCredentials
 

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.domain.digest import intent_digest
+from reconciler.domain.documents.digest import intent_digest
 
 __all__ = ["intent_digest"]
-from reconciler.domain.models import FleetRepo
+from reconciler.domain.documents.models import FleetRepo
 
 GROUP = "eucora.io"
 VERSION = "v1alpha1"

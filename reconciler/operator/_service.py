@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.domain.errors import EucoraError
+from reconciler.domain.gates.progress import Progress
 from reconciler.domain.ports import Revision
-from reconciler.domain.progress import Progress
 from reconciler.engine import Event, LoadedRevision, Reconciler, intent_events
 from reconciler.gitops import GitCredentials, fetch
 from reconciler.notify import Notifier, tell_intent, tell_pass

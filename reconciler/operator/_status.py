@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.domain.errors import EucoraError
-from reconciler.domain.plan import Applied
-from reconciler.domain.progress import StoredRing
-from reconciler.domain.rollback import RollbackEvidence
+from reconciler.domain.gates.progress import StoredRing
+from reconciler.domain.inputs.rollback import RollbackEvidence
+from reconciler.domain.planning.plan import Applied
 from reconciler.domain.tenant import Assignment, AssignmentIntent, Platform, TargetKind
 from reconciler.engine import IntentReport, IntentState, RingEntry, drift_fields, gate_fields
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.domain.schemas import bundled
+from reconciler.domain.documents.schemas import bundled
 from reconciler.operator._crd_status import DEPLOYMENT_INTENT_STATUS, GIT_SOURCE_STATUS
 
 GROUP = "eucora.io"

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
+from reconciler.domain.documents.package_source import PackageLocation, SourceKind
 from reconciler.domain.errors import ConfigurationError, PackageError, PackageUnavailableError
-from reconciler.domain.package_source import PackageLocation, SourceKind
 from reconciler.packages._cache import CHUNK, Interrupted, Opener
 
 _TIMEOUT = httpx.Timeout(30.0, read=120.0)

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.domain.errors import PackageError
-from reconciler.domain.package_source import (
+from reconciler.domain.documents.package_source import (
     InvalidLocation,
     PackageLocation,
     SourceKind,
     package_location,
 )
-from reconciler.domain.packages import LFS_POINTER_START, lfs_pointer
+from reconciler.domain.documents.packages import LFS_POINTER_START, lfs_pointer
+from reconciler.domain.errors import PackageError
 from reconciler.domain.tenant import PackageRef
 from reconciler.packages._cache import ContentCache, Opener, Pin, file_digest, verify
 from reconciler.packages._evidence import check_evidence

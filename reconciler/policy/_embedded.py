@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from regopy import Input, Interpreter
 
-from reconciler.domain.models import thaw
+from reconciler.domain.documents.models import thaw
 from reconciler.domain.ports import PolicyDecision
 from reconciler.policy._decision import fail_closed, parse_decision
 from reconciler.policy._policyset import DECISIONS, PolicySet

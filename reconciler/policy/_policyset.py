@@ -28,8 +28,8 @@ from typing import Any
 import regopy
 import yaml
 
+from reconciler.domain.documents.resources import data_dir
 from reconciler.domain.errors import InvalidPolicyError
-from reconciler.domain.resources import data_dir
 
 #: decisions a repo policy may add rules to (package ``eucora.custom.<decision>``)
 EXTENSIBLE = ("promotion", "admission", "health")

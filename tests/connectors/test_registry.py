@@ -18,7 +18,7 @@ from reconciler.connectors.registry import (
     words,
 )
 from reconciler.domain.errors import ConfigurationError
-from reconciler.domain.plan import ring_groups
+from reconciler.domain.planning.plan import ring_groups
 from reconciler.domain.tenant import Platform
 from tests.connectors.contract.provider import REPO
 

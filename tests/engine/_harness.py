@@ -16,9 +16,9 @@ import yaml
 from reconciler.compose import build_reconciler
 from reconciler.compose.connectors import close_all, sandbox_connectors
 from reconciler.connectors import RetryPolicy
+from reconciler.domain.evaluation.trust import TRUST_ROOT_FILE, load_trust_root
 from reconciler.domain.ports import TenantConnector
 from reconciler.domain.tenant import Assignment, DesiredApp, TenantSnapshot
-from reconciler.domain.trust import TRUST_ROOT_FILE, load_trust_root
 from reconciler.engine import AuditLog, PassResult, Reconciler, StateStore
 from reconciler.gitops import build_example_repo, commit_as, open_local
 from reconciler.gitops._write import sign_document

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.compose.demo import run_demo
-from reconciler.domain.progress import Progress
+from reconciler.domain.gates.progress import Progress
 from reconciler.engine import StateStore
 from tests.conftest import ROOT
 

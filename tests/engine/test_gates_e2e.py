@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from reconciler.domain.loader import load_repo
-from reconciler.domain.progress import Progress
-from reconciler.domain.rollback import build_key
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.gates.progress import Progress
+from reconciler.domain.inputs.rollback import build_key
 from tests.engine._harness import edit, harness, keep_only
 
 ZIP = "7zip-24.08"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reconciler.domain.loader import load_repo
-from reconciler.domain.models import DeploymentIntent
-from reconciler.domain.progress import Progress
-from reconciler.domain.rollback import build_key
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.documents.models import DeploymentIntent
+from reconciler.domain.gates.progress import Progress
+from reconciler.domain.inputs.rollback import build_key
 from reconciler.engine import PassResult, verify_audit_log
 from tests.engine._harness import edit, govern, harness, keep_only
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import reconciler.engine._load as load_module
-from reconciler.domain.progress import Progress
+from reconciler.domain.gates.progress import Progress
 from reconciler.engine import STEPS, PassContext, Step, open_revision
 from reconciler.gitops import open_local
 from tests.engine._harness import harness, keep_only

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.compose import RevisionPolicies
-from reconciler.domain.progress import Progress, StoredRing
+from reconciler.domain.gates.progress import Progress, StoredRing
 from reconciler.engine import UntrustedRevisionError, open_revision
 from reconciler.gitops import SshVerifier, open_local
 from tests.engine._harness import SIGNERS, commit, edit, harness, keep_only, signed_as

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.domain.digest import canonical_json, intent_digest
-from reconciler.domain.loader import load_repo
+from reconciler.domain.documents.digest import canonical_json, intent_digest
+from reconciler.domain.documents.loader import load_repo
 from tests.foundation._repo import example_text, make_repo
 
 

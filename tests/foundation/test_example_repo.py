@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from reconciler.domain.loader import load_repo
-from reconciler.domain.models import BlastRadius
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.documents.models import BlastRadius
 
 
 def test_example_repo_validates_clean(example_repo: Path) -> None:

@@ -15,9 +15,9 @@ import pytest
 import yaml
 import yaml.scanner
 
-from reconciler.domain import yamlsource
+from reconciler.domain.documents import yamlsource
+from reconciler.domain.documents.loader import MAX_FILE_BYTES, load_repo
 from reconciler.domain.findings import Code
-from reconciler.domain.loader import MAX_FILE_BYTES, load_repo
 from tests.foundation._repo import example_text, make_repo
 
 INTENT = """\

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.domain.loader import load_repo
+from reconciler.domain.documents.loader import load_repo
 from tests.foundation._repo import example_text, make_repo
 
 EXAMPLES = [

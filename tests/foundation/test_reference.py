@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.domain.reference import END, START, render_reference, splice
+from reconciler.domain.documents.reference import END, START, render_reference, splice
 from tests.conftest import ROOT
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.evaluation.loosening import fleet_loosenings
 from reconciler.domain.findings import Code
-from reconciler.domain.loader import load_repo
-from reconciler.domain.loosening import fleet_loosenings
 from tests.conftest import EXAMPLE_REPO
 from tests.foundation._repo import example_text, make_repo
 

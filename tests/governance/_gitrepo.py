@@ -6,9 +6,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from reconciler.domain.governance import GovernanceContext
-from reconciler.domain.loader import load_repo
-from reconciler.domain.trust import TRUST_ROOT_FILE, load_trust_root
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.evaluation.governance import GovernanceContext
+from reconciler.domain.evaluation.trust import TRUST_ROOT_FILE, load_trust_root
 from reconciler.gitops import GitProvenance, SshVerifier
 from reconciler.gitops._example import _Builder
 from reconciler.gitops._write import sign_document

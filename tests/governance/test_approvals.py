@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.domain.cab import Reason
-from reconciler.domain.governance import GovernanceContext, evaluate_governance
-from reconciler.domain.loader import load_repo
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.evaluation.cab import Reason
+from reconciler.domain.evaluation.governance import GovernanceContext, evaluate_governance
 from tests.governance._gitrepo import (
     CAB,
     EXAMPLE_REPO,

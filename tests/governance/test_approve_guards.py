@@ -12,10 +12,14 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.cli._cab_next import next_commands, ring_needs
-from reconciler.domain.approval_request import approval_refusals, did_you_mean, unknown_rings
-from reconciler.domain.governance import GovernanceContext, evaluate_governance
-from reconciler.domain.loader import load_repo
-from reconciler.domain.trust import load_trust_root
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.evaluation.approval_request import (
+    approval_refusals,
+    did_you_mean,
+    unknown_rings,
+)
+from reconciler.domain.evaluation.governance import GovernanceContext, evaluate_governance
+from reconciler.domain.evaluation.trust import load_trust_root
 from tests.conftest import EXAMPLE_REPO, ROOT
 from tests.governance._gitrepo import POLICY, clone_with_identity
 

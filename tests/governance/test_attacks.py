@@ -259,7 +259,7 @@ def test_changing_and_approving_in_one_signed_commit_with_a_fake_author(
 ) -> None:
     new = edit(repo / SAP, "targetUsers: 950", "targetUsers: 990")
     (repo / SAP).write_text(new)
-    from reconciler.domain.loader import load_repo
+    from reconciler.domain.documents.loader import load_repo
 
     digest = load_repo(repo).repo.intents["sap-gui-8.00"].digest
     text = approval_text("sap-gui-8.00", digest, ERIN, "pilot, broad, global", name="sap-erin-2")
@@ -300,7 +300,7 @@ def test_an_exception_window_is_measured_from_the_signed_approval(repo: Path, ke
     longer = edit(path, "expires: 2027-02-15T00:00:00Z", "expires: 2027-09-01T00:00:00Z")
     commit(repo, {path.relative_to(repo).as_posix(): longer}, author=MARIA,
            date="2027-06-01T00:00:00+00:00")  # fmt: skip
-    from reconciler.domain.loader import load_repo
+    from reconciler.domain.documents.loader import load_repo
 
     loaded = load_repo(repo).repo
     digest = loaded.intents["oracle-jre-8u431"].digest
@@ -380,7 +380,7 @@ def test_an_exception_widened_after_approval_is_refused(repo: Path) -> None:
 def test_an_exception_needs_the_class_roles(repo: Path, keys: Path) -> None:
     for name in ("oracle-jre-8u431-risk-carol.nguyen", "oracle-jre-8u431-risk-frank.muller"):
         commit(repo, {f"approvals/{name}.yaml": None}, author=MARIA)
-    from reconciler.domain.loader import load_repo
+    from reconciler.domain.documents.loader import load_repo
 
     loaded = load_repo(repo).repo
     digest = loaded.intents["oracle-jre-8u431"].digest
@@ -529,7 +529,7 @@ def test_git_attributes_cannot_hide_a_withdrawal(repo: Path, keys: Path) -> None
 def test_removing_a_first_trusted_repo_policy_is_pending_without_a_state_store(
     repo: Path, tmp_path: Path
 ) -> None:
-    from reconciler.domain.governed import policy_set_digest
+    from reconciler.domain.evaluation.governed import policy_set_digest
 
     rule = (
         "package eucora.custom.promotion\nimport rego.v1\n"

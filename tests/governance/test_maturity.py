@@ -8,9 +8,9 @@ from pathlib import Path
 
 import git
 
-from reconciler.domain.loader import load_repo
-from reconciler.domain.maturity import Deployment, LevelChange, assess_maturity
-from reconciler.domain.models import FleetRepo, Incident
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.documents.models import FleetRepo, Incident
+from reconciler.domain.evaluation.maturity import Deployment, LevelChange, assess_maturity
 from reconciler.gitops import GitProvenance, build_example_repo
 from tests.conftest import EXAMPLE_REPO, ROOT
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.domain.blast_radius import classify
-from reconciler.domain.cab import CabDecision, requirement
-from reconciler.domain.loader import load_repo
-from reconciler.domain.models import BlastRadius, FleetRepo
-from reconciler.domain.risk import assess_risk
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.documents.models import BlastRadius, FleetRepo
+from reconciler.domain.evaluation.blast_radius import classify
+from reconciler.domain.evaluation.cab import CabDecision, requirement
+from reconciler.domain.evaluation.risk import assess_risk
 from tests.conftest import EXAMPLE_REPO
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)

@@ -14,12 +14,12 @@ from typer.testing import CliRunner
 from reconciler.cli import app
 from reconciler.cli._markdown import MARKER, PlanContext, markdown_plan
 from reconciler.cli._verdict import Kind, verdict
-from reconciler.domain.models import DriftPolicy
-from reconciler.domain.plan import DriftItem
+from reconciler.domain.documents.models import DriftPolicy
+from reconciler.domain.evaluation.trust import load_trust_root
+from reconciler.domain.gates.progress import GateOutcome, Progress, StoredRing
+from reconciler.domain.planning.plan import DriftItem
 from reconciler.domain.ports import PolicyDecision, Violation
-from reconciler.domain.progress import GateOutcome, Progress, StoredRing
 from reconciler.domain.tenant import Platform
-from reconciler.domain.trust import load_trust_root
 from reconciler.engine import PassResult, StateStore
 from reconciler.gitops import build_example_repo
 from tests.conftest import ROOT

@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from reconciler.cli import app
-from reconciler.domain.loader import load_repo
+from reconciler.domain.documents.loader import load_repo
 from tests.journey.conftest import edit
 
 runner = CliRunner()

@@ -7,8 +7,8 @@ from pathlib import Path
 import kopf
 import pytest
 
+from reconciler.domain.documents.loader import load_repo
 from reconciler.domain.errors import InvalidRepositoryError, SourceError
-from reconciler.domain.loader import load_repo
 from reconciler.operator import _materialize as m
 from reconciler.operator._errors import kopf_errors
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.domain.errors import ConfigurationError, SourceError
-from reconciler.domain.progress import StoredRing
-from reconciler.domain.rollback import RollbackEvidence
+from reconciler.domain.gates.progress import StoredRing
+from reconciler.domain.inputs.rollback import RollbackEvidence
 from reconciler.engine import IntentState, MemoryStateStore, PassResult, intent_events
 from reconciler.operator._status import (
     PassInfo,

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reconciler.cli import app
-from reconciler.domain.package_source import InvalidLocation, SourceKind, package_location
+from reconciler.domain.documents.package_source import InvalidLocation, SourceKind, package_location
 from tests.conftest import EXAMPLE_REPO
 from tests.packages.conftest import HttpStore
 

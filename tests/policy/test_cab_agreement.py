@@ -18,9 +18,8 @@ from typing import Any
 import pytest
 
 from reconciler.cli._cab_next import ring_needs
-from reconciler.domain.governance import GovernanceContext, IntentGovernance, evaluate_governance
-from reconciler.domain.loader import load_repo
-from reconciler.domain.models import (
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.documents.models import (
     BlastRadius,
     CABApproval,
     Decision,
@@ -29,12 +28,17 @@ from reconciler.domain.models import (
     RiskOverride,
     Source,
 )
-from reconciler.domain.policy_input import RingState, promotion_input
+from reconciler.domain.evaluation.governance import (
+    GovernanceContext,
+    IntentGovernance,
+    evaluate_governance,
+)
+from reconciler.domain.evaluation.trust import SignatureCheck, SignatureStatus, TrustRoot
+from reconciler.domain.gates.progress import IntentProgress, Progress
+from reconciler.domain.inputs.policy_input import RingState, promotion_input
+from reconciler.domain.inputs.rollback import RollbackEvidence, build_key, rollback_facts
 from reconciler.domain.ports import PolicyEngine
-from reconciler.domain.progress import IntentProgress, Progress
-from reconciler.domain.rollback import RollbackEvidence, build_key, rollback_facts
 from reconciler.domain.tenant import InstallCounts
-from reconciler.domain.trust import SignatureCheck, SignatureStatus, TrustRoot
 from reconciler.engine import IntentReport
 from reconciler.policy import EmbeddedEngine, load_policy_set
 from tests.conftest import EXAMPLE_REPO

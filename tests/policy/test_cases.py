@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.domain import schemas
+from reconciler.domain.documents import schemas
 from reconciler.policy import EmbeddedEngine, PolicyCase, load_policy_set
 from reconciler.policy._cases import check, exercised_ids
 from tests.policy.conftest import CASES

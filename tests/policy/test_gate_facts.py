@@ -8,7 +8,10 @@ from types import MappingProxyType
 
 import pytest
 
-from reconciler.domain.compliance import (
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.documents.models import OnFailure
+from reconciler.domain.gates.progress import drill_ring
+from reconciler.domain.inputs.compliance import (
     CheckInHistory,
     Connectivity,
     ConnectivityConfig,
@@ -16,10 +19,7 @@ from reconciler.domain.compliance import (
     ring_compliance,
     update_histories,
 )
-from reconciler.domain.loader import load_repo
-from reconciler.domain.models import OnFailure
-from reconciler.domain.progress import drill_ring
-from reconciler.domain.rollback import (
+from reconciler.domain.inputs.rollback import (
     RollbackEvidence,
     build_key,
     observed_rollback,

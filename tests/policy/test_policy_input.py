@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.domain import schemas
-from reconciler.domain.compliance import ClassCompliance, Connectivity, RingCompliance
-from reconciler.domain.loader import load_repo
-from reconciler.domain.models import DeploymentIntent, FleetRepo
-from reconciler.domain.policy_input import (
+from reconciler.domain.documents import schemas
+from reconciler.domain.documents.loader import load_repo
+from reconciler.domain.documents.models import DeploymentIntent, FleetRepo
+from reconciler.domain.inputs.compliance import ClassCompliance, Connectivity, RingCompliance
+from reconciler.domain.inputs.policy_input import (
     CabSummary,
     RingState,
     RiskSummary,
@@ -23,7 +23,12 @@ from reconciler.domain.policy_input import (
     health_input,
     promotion_input,
 )
-from reconciler.domain.rollback import RollbackEvidence, RollbackFacts, build_key, rollback_facts
+from reconciler.domain.inputs.rollback import (
+    RollbackEvidence,
+    RollbackFacts,
+    build_key,
+    rollback_facts,
+)
 from reconciler.domain.tenant import InstallCounts
 from reconciler.policy import EmbeddedEngine, load_policy_set
 from tests.conftest import EXAMPLE_REPO
@@ -182,7 +187,7 @@ def test_builder_and_policies_together(repo: FleetRepo) -> None:
 
 
 def test_every_example_intent_is_admitted(repo: FleetRepo) -> None:
-    from reconciler.domain.governance import GovernanceContext, evaluate_governance
+    from reconciler.domain.evaluation.governance import GovernanceContext, evaluate_governance
 
     assert repo.fleet is not None
     engine = EmbeddedEngine(load_policy_set())

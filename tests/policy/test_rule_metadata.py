@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.domain.conditions import intent_conditions
 from reconciler.domain.errors import InvalidPolicyError
+from reconciler.domain.gates.progress import GateOutcome, IntentProgress, Progress
+from reconciler.domain.planning.conditions import intent_conditions
 from reconciler.domain.ports import PolicyDecision, Violation
-from reconciler.domain.progress import GateOutcome, IntentProgress, Progress
 from reconciler.policy import EmbeddedEngine, cab_rules, load_policy_set, waiting_rules
 from tests.conftest import ROOT
 

@@ -23,7 +23,7 @@ from typing import Any
 from reconciler.connectors.graph.apps import GraphAppConnector
 from reconciler.connectors.graph.upload import APPS, Content
 from reconciler.connectors.intune.intunewin import read_intunewin
-from reconciler.domain.models import thaw
+from reconciler.domain.documents.models import thaw
 from reconciler.domain.ports import PackageStore
 from reconciler.domain.tenant import (
     Assignment,

@@ -14,9 +14,9 @@ from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
-from reconciler.domain.models import DeploymentIntent, WindowsPackage
-from reconciler.domain.package_source import file_name as package_file_name
-from reconciler.domain.render import MissingScriptError, display_name
+from reconciler.domain.documents.models import DeploymentIntent, WindowsPackage
+from reconciler.domain.documents.package_source import file_name as package_file_name
+from reconciler.domain.evaluation.render import MissingScriptError, display_name
 from reconciler.domain.tenant import DesiredApp, PackageRef, Platform
 
 #: Intune's return codes when an intent declares none

@@ -36,7 +36,7 @@ from reconciler.connectors.intune_macos.render import (
     OWNED,
     app_type,
 )
-from reconciler.domain.models import thaw
+from reconciler.domain.documents.models import thaw
 from reconciler.domain.ports import PackageStore
 from reconciler.domain.tenant import (
     Assignment,

@@ -24,9 +24,9 @@ from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
+from reconciler.domain.documents.models import DeploymentIntent, MacosPackage
+from reconciler.domain.documents.package_source import file_name
 from reconciler.domain.errors import PackageError
-from reconciler.domain.models import DeploymentIntent, MacosPackage
-from reconciler.domain.package_source import file_name
 from reconciler.domain.tenant import DesiredApp, PackageRef, Platform
 
 LOB = "#microsoft.graph.macOSLobApp"

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from reconciler.domain.models import DeploymentIntent, MacosPackage
-from reconciler.domain.package_source import file_name as package_file_name
-from reconciler.domain.render import display_name
+from reconciler.domain.documents.models import DeploymentIntent, MacosPackage
+from reconciler.domain.documents.package_source import file_name as package_file_name
+from reconciler.domain.evaluation.render import display_name
 from reconciler.domain.tenant import DesiredApp, PackageRef, Platform
 
 #: how the plan speaks of this provider's writes

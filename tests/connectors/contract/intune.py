@@ -22,8 +22,8 @@ from reconciler.connectors import (
     new_http_client,
 )
 from reconciler.connectors.registry import desired_apps
+from reconciler.domain.evaluation.render import detection_scripts
 from reconciler.domain.ports import TenantConnector
-from reconciler.domain.render import detection_scripts
 from reconciler.domain.tenant import Assignment, DesiredApp, Platform
 from reconciler.sandbox import Sandbox
 from tests.conftest import EXAMPLE_REPO

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from reconciler.connectors import CircuitBreaker, TokenSource
-from reconciler.domain.loader import load_repo
+from reconciler.domain.documents.loader import load_repo
 from reconciler.domain.ports import TenantConnector
 from reconciler.domain.tenant import Assignment, AssignmentIntent, DesiredApp, TargetKind
 from reconciler.packages import PackageSources

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from reconciler.domain.plan import property_drift
+from reconciler.domain.planning.plan import property_drift
 from reconciler.domain.ports import TenantConnector
 from reconciler.domain.tenant import Assignment, DesiredApp
 from reconciler.sandbox import Sandbox
@@ -29,7 +29,7 @@ async def next_pass(
     connector: TenantConnector, app: DesiredApp, want: Sequence[Assignment]
 ) -> list[str]:
     """What the plan step asks of a connector for one app after a snapshot (see
-    ``reconciler.domain.plan``): create when nothing carries the marker, else update what
+    ``reconciler.domain.planning.plan``): create when nothing carries the marker, else update what
     drifted, upload content not committed and set assignments that differ. Never more
     than one managed object may be found: a duplicate means an earlier write was
     repeated."""

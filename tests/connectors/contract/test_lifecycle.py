@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.domain.errors import ConflictError
-from reconciler.domain.plan import property_drift
+from reconciler.domain.planning.plan import property_drift
 from reconciler.domain.tenant import Assignment, AssignmentIntent, TargetKind
 from reconciler.sandbox import Sandbox
 from tests.connectors.contract.provider import STORE, ContractProvider, Tenant, targets

@@ -1,0 +1,101 @@
+"""The plan step: every intent's decision and app writes, the orphans, the apply order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from reconciler.domain.documents.models import DeploymentIntent, FleetConfig
+from reconciler.domain.gates.progress import IntentProgress, Progress
+from reconciler.domain.planning.plan._actions import (
+    Action,
+    ActionKind,
+    Applied,
+    DriftItem,
+    IntentPlan,
+    Plan,
+    Words,
+)
+from reconciler.domain.planning.plan._apps import plan_app
+from reconciler.domain.planning.plan._order import supersedes_chains
+from reconciler.domain.planning.plan._orphans import orphans
+from reconciler.domain.planning.plan._targets import desired_assignments
+from reconciler.domain.tenant import DesiredApp, ObservedApp, Platform, TenantSnapshot
+
+#: managed apps by provider and intent (the engine's observe step computes them once)
+Managed = Mapping[str, Mapping[str, Sequence[ObservedApp]]]
+
+
+def build_plan(
+    *,
+    fleet: FleetConfig,
+    intents: Mapping[str, DeploymentIntent],
+    desired: Mapping[str, Sequence[DesiredApp]],
+    progress: Mapping[str, IntentProgress],
+    managed: Managed,
+    snapshots: Mapping[str, TenantSnapshot],
+    applied: Mapping[tuple[str, Platform], Applied],
+    protected: frozenset[str] = frozenset(),
+    words: Words | None = None,
+) -> Plan:
+    """Every action needed to make the tenants match Git for this pass's ring decisions.
+    ``managed`` holds the snapshots' managed apps by provider and intent; ``protected``
+    intents (CAB-governed, removed without an approved retirement) are never pruned;
+    ``words`` are the providers' words for describing actions."""
+    wanted = desired_assignments(fleet, intents, progress, desired)
+    plans = []
+    for name in sorted(progress):
+        intent, state = intents[name], progress[name]
+        decision = _decision_action(state)
+        actions = [decision] if decision is not None else []
+        drift: list[DriftItem] = []
+        for platform in Platform:
+            app = next((a for a in desired.get(name, ()) if a.platform is platform), None)
+            if app is None or app.provider not in snapshots:
+                continue
+            app_plan = plan_app(
+                fleet=fleet,
+                app=app,
+                observed=[a for a in managed[app.provider].get(name, []) if a.platform is platform],
+                want=wanted[name][platform],
+                previous=applied.get((name, platform)),
+                policy=intent.rollout.drift_policy,
+                writable=state.state is not Progress.SUSPENDED,
+            )
+            actions += app_plan.actions
+            drift += app_plan.drift
+        worded = tuple(_worded(a, words or {}) for a in actions)
+        plans.append(IntentPlan(name, worded, tuple(drift), wanted[name]))
+    return Plan(
+        tuple(plans),
+        tuple(
+            _worded(a, words or {}) for a in orphans(fleet, intents, desired, snapshots, protected)
+        ),
+        supersedes_chains(intents),
+    )
+
+
+def _worded(action: Action, words: Words) -> Action:
+    """The action with its provider and that provider's words for its kind."""
+    provider = action.provider or (action.app.provider if action.app is not None else None)
+    if provider is None:
+        return action
+    what = words.get(provider, {}).get(action.kind.value, "")
+    return replace(action, provider=provider, what=what)
+
+
+def _decision_action(progress: IntentProgress) -> Action | None:
+    gate = progress.last_gate
+    name, reason = progress.intent, progress.reason
+    match progress.state:
+        case Progress.PROGRESSING:
+            return Action(ActionKind.PROMOTE, name, reason, ring=progress.ring, gate=gate)
+        case Progress.HOLDING | Progress.NOT_STARTED:
+            target = gate.ring if gate is not None else progress.ring
+            return Action(ActionKind.HOLD, name, reason, ring=target, gate=gate)
+        case Progress.BLOCKED:
+            return Action(ActionKind.BLOCK, name, reason, ring=progress.ring, gate=gate)
+        case Progress.ROLLED_BACK:
+            return Action(ActionKind.ROLLBACK, name, reason, ring=progress.ring, gate=gate)
+        case _:
+            return None
