@@ -45,6 +45,7 @@ class Code(enum.StrEnum):
     OUT_OF_RANGE = "out-of-range"
     SCHEMA = "schema"
     PATH_ESCAPE = "path-escape"
+    IMPORT_TODO = "import-todo"
     # across documents
     DUPLICATE_NAME = "duplicate-name"
     MISSING_FLEET_CONFIG = "missing-fleet-config"

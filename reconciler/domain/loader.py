@@ -286,11 +286,17 @@ class _Loader:
             return
         name = _name_of(data)
         before = len(self.findings)
+        todos = dict(_todos(data))
+        for path, value in sorted(todos.items(), key=lambda item: json_pointer(item[0])):
+            at(path, Code.IMPORT_TODO, f"left to fill in by eucora import: {value}")
         for problem in schemas.validate(kind, data):
-            at(problem.path, problem.code, problem.message, key=problem.key)
+            if problem.path not in todos:
+                at(problem.path, problem.code, problem.message, key=problem.key)
         if kind == "DeploymentIntent":
             for reference in _FILE_REFERENCES:
                 value = _get(data, reference)
+                if reference in todos:
+                    continue
                 if reference in _PACKAGE_REFERENCES and isinstance(value, str) and is_remote(value):
                     for code, field, message in remote_package_problems(_get(data, reference[:-1])):
                         at((*reference[:-1], field), code, message)
@@ -620,6 +626,20 @@ class _Loader:
             incidents=models("Incident"),
             governance_approvals=models("GovernanceApproval"),
         )
+
+
+def _todos(
+    data: Any, path: tuple[PathPart, ...] = ()
+) -> Iterator[tuple[tuple[PathPart, ...], str]]:
+    """Where a document still holds a ``TODO: …`` value (``eucora import`` drafts)."""
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from _todos(value, (*path, str(key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _todos(value, (*path, index))
+    elif isinstance(data, str) and data.startswith("TODO:"):
+        yield path, data
 
 
 def _name_of(data: Mapping[str, Any]) -> str:

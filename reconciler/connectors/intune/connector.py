@@ -20,9 +20,12 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
+from reconciler.connectors.graph import reads
 from reconciler.connectors.graph.apps import GraphAppConnector
 from reconciler.connectors.graph.upload import APPS, Content
 from reconciler.connectors.intune.intunewin import read_intunewin
+from reconciler.connectors.intune.inventory import tenant_object
+from reconciler.domain.imported import TenantObject
 from reconciler.domain.models import thaw
 from reconciler.domain.ports import PackageStore
 from reconciler.domain.tenant import (
@@ -149,3 +152,17 @@ class IntuneConnector(GraphAppConnector):
             package.open_encrypted,
         )
         await self._upload(app_id, content)
+
+    # --- import ------------------------------------------------------------------
+
+    async def import_objects(self) -> tuple[TenantObject, ...]:
+        """Every win32LobApp, managed or not, with its assignments (``eucora import``).
+        The list is read from beta, the version that declares ``displayVersion``: the same
+        pages as v1.0's, with the version people gave the app."""
+        raw = await reads.paged(
+            self.graph,
+            self._beta_url(APPS),
+            {"$filter": self.app_filter(), "$top": self.page_size},
+        )
+        assignments = await self._assignments([a["id"] for a in raw])
+        return tuple(tenant_object(self.provider, a, assignments.get(a["id"], ())) for a in raw)

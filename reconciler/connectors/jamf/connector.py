@@ -30,6 +30,7 @@ import structlog
 
 from reconciler.connectors.core.http import ServiceClient
 from reconciler.connectors.jamf.groups import ComputerGroups
+from reconciler.connectors.jamf.import_reads import package_object
 from reconciler.connectors.jamf.inventory import BUNDLE, content_ready
 from reconciler.connectors.jamf.policies import (
     POLICIES,
@@ -41,6 +42,7 @@ from reconciler.connectors.jamf.policies import (
 from reconciler.connectors.jamf.reads import PACKAGES, JamfReads
 from reconciler.connectors.jamf.wire import XML, child, created_id, rsql_equals, to_xml
 from reconciler.domain.errors import ConflictError, NotFoundError
+from reconciler.domain.imported import TenantObject
 from reconciler.domain.ports import PackageStore
 from reconciler.domain.tenant import (
     Assignment,
@@ -183,6 +185,30 @@ class JamfConnector(JamfReads, ComputerGroups):
                 }
             ),
         )
+
+    # --- import ------------------------------------------------------------------
+
+    async def import_objects(self) -> tuple[TenantObject, ...]:
+        """Every package, managed or not, with the policy that installs it and its scope
+        (``eucora import``): the package list, the policy list and each policy once."""
+        packages = await self.list_packages()
+        listed = await self._policy_list()
+        policies = await self._gather(
+            self._read_policy(str(p["id"]), str(p.get("name", "")), "", False) for p in listed
+        )
+        installs: dict[str, Policy] = {}
+        for policy in sorted(policies, key=lambda p: int(p.id) if p.id.isdigit() else 0):
+            for package_id, action in policy.packages:
+                if action.lower() != "uninstall":
+                    installs.setdefault(package_id, policy)
+        objects = []
+        for package in packages:
+            found = BUNDLE.search(str(package.get("notes") or ""))
+            bundle = {"id": found["id"], "version": found["version"] or ""} if found else {}
+            objects.append(
+                package_object(self.provider, package, installs.get(str(package["id"])), bundle)
+            )
+        return tuple(objects)
 
     # --- writes: apps ------------------------------------------------------------
 
