@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from reconciler.domain.findings import Code, Finding, Severity
 from reconciler.domain.models import FleetRepo, Source
 from reconciler.domain.package_source import is_remote
 from reconciler.domain.tenant import PackageRef
-from reconciler.packages import PackageSources, StoreCredentials, evidence_problems
+from reconciler.packages import PackageSources, evidence_problems
 
 
 class RemoteCheck(enum.StrEnum):
@@ -91,4 +90,4 @@ def _finding(
 
 def environment_sources(root: str) -> PackageSources:
     """The package store as the CLI sees it: cache and credentials from the environment."""
-    return PackageSources(Path(root), credentials=StoreCredentials.from_mapping(os.environ))
+    return PackageSources(Path(root))

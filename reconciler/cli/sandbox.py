@@ -65,6 +65,13 @@ def serve(
         str | None,
         typer.Option("--start", help="When the simulated clock starts (RFC 3339; default now)."),
     ] = None,
+    macos_mdm: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--macos-mdm",
+            help="RING=intune enrols that ring's Macs in Intune instead of Jamf (repeatable).",
+        ),
+    ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="text or json.")
     ] = OutputFormat.TEXT,
@@ -84,16 +91,26 @@ def serve(
         fail(f"{fleet}: no such FleetConfig file", EXIT_FINDINGS)
     macos = round(devices * MAC_SHARE)
     clock_start = parse_start(start, "--start")
-    sandbox = Sandbox(
-        start=clock_start,
-        devices_windows=devices - macos,
-        devices_macos=macos,
-        seed=seed,
-        fleet=fleet_path if fleet_path.is_file() else None,
-        faults=faults,
-        port=port,
-        jamf_token_seconds=jamf_token_seconds,
-    )
+    mdms: dict[str, str] = {}
+    for entry in macos_mdm or []:
+        ring, sep, mdm = entry.partition("=")
+        if not sep or not ring or not mdm:
+            fail(f"--macos-mdm {entry!r}: expected RING=MDM, e.g. lab=intune", EXIT_FINDINGS)
+        mdms[ring] = mdm
+    try:
+        sandbox = Sandbox(
+            start=clock_start,
+            devices_windows=devices - macos,
+            devices_macos=macos,
+            seed=seed,
+            fleet=fleet_path if fleet_path.is_file() else None,
+            faults=faults,
+            port=port,
+            jamf_token_seconds=jamf_token_seconds,
+            macos_mdm=mdms,
+        )
+    except ValueError as exc:
+        fail(f"--macos-mdm: {exc}" if mdms else str(exc), EXIT_FINDINGS)
     try:
         asyncio.run(_run(sandbox, output))
     except OSError as exc:

@@ -10,7 +10,7 @@ finding refuses the whole revision (nothing half-applied).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from reconciler.domain.errors import InvalidRepositoryError
 from reconciler.domain.loader import LoadResult, load_repo
 from reconciler.domain.models import FleetRepo
 from reconciler.domain.ports import Revision
+from reconciler.engine._trusted import read_policy_files
 from reconciler.gitops import CommittedTree, committed_tree
 
 
@@ -29,6 +30,9 @@ class LoadedRevision:
     revision: Revision
     tree: CommittedTree
     result: LoadResult
+    #: the revision's own ``policies/*.rego`` as loaded (None: no ``policies/``); a pass
+    #: may put the trusted set into the tree, so later passes over a held tree judge these
+    policy_files: Mapping[str, str] | None = None
 
     @property
     def root(self) -> Path:
@@ -45,7 +49,8 @@ def open_revision(revision: Revision) -> Iterator[LoadedRevision]:
     """The revision's commit tree, exported for as long as the block runs, and loaded.
     Findings are kept, not raised: the pass refuses an unusable revision itself."""
     with committed_tree(Path(revision.path), revision.commit) as tree:
-        yield LoadedRevision(revision, tree, load_repo(tree.root))
+        loaded = load_repo(tree.root)
+        yield LoadedRevision(revision, tree, loaded, read_policy_files(tree.root))
 
 
 def refuse_unusable(loaded: LoadedRevision) -> None:

@@ -147,7 +147,7 @@ class Reconciler:
             withdrawn=memory.withdrawn,
         )
         resolution = resolve_governed(
-            loaded.repo, memory.trusted, context, now, policy_files=read_policy_files(loaded.root)
+            loaded.repo, memory.trusted, context, now, policy_files=loaded.policy_files
         )
         if not resolution.usable:
             if not dry_run:
@@ -155,8 +155,12 @@ class Reconciler:
             # a plan still shows what the documents would do; the pending first trust is
             # reported as blocking and nothing is applied from an untrusted revision
             resolution = replace(resolution, repo=loaded.repo)
-        if resolution.policy_files is not None:
-            write_policy_files(loaded.root, resolution.policy_files)
+        # the trusted set while a loosening is pending, else the revision's own (a held
+        # tree may still carry what an earlier pass put there)
+        trusted = resolution.policy_files
+        effective = loaded.policy_files if trusted is None else trusted
+        if read_policy_files(loaded.root) != effective:
+            write_policy_files(loaded.root, effective or {})
         if self.policies is not None:
             self.policy = self.policies.for_tree(loaded.root)
         ports = PassPorts(

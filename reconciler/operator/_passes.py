@@ -28,12 +28,12 @@ from reconciler.domain.ports import Revision
 from reconciler.engine import (
     IntentReport,
     IntentState,
+    LoadedRevision,
     MemoryStateStore,
     PassResult,
     Reconciler,
     verify_audit_log,
 )
-from reconciler.operator._loaded import LoadedRevision
 from reconciler.operator._metrics import record_failure, record_pass
 from reconciler.operator._status import PassInfo, state_from_status
 

@@ -25,14 +25,14 @@ from typing import Any
 from reconciler.domain.errors import EucoraError
 from reconciler.domain.ports import Revision
 from reconciler.domain.progress import Progress
-from reconciler.engine import Event, Reconciler, intent_events
+from reconciler.engine import Event, LoadedRevision, Reconciler, intent_events
 from reconciler.gitops import GitCredentials, fetch
 from reconciler.notify import Notifier, tell_intent, tell_pass
 from reconciler.operator import _materialize as m
 from reconciler.operator._config import OperatorConfig
 from reconciler.operator._engines import SourceConfig, SourceEngine
 from reconciler.operator._kube import KubeClient
-from reconciler.operator._loaded import HeldRevision, LoadedRevision
+from reconciler.operator._loaded import HeldRevision
 from reconciler.operator._metrics import INTENTS, RECONCILE_SECONDS, record_states
 from reconciler.operator._notify import notification_config, notifier_for
 from reconciler.operator._passes import PassOutcome, SourcePasses

@@ -64,7 +64,8 @@ class PackageSources:
     """Package files of one fleet repo revision.
 
     ``root`` is the exported commit tree, ``checkout`` the git work tree ``git lfs`` runs
-    in (None: LFS pointers cannot be resolved), ``cache`` the download cache.
+    in (None: LFS pointers cannot be resolved), ``cache`` the download cache (default
+    :func:`default_cache_dir`), ``credentials`` the object stores' secrets.
     """
 
     def __init__(
@@ -81,7 +82,9 @@ class PackageSources:
         if not isinstance(cache, ContentCache):
             cache = ContentCache(cache if cache is not None else default_cache_dir())
         self.cache = cache
-        self.credentials = credentials or StoreCredentials({})
+        #: without explicit credentials, the same keys from the environment (the CLI, or a
+        #: pod whose GitSource names no package store Secret)
+        self.credentials = credentials or StoreCredentials.from_mapping(os.environ)
         self._locks: dict[str, asyncio.Lock] = {}
         #: intent name -> spec, whose evidence pack is checked before its first upload
         self.evidence = dict(evidence or {})

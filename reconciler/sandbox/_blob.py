@@ -17,14 +17,19 @@ from typing import Any
 
 from aiohttp import web
 
-from reconciler.sandbox._emulator import FAULT_TEXT, Emulator, HostContext, to_response
+from reconciler.sandbox._emulator import Emulator, HostContext
 from reconciler.sandbox._fleet import iso
-from reconciler.sandbox._wire import graph_error
 
 #: an upload's SAS URI is valid this long (simulated clock); clients renew it
 SAS_LIFETIME = timedelta(minutes=10)
 #: a file holding a storage URI: blocks may be put, the URI renewed, the file committed
 UPLOADABLE = frozenset({"azureStorageUriRequestSuccess", "azureStorageUriRenewalSuccess"})
+#: what Azure Storage answers when it throttles or fails (it throttles with ServerBusy)
+STORAGE_FAULTS = {
+    429: ("ServerBusy", "The server is currently unable to receive requests. Please retry."),
+    500: ("InternalError", "The server encountered an internal error. Please retry the request."),
+    503: ("ServerBusy", "The server is currently unable to receive requests. Please retry."),
+}
 _AUTH_FAILED = (
     "Server failed to authenticate the request. Make sure the value of Authorization header "
     "is formed correctly including the signature."
@@ -100,10 +105,11 @@ class BlobEmulator(Emulator):
         self.context = context
 
     def fault_response(self, request: web.Request, status: int) -> web.StreamResponse:
-        code, message = FAULT_TEXT[status]
-        reply = graph_error(status, code, message, request.headers.get("client-request-id"))
-        reply.headers.update(self.context.retry_headers(status))
-        return to_response(reply)
+        """Azure Storage's XML error: ``ServerBusy`` when throttled, ``InternalError``."""
+        code, message = STORAGE_FAULTS[status]
+        response = _blob_error(status, code, message)
+        response.headers.update(self.context.retry_headers(status))
+        return response
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         now = self.context.now()

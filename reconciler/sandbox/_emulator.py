@@ -68,7 +68,6 @@ class HostContext:
     tokens: TokenStore
     outcomes: Outcomes
     retry_after_seconds: int = 1
-    base_url: str = ""
 
     def retry_headers(self, status: int) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after_seconds)} if status in (429, 503) else {}

@@ -103,7 +103,13 @@ class Sandbox:
         self.macos_mdm = dict(macos_mdm or {})
         unknown = {m for m in self.macos_mdm.values() if m not in MDMS}
         if unknown:
-            raise ValueError(f"macos_mdm: unknown MDM {sorted(unknown)} (one of {MDMS})")
+            raise ValueError(f"unknown MDM {sorted(unknown)} (one of {', '.join(MDMS)})")
+        strangers = set(self.macos_mdm) - {r.name for r in self.rings}
+        if strangers:
+            raise ValueError(
+                f"no ring {sorted(strangers)} in the fleet (rings: "
+                f"{', '.join(r.name for r in self.rings)})"
+            )
         self.device_counts = (devices_windows, devices_macos)
         rules = parse_faults(faults) if isinstance(faults, str) or faults is None else faults
         self.faults = FaultInjector(rules, seed)
@@ -198,7 +204,7 @@ class Sandbox:
 
     def _publish_base_url(self) -> None:
         if self._runner is not None:
-            self.context.base_url = self.graph.base_url = self.jamf.base_url = self.base_url
+            self.graph.base_url = self.jamf.base_url = self.base_url
 
     def now(self) -> datetime:
         return self.clock

@@ -13,8 +13,8 @@ import pytest
 
 from reconciler.compose import RevisionPolicies
 from reconciler.domain.progress import Progress, StoredRing
-from reconciler.engine import UntrustedRevisionError
-from reconciler.gitops import SshVerifier
+from reconciler.engine import UntrustedRevisionError, open_revision
+from reconciler.gitops import SshVerifier, open_local
 from tests.engine._harness import SIGNERS, commit, edit, harness, keep_only, signed_as
 
 RINGS = [f"3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b0{i}" for i in range(1, 6)]
@@ -193,3 +193,26 @@ async def test_an_approval_first_seen_before_a_key_revocation_keeps_counting(
         h.store.set_meta("trust.first_seen", "{}")
         result = await h.run()
         assert result.report("rdm-admin-2024.3").approvals_valid == 0
+
+
+async def test_a_held_revision_judges_its_own_policies_on_every_pass(
+    fleet: Path, tmp_path: Path
+) -> None:
+    """A revision loaded once and passed again (the operator holds its tree): the trusted
+    policy set a pass put into the tree does not pass for the revision's own next time."""
+    keep_only(fleet, ["chrome-131.0.6778"])
+    (fleet / "policies").mkdir()
+    (fleet / "policies" / "hold.rego").write_text(HOLD_CHROME)
+    commit(fleet, "hold chrome")
+    async with harness(fleet, tmp_path) as h:
+        h.reconciler.policies = RevisionPolicies("")
+        await h.run()
+        (fleet / "policies" / "hold.rego").unlink()
+        commit(fleet, "drop the hold")
+        with open_revision(open_local(fleet)) as loaded:
+            for _ in range(3):
+                h.sandbox.advance(hours=24)
+                result = await h.reconciler.reconcile_loaded(loaded)
+                assert [p.kind for p in result.pending] == ["PolicySet"]
+                report = result.report("chrome-131.0.6778")
+                assert report.ring is None and "org-hold-chrome" in report.gate_summary()

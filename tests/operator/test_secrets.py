@@ -247,3 +247,34 @@ async def test_the_package_store_secret_gives_the_store_credentials_and_nothing_
     reader.secrets["store"] = {"OTHER": "x"}
     with pytest.raises(ConfigurationError, match="none of the package store keys"):
         await resolve(spec, "fleet", reader, tmp_path / "uid")
+
+
+async def test_the_source_engine_gets_the_package_store_credentials_and_rebuilds_on_rotation(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from reconciler.domain.ports import Revision
+    from reconciler.engine import MemoryStateStore
+    from reconciler.operator._engines import SourceConfig, SourceEngine
+    from reconciler.operator._secrets import TenantSettings
+    from reconciler.packages import StoreCredentials
+
+    tenants = TenantSettings.from_mapping(TENANT)
+    keys = StoreCredentials.from_mapping({"AZURE_STORAGE_CONNECTION_STRING": "one"})
+    config = SourceConfig.from_spec("fleet/src", SPEC, tenants, None, None, keys)
+    source = SourceEngine(clock=lambda: datetime.now(UTC), audit_path=tmp_path / "audit.jsonl")
+    revision = Revision(str(tmp_path), "0" * 40)
+    loaded = SimpleNamespace(root=tmp_path, revision=revision, repo=SimpleNamespace(intents={}))
+
+    def credentials_of(engine: Any) -> Any:  # the package store the engine opens per pass
+        return engine.packages(loaded).credentials
+
+    engine = await source.engine(config, MemoryStateStore(), revision)
+    assert credentials_of(engine) == keys
+    rotated = StoreCredentials.from_mapping({"AZURE_STORAGE_CONNECTION_STRING": "two"})
+    config = SourceConfig.from_spec("fleet/src", SPEC, tenants, None, None, rotated)
+    again = await source.engine(config, MemoryStateStore(), revision)
+    assert again is not engine and credentials_of(again) == rotated
+    await source.close()

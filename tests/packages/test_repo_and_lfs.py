@@ -13,7 +13,6 @@ import pytest
 from reconciler.domain.errors import PackageError
 from reconciler.domain.tenant import PackageRef
 from reconciler.packages import ContentCache, PackageSources, git_lfs_available
-from tests.packages.conftest import missing
 
 INSTALLER = os.urandom(200_000)
 SHA = hashlib.sha256(INSTALLER).hexdigest()
@@ -31,8 +30,8 @@ def git(cwd: Path, *args: str, **env: str) -> str:
 @pytest.fixture
 def lfs_repos(tmp_path: Path) -> tuple[Path, Path]:
     """An origin holding the LFS object and a clone that only has the pointer."""
-    if not git_lfs_available():
-        missing("git-lfs is not installed")
+    if not git_lfs_available():  # a tool of the machine (Debian git-lfs), not an emulator
+        pytest.skip("git-lfs is not installed")
     origin = tmp_path / "origin"
     origin.mkdir()
     git(origin, "init", "-q", "-b", "main")

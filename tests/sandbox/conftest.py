@@ -84,19 +84,29 @@ WIN32_APP = {
 }
 
 
-async def publish_app(graph: httpx.AsyncClient, body: dict[str, object] | None = None) -> str:
-    """Create a win32LobApp and run the whole content upload flow; returns the app id."""
-    created = await graph.post("/deviceAppManagement/mobileApps", json=body or WIN32_APP)
+async def publish_app(
+    graph: httpx.AsyncClient,
+    body: dict[str, object] | None = None,
+    *,
+    encrypted: tuple[bytes, int, dict[str, object]] | None = None,
+) -> str:
+    """Create an app (a win32LobApp unless ``body`` says otherwise) and run the whole
+    content upload flow; returns the app id. ``encrypted`` is (blob, plain size,
+    fileEncryptionInfo) for types whose content the client encrypts."""
+    blob_bytes, plain_size, info = encrypted or (b"x" * 3000, 2900, {"fileDigest": "x"})
+    body = body or WIN32_APP
+    odata_type = str(body["@odata.type"])
+    created = await graph.post("/deviceAppManagement/mobileApps", json=body)
     assert created.status_code == 201, created.text
     app_id = str(created.json()["id"])
-    base = f"/deviceAppManagement/mobileApps/{app_id}/microsoft.graph.win32LobApp/contentVersions"
+    base = f"/deviceAppManagement/mobileApps/{app_id}/{odata_type[1:]}/contentVersions"
     version = (await graph.post(base, json={})).json()["id"]
-    payload = b"x" * 3000
+    payload = blob_bytes
     file = await graph.post(
         f"{base}/{version}/files",
         json={
             "name": "app.intunewin",
-            "size": 2900,
+            "size": plain_size,
             "sizeEncrypted": len(payload),
             "manifest": None,
             "isDependency": False,
@@ -110,7 +120,7 @@ async def publish_app(graph: httpx.AsyncClient, body: dict[str, object] | None =
     sas = state["azureStorageUri"]
     async with httpx.AsyncClient() as blob:
         ids = []
-        for n in range(3):
+        for n in range((len(payload) + 999) // 1000):
             block_id = base64.b64encode(f"block-{n:04d}".encode()).decode()
             ids.append(block_id)
             put = await blob.put(
@@ -125,16 +135,14 @@ async def publish_app(graph: httpx.AsyncClient, body: dict[str, object] | None =
             + "</BlockList>"
         )
         assert (await blob.put(f"{sas}&comp=blocklist", content=xml)).status_code == 201
-    commit = await graph.post(
-        f"{file_url}/commit", json={"fileEncryptionInfo": {"fileDigest": "x"}}
-    )
+    commit = await graph.post(f"{file_url}/commit", json={"fileEncryptionInfo": info})
     assert commit.status_code == 204
     while state["uploadState"] != "commitFileSuccess":
         state = (await graph.get(file_url)).json()
         assert state["uploadState"] in {"commitFilePending", "commitFileSuccess"}
     patched = await graph.patch(
         f"/deviceAppManagement/mobileApps/{app_id}",
-        json={"@odata.type": "#microsoft.graph.win32LobApp", "committedContentVersion": version},
+        json={"@odata.type": odata_type, "committedContentVersion": version},
     )
     assert patched.status_code in (200, 204)
     # publishing finishes a little after the commit

@@ -85,3 +85,24 @@ def test_bad_fault_spec_is_exit_1() -> None:
     )
     assert result.returncode == 1
     assert "unknown kind" in result.stderr
+
+
+def test_a_bad_macos_mdm_is_exit_1_naming_the_rings() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "reconciler", "sandbox", "serve", "--macos-mdm", "lab=kandji"],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "kandji" in result.stderr and "intune" in result.stderr
+    result = subprocess.run(
+        [sys.executable, "-m", "reconciler", "sandbox", "serve", "--macos-mdm", "moon=intune"],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "moon" in result.stderr and "canary" in result.stderr

@@ -174,11 +174,12 @@ class GraphAppConnector:
         except NotFoundError:
             return
 
-    async def _require_managed(self, app_id: str) -> None:
+    async def _require_managed(self, app_id: str, app: dict[str, Any] | None = None) -> None:
         """Refuses apps without the ownership marker: they are someone else's."""
-        app = (
-            await self.graph.request("GET", f"{APPS}/{app_id}", params={"$select": "id,notes"})
-        ).json()
+        if app is None:
+            app = (
+                await self.graph.request("GET", f"{APPS}/{app_id}", params={"$select": "id,notes"})
+            ).json()
         if parse_marker(app.get("notes")) is None:
             raise ConflictError(
                 f"{self.provider} app {app_id} carries no ownership marker; EUCORA leaves it alone",
@@ -187,14 +188,17 @@ class GraphAppConnector:
 
     async def _wait_published(self, app_id: str) -> None:
         """Intune publishes an app a while after its content commit and refuses ``/assign``
-        until then: wait for it, else leave the assignment to the next pass."""
+        until then: wait for it, else leave the assignment to the next pass. An app
+        without the marker is refused at the first read."""
         state = ""
         for attempt in range(self.poll_attempts):
             app = (
                 await self.graph.request(
-                    "GET", f"{APPS}/{app_id}", params={"$select": "id,publishingState"}
+                    "GET", f"{APPS}/{app_id}", params={"$select": "id,notes,publishingState"}
                 )
             ).json()
+            if attempt == 0:
+                await self._require_managed(app_id, app)
             state = str(app.get("publishingState") or "")
             if state == "published":
                 return
@@ -212,6 +216,8 @@ class GraphAppConnector:
         """Send the complete desired list (``/assign`` replaces), once the app is published."""
         if assignments:
             await self._wait_published(app_id)
+        else:
+            await self._require_managed(app_id)
         body = graph_assignments.assign_body(assignments)
         await self.graph.request("POST", f"{APPS}/{app_id}/assign", json=body)
 

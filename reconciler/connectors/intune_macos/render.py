@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from reconciler.domain.models import DeploymentIntent, MacosPackage
+from reconciler.domain.package_source import file_name
 from reconciler.domain.tenant import DesiredApp, PackageRef, Platform
 
 LOB = "#microsoft.graph.macOSLobApp"
@@ -78,7 +79,7 @@ class UnsupportedInstallerError(ValueError):
 
 def app_type(file: str) -> str:
     """``macOSLobApp`` for a ``.pkg``, ``macOSDmgApp`` for a ``.dmg``."""
-    suffix = PurePosixPath(file).suffix.lower()
+    suffix = PurePosixPath(file_name(file)).suffix.lower()
     if suffix == ".pkg":
         return LOB
     if suffix == ".dmg":
@@ -123,7 +124,7 @@ def desired_app(intent: DeploymentIntent, package: MacosPackage) -> DesiredApp:
         (bundle, bundle_version or version) for bundle, bundle_version in package.included_apps
     ]
     common: dict[str, Any] = {
-        "fileName": PurePosixPath(package.file).name,
+        "fileName": file_name(package.file),
         "ignoreVersionDetection": package.ignore_version_detection,
         MINIMUM_OS: minimum_os(package.minimum_os_version),
     }

@@ -27,13 +27,16 @@ class IntuneCheckin(GraphState):
         """For each published app: the intent per targeted device of its platform."""
         plan: InstallPlan = {}
         group_sets = {gid: set(g.members) for gid, g in self.groups.items()}
+        by_platform: dict[str, set[str]] = {}
+        for device in self.devices:
+            by_platform.setdefault(device.platform, set()).add(device.object_id)
         for app_id, app in self.apps.items():
             if only is not None and app_id != only:
                 continue
             kind = app_type(app.data["@odata.type"])
             if app.data.get("publishingState") != "published" or kind is None:
                 continue
-            platform = {d.object_id for d in self.devices if d.platform == kind.platform}
+            platform = by_platform.get(kind.platform, set())
             intents: dict[str, str] = {}
             excluded: set[str] = set()
             for assignment in app.assignments:

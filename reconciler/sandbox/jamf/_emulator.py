@@ -8,6 +8,7 @@ Macs.
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,7 +33,8 @@ from reconciler.sandbox.jamf._state import JamfProError
 
 JAMF_TOKEN_SECONDS = 599
 BASIC_TOKEN_SECONDS = 1800
-OAUTH_PATHS = ("/api/oauth/token", "/api/v1/oauth/token")
+OAUTH_TOKEN = re.compile(r"/api(?:/v1)?/oauth/token")
+BASIC_TOKEN = re.compile(r"/api/v1/auth/token")
 ProHandler = Callable[..., Awaitable[Reply | web.StreamResponse]]
 _CLASSIC_UNAUTHORIZED = Reply(
     401,
@@ -55,6 +57,7 @@ class JamfAccounts:
 class JamfEmulator(Emulator):
     name = "jamf"
     prefixes = ("/api/", "/JSSResource/")
+    token_paths = (OAUTH_TOKEN, BASIC_TOKEN)
     mdm = "jamf"
 
     def __init__(self, service: JamfService, context: HostContext, accounts: JamfAccounts) -> None:
@@ -112,9 +115,9 @@ class JamfEmulator(Emulator):
     async def _pro(self, request: web.Request) -> web.StreamResponse:
         path = request.path.rstrip("/")
         method = request.method
-        if path in OAUTH_PATHS and method == "POST":
+        if OAUTH_TOKEN.fullmatch(path) and method == "POST":
             return await self._oauth(request)
-        if path == "/api/v1/auth/token" and method == "POST":
+        if BASIC_TOKEN.fullmatch(path) and method == "POST":
             return self._basic(request)
         if not self.context.tokens.valid(request, "jamf"):
             return to_response(jamf_error(401, "INVALID_TOKEN", None, "Unauthorized"))

@@ -94,6 +94,15 @@ class IntuneProvider(ContractProvider):
     def open(self, sandbox: Sandbox, **options: Any) -> TenantConnector:
         return connector_for(sandbox, **options)
 
+    def settings(self, sandbox: Sandbox) -> dict[str, str]:
+        return {
+            "INTUNE_TENANT_ID": sandbox.tenant_id,
+            "INTUNE_CLIENT_ID": sandbox.client_id,
+            "INTUNE_CLIENT_SECRET": sandbox.client_secret,
+            "INTUNE_GRAPH_URL": sandbox.graph_v1_url,
+            "INTUNE_AUTHORITY_URL": sandbox.authority_url,
+        }
+
     def desired(self, intent: str) -> DesiredApp:
         return windows_app(intent)
 

@@ -16,7 +16,14 @@ from reconciler.connectors.intune_macos import IntuneMacosConnector, desired_app
 from reconciler.domain.ports import TenantConnector
 from reconciler.domain.tenant import DesiredApp
 from reconciler.sandbox import Sandbox
-from tests.connectors.contract.intune import APPS, CANARY, LAB, PILOT, connector_for
+from tests.connectors.contract.intune import (
+    APPS,
+    CANARY,
+    LAB,
+    PILOT,
+    IntuneProvider,
+    connector_for,
+)
 from tests.connectors.contract.provider import REPO, ContractProvider
 
 RINGS = ("lab", "canary", "pilot", "broad", "global")
@@ -63,6 +70,9 @@ class IntuneMacosProvider(ContractProvider):
 
     def open(self, sandbox: Sandbox, **options: Any) -> TenantConnector:
         return macos_connector(sandbox, **options)
+
+    def settings(self, sandbox: Sandbox) -> dict[str, str]:
+        return IntuneProvider().settings(sandbox)  # the same tenant and INTUNE_ keys
 
     def desired(self, intent: str) -> DesiredApp:
         return mac_app(intent)

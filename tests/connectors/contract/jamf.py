@@ -86,6 +86,13 @@ class JamfProvider(ContractProvider):
     def open(self, sandbox: Sandbox, **options: Any) -> TenantConnector:
         return jamf_for(sandbox, **options)
 
+    def settings(self, sandbox: Sandbox) -> dict[str, str]:
+        return {
+            "JAMF_URL": sandbox.jamf_url,
+            "JAMF_CLIENT_ID": sandbox.jamf_client_id,
+            "JAMF_CLIENT_SECRET": sandbox.jamf_client_secret,
+        }
+
     def desired(self, intent: str) -> DesiredApp:
         return mac_app(intent)
 

@@ -89,6 +89,10 @@ class ContractProvider(abc.ABC):
         and, when asked, :attr:`small_pages`."""
 
     @abc.abstractmethod
+    def settings(self, sandbox: Sandbox) -> dict[str, str]:
+        """The registry's settings keys (environment / Secret) that point at ``sandbox``."""
+
+    @abc.abstractmethod
     def desired(self, intent: str) -> DesiredApp:
         """The example repo's intent rendered for this provider."""
 

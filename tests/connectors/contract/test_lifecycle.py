@@ -70,7 +70,12 @@ async def test_an_object_without_the_marker_is_seen_but_never_edited_or_deleted(
     (seen,) = snapshot.unmanaged()
     assert seen.id == other and seen.marker is None and not seen.managed
     assert snapshot.managed() == {}
-    for write in (connector.update_app(other, app), connector.delete_app(other)):
+    for write in (
+        connector.update_app(other, app),
+        connector.set_assignments(other, targets(provider.rings[0])),
+        connector.set_assignments(other, []),
+        connector.delete_app(other),
+    ):
         with pytest.raises(ConflictError, match="no ownership marker"):
             await write
     assert provider.stored(sandbox, other) == before
