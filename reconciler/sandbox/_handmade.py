@@ -5,6 +5,7 @@ trying ``eucora import`` and adoption against a tenant that is not empty.
 validated like any create), Intune win32LobApps and Jamf Pro packages each with an install
 policy, none carrying the ownership marker; every third is assigned to a ring group the
 tenant holds. Names, versions and ids follow from the count only, so a seed is repeatable.
+Numbering starts after the objects the tenant holds, so seeding twice adds more.
 The ``/_sandbox/seed/hand-made`` admin call and ``Sandbox.seed_hand_made`` use it.
 """
 
@@ -72,7 +73,9 @@ def seed_hand_made(
     intune_groups = sorted(graph.groups)
     jamf_groups = sorted(jamf.groups)
     apps, packages = [], []
-    for index in range(windows):
+    # a second seed goes on numbering where the tenant's objects end: names stay unique
+    first_app, first_package = len(graph.apps), len(jamf.packages)
+    for index in range(first_app, first_app + windows):
         reply = graph.create_app(version="beta", query={}, body=_win32(index))
         app_id = str(reply.body["id"])
         apps.append(app_id)
@@ -92,7 +95,7 @@ def seed_hand_made(
                     },
                 }]},
             )  # fmt: skip
-    for index in range(macos):
+    for index in range(first_package, first_package + macos):
         name = hand_made_name("macos", index)
         reply = jamf.create_package(
             {

@@ -14,6 +14,7 @@ import pytest
 
 from reconciler.cli._sandbox_env import variables
 from reconciler.sandbox import Sandbox
+from tests.engine._harness import example_git
 
 EXAMPLE_FLEET = Path(__file__).resolve().parents[2] / "examples" / "fleet-repo" / "fleet.yaml"
 
@@ -67,3 +68,14 @@ def serve(windows: int, macos: int) -> Iterator[Served]:
 def hand_made() -> Iterator[Served]:
     """100 hand-made Intune apps and 100 Jamf packages with their policies."""
     yield from serve(100, 100)
+
+
+@pytest.fixture(scope="session")
+def built_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("built")
+
+
+@pytest.fixture
+def fleet(built_cache: Path, tmp_path: Path) -> Path:
+    """A private copy of the example fleet repo with its git history."""
+    return example_git(built_cache, tmp_path / "fleet")

@@ -17,6 +17,7 @@ v1.0 for all but ``displayVersion``, which only beta's win32LobApp has.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -138,6 +139,12 @@ class IntuneConnector(GraphAppConnector):
     async def update_app(self, app_id: str, app: DesiredApp) -> None:
         """PATCH the owned properties and the marker of an app that carries the marker."""
         await self._require_managed(app_id)
+        await self.graph.request("PATCH", f"{APPS}/{app_id}", json=self.payload(app))
+        await self._patch_beta_fields(app_id, app)
+
+    async def adopt_app(self, app_id: str, app: DesiredApp, related: Mapping[str, str]) -> None:
+        """Stamp the marker on a win32LobApp made outside EUCORA, with Git's properties."""
+        await self._require_adoptable(app_id, app.intent)
         await self.graph.request("PATCH", f"{APPS}/{app_id}", json=self.payload(app))
         await self._patch_beta_fields(app_id, app)
 

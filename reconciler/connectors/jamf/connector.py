@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -273,6 +274,30 @@ class JamfConnector(JamfReads, ComputerGroups):
         await self._managed_intent(app_id)
         await self.jamf.request("PUT", f"{PACKAGES}/{app_id}", json=self.package_payload(app))
         self._intents[app_id] = app.intent
+        await self._ensure_policy(app_id, app, uninstall=False)
+
+    async def adopt_app(self, app_id: str, app: DesiredApp, related: Mapping[str, str]) -> None:
+        """Take over a package made outside EUCORA: its fields and the marker, and the
+        install policy ``related["policy"]`` names (renamed so EUCORA knows it as the
+        intent's, then written like any install policy; scope is set_assignments')."""
+        package = await self.package(app_id)
+        marker = parse_marker(package.get("notes"))
+        if marker is not None and marker.intent != app.intent:
+            raise ConflictError(
+                f"jamf package {app_id} is managed for intent {marker.intent}; "
+                f"{app.intent} cannot adopt it",
+                service=self.jamf.service,
+            )
+        await self.jamf.request("PUT", f"{PACKAGES}/{app_id}", json=self.package_payload(app))
+        self._intents[app_id] = app.intent
+        policy_id = related.get("policy")
+        if policy_id and not await self._policies_of(app.intent):
+            name = policy_name(app.display_name, app.intent)
+            root = ET.Element("policy")
+            ET.SubElement(ET.SubElement(root, "general"), "name").text = name
+            await self.jamf.request(
+                "PUT", f"{POLICIES}/id/{policy_id}", content=to_xml(root), headers=XML
+            )
         await self._ensure_policy(app_id, app, uninstall=False)
 
     async def upload_content(self, app_id: str, app: DesiredApp, store: PackageStore) -> None:

@@ -24,11 +24,16 @@ class ActionKind(enum.StrEnum):
     HOLD = "hold"
     BLOCK = "block"
     ROLLBACK = "rollback"
+    #: take over an object made outside EUCORA (stamp the ownership marker)
+    ADOPT_APP = "adopt"
+    #: an unmanaged object of the intent's name, not adopted: blocks the app's writes
+    LOOK_ALIKE = "look-alike"
 
 
 #: kinds that change a tenant
 WRITES = frozenset(
     {
+        ActionKind.ADOPT_APP,
         ActionKind.CREATE_APP,
         ActionKind.UPLOAD_CONTENT,
         ActionKind.UPDATE_APP,
@@ -38,6 +43,8 @@ WRITES = frozenset(
 )
 
 _PLATFORM_WORDS = {
+    (Platform.WINDOWS, ActionKind.ADOPT_APP): "adopt Intune win32LobApp",
+    (Platform.MACOS, ActionKind.ADOPT_APP): "adopt Jamf Pro package and policy",
     (Platform.WINDOWS, ActionKind.CREATE_APP): "create Intune win32LobApp",
     (Platform.MACOS, ActionKind.CREATE_APP): "create Jamf Pro package",
     (Platform.WINDOWS, ActionKind.UPLOAD_CONTENT): "upload .intunewin content",
@@ -93,6 +100,8 @@ class Action:
     drift: bool = False
     #: for set-assignments: the assignments in ring terms, e.g. ``required: lab, canary``
     targets: str = ""
+    #: for adopt: further objects taken over with the app, by role (e.g. a Jamf policy)
+    adopt: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def writes(self) -> bool:

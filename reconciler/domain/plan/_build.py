@@ -6,12 +6,19 @@ from collections.abc import Mapping, Sequence
 
 from reconciler.domain.models import DeploymentIntent, FleetConfig
 from reconciler.domain.plan._actions import Action, ActionKind, Applied, DriftItem, IntentPlan, Plan
+from reconciler.domain.plan._adopt import adopted_view, plan_adoption
 from reconciler.domain.plan._apps import plan_app
 from reconciler.domain.plan._order import supersedes_chains
 from reconciler.domain.plan._orphans import orphans
 from reconciler.domain.plan._targets import desired_assignments
 from reconciler.domain.progress import IntentProgress, Progress
-from reconciler.domain.tenant import DesiredApp, ObservedApp, Platform, TenantSnapshot
+from reconciler.domain.tenant import (
+    AssignmentIntent,
+    DesiredApp,
+    ObservedApp,
+    Platform,
+    TenantSnapshot,
+)
 
 #: managed apps by platform and intent (the engine's observe step computes them once)
 Managed = Mapping[Platform, Mapping[str, Sequence[ObservedApp]]]
@@ -33,6 +40,7 @@ def build_plan(
     intents (CAB-governed, removed without an approved retirement) are never pruned."""
     wanted = desired_assignments(fleet, intents, progress)
     plans = []
+    adopted: set[str] = set()
     for name in sorted(progress):
         intent, state = intents[name], progress[name]
         decision = _decision_action(state)
@@ -42,10 +50,25 @@ def build_plan(
             app = next((a for a in desired.get(name, ()) if a.platform is platform), None)
             if app is None or platform not in snapshots:
                 continue
+            observed = [a for a in managed[platform].get(name, []) if a.platform is platform]
+            if not observed:
+                adoption = plan_adoption(app, intent.adopt, snapshots[platform].unmanaged())
+                if adoption.finding is not None:
+                    actions.append(adoption.finding)
+                    continue
+                if adoption.adopt is not None and adoption.observed is not None:
+                    in_ring = any(
+                        a.intent is AssignmentIntent.REQUIRED for a in wanted[name][platform]
+                    )
+                    if state.state is Progress.SUSPENDED or not in_ring:
+                        continue  # taken over when the gate lets the intent into a ring
+                    actions.append(adoption.adopt)
+                    adopted.add(adoption.observed.id)
+                    observed = [adopted_view(app, adoption.observed)]
             app_plan = plan_app(
                 fleet=fleet,
                 app=app,
-                observed=[a for a in managed[platform].get(name, []) if a.platform is platform],
+                observed=observed,
                 want=wanted[name][platform],
                 previous=applied.get((name, platform)),
                 policy=intent.rollout.drift_policy,
@@ -56,7 +79,11 @@ def build_plan(
         plans.append(IntentPlan(name, tuple(actions), tuple(drift), wanted[name]))
     return Plan(
         tuple(plans),
-        orphans(fleet, intents, desired, snapshots, protected),
+        tuple(
+            a
+            for a in orphans(fleet, intents, desired, snapshots, protected)
+            if a.app_id not in adopted
+        ),
         supersedes_chains(intents),
     )
 
