@@ -80,14 +80,16 @@ class CountingApiServer(ApiServer):
         return await super()._handle(request)
 
 
-def _unbudgeted_intune(*args: Any, **kwargs: Any) -> Any:
-    connector = _intune_connector(*args, **kwargs)
-    connector.graph.budget = connector.graph.request_budget = None
-    return connector
+def _unbudgeted(*args: Any, **kwargs: Any) -> Any:
+    connectors = _settings_connectors(*args, **kwargs)
+    graph = getattr(connectors.get("intune"), "graph", None)
+    if graph is not None:
+        graph.budget = graph.request_budget = None
+    return connectors
 
 
-_intune_connector = _engines.intune_connector
-_engines.intune_connector = _unbudgeted_intune  # type: ignore[assignment]
+_settings_connectors = _engines.settings_connectors
+_engines.settings_connectors = _unbudgeted  # type: ignore[assignment]
 
 
 def _git(repo: Path) -> None:

@@ -27,3 +27,20 @@ ring_index(name) := i if {
 
 # sorted orders violations by id, then message, for stable output.
 sorted(violations) := sort([v | some v in violations])
+
+# decision is the shape every EUCORA decision answers with. Each package passes its own
+# `deny` and `warn` sets joined with those repo policies add in package
+# `eucora.custom.<decision>` (a repo can add gates, never remove one). The custom sets are
+# named statically by the caller: rego-cpp 1.5.2 misreads a variable key into `data`.
+decision(deny, warn) := {
+	"allow": count(deny) == 0,
+	"deny": sorted(deny),
+	"warn": sorted(warn),
+}
+
+# input_incomplete denies, failing closed, for each section of `required` the input lacks.
+input_incomplete(required) := {{"id": "input-incomplete", "msg": msg} |
+	some section in required
+	not section in object.keys(input)
+	msg := sprintf("policy input lacks %s", [section])
+}

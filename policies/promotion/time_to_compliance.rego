@@ -69,6 +69,7 @@ deny contains {"id": "time-to-compliance", "msg": msg} if {
 #   waits.
 # custom:
 #   id: time-to-compliance-pending
+#   waits: true
 deny contains {"id": "time-to-compliance-pending", "msg": msg} if {
 	ttc_applies
 	compliance.targeted > 0

@@ -1,7 +1,8 @@
 """``eucora cab status``: what is still missing per ring, and the command to run next.
 
-Read from an intent's governance (requirement, each approval's verdict) and the trust root's
-CAB members; kept apart from the status rendering so that how approvals are verified can change
+Read from an intent's governance (requirement, each approval's verdict, and the ``eucora.cab``
+decision per ring, the same one the promotion gate includes) and the trust root's CAB
+members; kept apart from the status rendering so that how approvals are verified can change
 without touching it. The computing is pure; ``print_next`` and ``next_json`` only render it.
 """
 
@@ -28,14 +29,20 @@ class RingNeed:
     could_approve: tuple[str, ...]
     #: for each missing role, the members who hold it and could still approve
     holders: dict[str, tuple[str, ...]]
+    #: the ``eucora.cab`` decision allows the ring
+    approved: bool
+    #: what the decision denies with, when not for quorum or roles (a policy error)
+    other: str = ""
 
     @property
     def done(self) -> bool:
-        return self.approvals_missing == 0 and not self.roles_missing
+        return self.approved
 
     def describe(self) -> str:
         if self.done:
             return f"{self.ring}: approved"
+        if self.other:
+            return f"{self.ring}: {self.other}"
         parts = []
         if self.approvals_missing:
             parts.append(f"{self.approvals_missing} more approval(s)")
@@ -49,24 +56,32 @@ def ring_needs(
     result: IntentGovernance, repo: FleetRepo, members: Mapping[str, Sequence[str]]
 ) -> list[RingNeed]:
     """Per CAB ring: approvals and roles still missing, and who could add them (``members``:
-    the trust root's principals and their roles)."""
+    the trust root's principals and their roles). A ring is done when the ``eucora.cab``
+    decision allows it; otherwise what is missing is counted from the facts it judged."""
     intent = repo.intents.get(result.intent)
     if intent is None:
         return []
     needs = []
-    for ring in result.need.rings:
-        valid = [v for v in result.approvals if v.valid and ring in v.approval.rings]
-        approvers = {v.approval.approver for v in valid}
-        covered = {role for v in valid for role in v.roles}
-        roles_missing = tuple(r for r in result.need.roles if r not in covered)
-        missing = max(result.need.quorum - len(approvers), 0)
-        taken = {a.lower() for a in approvers} | {intent.requester.lower()}
+    facts = result.cab_summary
+    for ring, decision in result.cab_decisions.items():
+        valid = [a for a in facts.approvals if ring in a.rings]
+        covered = {role for a in valid for role in a.roles}
+        roles_missing = tuple(r for r in facts.roles_required if r not in covered)
+        missing = max(facts.quorum - len({a.approver for a in valid}), 0)
+        if decision.allow:
+            roles_missing, missing = (), 0
+        other = "" if missing or roles_missing or decision.allow else decision.deny[0].msg
+        # whoever approved anything covering the ring (an exception too) is not asked again
+        signed = {
+            v.approval.approver for v in result.approvals if v.valid and ring in v.approval.rings
+        }
+        taken = {a.lower() for a in signed} | {intent.requester.lower()}
         eligible = sorted((p, tuple(r)) for p, r in members.items() if p.lower() not in taken)
         # holders of a missing role first: they close two gaps at once
         eligible.sort(key=lambda m: not set(roles_missing) & set(m[1]))
         could = tuple(p for p, _ in eligible) if missing or roles_missing else ()
         holders = {role: tuple(p for p, r in eligible if role in r) for role in roles_missing}
-        needs.append(RingNeed(ring, missing, roles_missing, could, holders))
+        needs.append(RingNeed(ring, missing, roles_missing, could, holders, decision.allow, other))
     return needs
 
 

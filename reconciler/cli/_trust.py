@@ -26,6 +26,7 @@ from reconciler.domain.loader import LoadResult, load_repo
 from reconciler.domain.trust import EMPTY_TRUST, TRUST_ROOT_FILE, TrustRoot, load_trust_root
 from reconciler.engine import StateStore, TrustMemory, read_policy_files
 from reconciler.gitops import CommittedTree, SshVerifier, committed_tree
+from reconciler.policy import EmbeddedEngine, load_policy_set
 
 SignersOption = Annotated[
     Path | None,
@@ -99,6 +100,8 @@ def governed_view(
             trust=trust,
             first_seen=memory.first_seen,
             withdrawn=memory.withdrawn,
+            # the built-in CAB decision (repo policies cannot change it) the gate includes
+            policy=EmbeddedEngine(load_policy_set()),
         )
         resolution = resolve_governed(
             loaded.repo, memory.trusted, context, now, policy_files=read_policy_files(tree.root)

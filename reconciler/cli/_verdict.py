@@ -2,8 +2,9 @@
 
 Read from a pass's :class:`~reconciler.engine.IntentReport` (state, last gate, approvals,
 drift) and the PR's blocking findings. The policies decide; this only names the outcome
-for people by the rule ids that denied (stable ids, see ``policies/README.md``), so a
-plan comment shows ✋ for an intent held by an open incident instead of ✅.
+for people by the rule ids that denied (stable ids, see ``policies/README.md``; which of them
+only wait, or wait for the CAB, the policies' METADATA says), so a plan comment shows ✋ for
+an intent held by an open incident instead of ✅.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from reconciler.domain.progress import Progress
 from reconciler.engine import IntentReport
+from reconciler.policy import cab_rules, waiting_rules
 
 
 class Kind(enum.StrEnum):
@@ -54,9 +56,6 @@ LEGEND = (
     (Kind.COMPLETE, "at rollout.until; nothing to do"),
     (Kind.BLOCKED, "blocking finding: fix the PR (admission deny, package problem, error)"),
 )
-
-_CAB_RULES = frozenset({"cab-approval", "cab-roles"})
-_WAIT_RULES = frozenset({"soak-time", "min-devices"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +108,9 @@ def verdict(report: IntentReport, blocking: list[str]) -> Verdict:
     if state is Progress.PROGRESSING:
         return Verdict(Kind.PROGRESSES, f"enters {report.ring}")
     ids, messages, ring = _denials(report)
-    if ids & _CAB_RULES:
+    if ids & cab_rules():
         return Verdict(Kind.CAB_PENDING, f"{cab_missing(report, ring)} — {messages}")
-    if ids and ids <= _WAIT_RULES:
+    if ids and ids <= waiting_rules():
         return Verdict(Kind.WAITS, messages)
     return Verdict(Kind.HELD, messages or report.reason)
 

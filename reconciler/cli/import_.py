@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -32,6 +31,7 @@ from reconciler.cli._common import (
 )
 from reconciler.cli.reconcile import configure_logs
 from reconciler.compose.connectors import close_all, tenant_file_connectors, url_connectors
+from reconciler.connectors.registry import PROVIDERS
 from reconciler.domain.imported import ImportResult, TenantObject, draft_intents
 from reconciler.domain.loader import load_repo
 from reconciler.domain.models import FleetConfig
@@ -40,18 +40,13 @@ REPORT = "import-report.json"
 
 
 def ring_of_group(fleet: FleetConfig | None) -> dict[str, dict[str, str]]:
-    """Per ring-group key, each group id → the first ring that targets it."""
+    """Per provider, each group id of its ring-group key → the first ring that targets it."""
     found: dict[str, dict[str, str]] = {}
     for ring in fleet.rings if fleet is not None else ():
-        for key, ids in ring_groups(ring).items():
-            for group in ids:
-                found.setdefault(key, {}).setdefault(str(group), ring.name)
+        for name, provider in PROVIDERS.items():
+            for group in ring.groups.get(provider.ring_group_key, ()):
+                found.setdefault(name, {}).setdefault(str(group), ring.name)
     return found
-
-
-def ring_groups(ring: Any) -> Mapping[str, Any]:
-    """A ring's group ids by ring-group key."""
-    return {"intune": ring.intune_group_ids, "jamf": ring.jamf_group_ids}
 
 
 def _fleet(repo: Path | None) -> FleetConfig | None:

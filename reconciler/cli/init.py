@@ -59,8 +59,9 @@ def fleet_yaml(name: str, owner: str, today: str) -> str:
             f"    - name: {ring}",
             f"      description: {description}",
             f"      devicesExpected: {expected}",
-            f'      intune: {{groupIds: ["00000000-0000-4000-8000-00000000000{index}"]}}',
-            f"      jamf: {{computerGroupIds: [{index}]}}",
+            "      groups:",
+            f'        intune: ["00000000-0000-4000-8000-00000000000{index}"]',
+            f"        jamf: [{index}]",
         ]
         if gates:
             rate, devices, soak = gates

@@ -40,8 +40,8 @@ from reconciler.cli._render import summary_table
 from reconciler.cli._trust import SignersOption, TrustRootOption, trust_root
 from reconciler.compose import RevisionPolicies, build_reconciler
 from reconciler.compose.connectors import (
-    EmptyTenant,
     close_all,
+    empty_connectors,
     sandbox_connectors,
     tenant_file_connectors,
     url_connectors,
@@ -49,7 +49,6 @@ from reconciler.compose.connectors import (
 from reconciler.domain.errors import EucoraError, SourceError
 from reconciler.domain.models import parse_datetime
 from reconciler.domain.ports import Revision, TenantConnector
-from reconciler.domain.tenant import Platform
 from reconciler.domain.trust import TrustRoot
 from reconciler.engine import (
     AuditLog,
@@ -113,7 +112,7 @@ def revision_source(repo: str, ref: str | None, cache: Path) -> Callable[[], Rev
 
 @dataclass(slots=True)
 class _Tenant:
-    connectors: Mapping[Platform, TenantConnector]
+    connectors: Mapping[str, TenantConnector]
     description: str
     sandbox: Sandbox | None = None
 
@@ -140,13 +139,13 @@ async def open_tenant(
             finally:
                 await close_all(wired)
         return
-    connectors: Mapping[Platform, TenantConnector]
+    connectors: Mapping[str, TenantConnector]
     if sandbox_url:
         connectors, description = url_connectors(sandbox_url), f"the sandbox at {sandbox_url}"
     elif tenant is not None:
         connectors, description = tenant_file_connectors(tenant), f"the tenant in {tenant}"
     elif empty_ok:
-        connectors = {p: EmptyTenant(p) for p in Platform}
+        connectors = empty_connectors()
         description = "an empty tenant"
     else:
         fail("choose --sandbox (in-process tenant), --sandbox-url URL or --tenant FILE")

@@ -1,11 +1,12 @@
-"""Composition root: the adapters chosen and wired, outside the engine.
+"""The composition root: what entry points wire together before the engine runs.
 
-Entry points (the CLI, the operator) and the demo build everything here: connectors for a
-tenant file, a sandbox URL or an in-process sandbox (:mod:`reconciler.compose.connectors`),
-the policy engine of each revision (:mod:`reconciler.compose.policies`) and the
-:class:`~reconciler.engine.Reconciler` with its adapters
-(:mod:`reconciler.compose.engine`); ``eucora demo`` lives in :mod:`reconciler.compose.demo`.
-The engine itself imports none of these adapters' constructors, and never the sandbox.
+Sits between the entry points (CLI, operator) and the engine and adapters: connectors for a
+tenant file, a sandbox URL, an in-process sandbox or a GitSource's tenant Secret
+(:mod:`.connectors`), all built from ``reconciler.connectors.registry``; the policy engine of
+each revision (:mod:`.policies`); the :class:`~reconciler.engine.Reconciler` with its
+adapters — history, signature verifier, package store (:mod:`.engine`); and ``eucora demo``
+(:mod:`.demo`). The engine itself imports none of these adapters' constructors, and never
+the sandbox.
 """
 
 from reconciler.compose.engine import build_reconciler, git_provenance

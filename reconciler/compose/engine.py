@@ -17,7 +17,6 @@ from pathlib import Path
 from reconciler.domain.errors import EucoraError
 from reconciler.domain.governance import NoProvenance, Provenance
 from reconciler.domain.ports import PackageStore, PolicyEngine, TenantConnector
-from reconciler.domain.tenant import Platform
 from reconciler.domain.trust import EMPTY_TRUST, TrustRoot, Verifier
 from reconciler.engine import (
     AuditLog,
@@ -67,7 +66,7 @@ def package_sources(
 
 def build_reconciler(
     *,
-    connectors: Mapping[Platform, TenantConnector],
+    connectors: Mapping[str, TenantConnector],
     policy: PolicyEngine,
     store: Store,
     audit: AuditLog | None = None,

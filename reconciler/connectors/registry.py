@@ -12,19 +12,26 @@ it serves. Adding an MDM is one package under ``reconciler.connectors`` and one 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.connectors.intune import IntuneConnector, IntuneSettings, intune_connector
+from reconciler.connectors.intune import render as intune_render
 from reconciler.connectors.intune_macos import (
     IntuneMacosConnector,
     IntuneMacosSettings,
     intune_macos_connector,
 )
+from reconciler.connectors.intune_macos import render as intune_macos_render
 from reconciler.connectors.jamf import JamfConnector, JamfSettings, jamf_connector
+from reconciler.connectors.jamf import render as jamf_render
 from reconciler.domain.errors import ConfigurationError
+from reconciler.domain.models import DeploymentIntent, FleetConfig
 from reconciler.domain.ports import TenantConnector
-from reconciler.domain.tenant import Platform
+from reconciler.domain.tenant import DesiredApp, Platform
+
+#: ``render(intent, package, scripts)``: the intent's package as the provider's desired app
+Render = Callable[[DeploymentIntent, Any, Mapping[str, bytes]], DesiredApp]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,9 @@ class Provider:
     #: tenant-file section and its keys → settings keys (secrets never come from the file)
     tenant_section: str
     tenant_keys: Mapping[str, str]
+    render: Render
+    #: how the plan speaks of this provider's writes, by action kind
+    words: Mapping[str, str]
 
     def has_settings(self, env: Mapping[str, str]) -> bool:
         """Whether ``env`` holds any of this provider's settings keys."""
@@ -79,6 +89,8 @@ PROVIDERS: Mapping[str, Provider] = {
         connect=_intune,
         tenant_section="intune",
         tenant_keys=_GRAPH_TENANT_KEYS,
+        render=intune_render.render,
+        words=intune_render.WORDS,
     ),
     "jamf": Provider(
         name="jamf",
@@ -94,6 +106,8 @@ PROVIDERS: Mapping[str, Provider] = {
             "username": "JAMF_USERNAME",
             "policyCategory": "JAMF_POLICY_CATEGORY",
         },
+        render=jamf_render.render,
+        words=jamf_render.WORDS,
     ),
     # Macs in the same Entra tenant: the same settings, Secret keys and ring groups
     "intune-macos": Provider(
@@ -105,8 +119,12 @@ PROVIDERS: Mapping[str, Provider] = {
         connect=_intune_macos,
         tenant_section="intune",
         tenant_keys=_GRAPH_TENANT_KEYS,
+        render=intune_macos_render.render,
+        words=intune_macos_render.WORDS,
     ),
 }
+#: the provider of a platform when neither the intent nor the FleetConfig names one
+DEFAULT_PROVIDERS: Mapping[Platform, str] = {Platform.WINDOWS: "intune", Platform.MACOS: "jamf"}
 
 
 def provider(name: str) -> Provider:
@@ -121,3 +139,41 @@ def provider(name: str) -> Provider:
 def providers_for(platform: Platform) -> tuple[Provider, ...]:
     """The providers that serve ``platform``, in registry order."""
     return tuple(p for p in PROVIDERS.values() if platform in p.platforms)
+
+
+def provider_for(
+    platform: Platform, named: str | None = None, fleet: FleetConfig | None = None
+) -> Provider:
+    """The provider of a package: the one it names, else the FleetConfig's for its
+    platform, else the default; refused when it does not serve the platform."""
+    name = named or (fleet.providers.get(platform.value) if fleet else None)
+    chosen = provider(name or DEFAULT_PROVIDERS[platform])
+    if platform not in chosen.platforms:
+        raise ConfigurationError(f"provider {chosen.name!r} does not serve {platform.value}")
+    return chosen
+
+
+def desired_apps(
+    intent: DeploymentIntent,
+    scripts: Mapping[str, bytes] | None = None,
+    fleet: FleetConfig | None = None,
+) -> tuple[DesiredApp, ...]:
+    """One desired app per platform the intent ships on, each rendered by its provider.
+
+    ``scripts`` maps repo-relative paths of detection scripts to their bytes (see
+    ``reconciler.domain.render.detection_scripts``).
+    """
+    apps = []
+    for platform in Platform:
+        package = getattr(intent, platform.value)
+        if package is None:
+            continue
+        chosen = provider_for(platform, package.provider, fleet)
+        app = chosen.render(intent, package, scripts or {})
+        apps.append(replace(app, provider=chosen.name, ring_group_key=chosen.ring_group_key))
+    return tuple(apps)
+
+
+def words() -> dict[str, Mapping[str, str]]:
+    """Every provider's plan words, by provider name."""
+    return {name: entry.words for name, entry in PROVIDERS.items()}

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.domain.conditions import WAITING
 from reconciler.engine import approve_commands
+from reconciler.policy import waiting_rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +116,7 @@ def cells(report: Mapping[str, Any], rings: Sequence[str]) -> list[Cell]:
         elif (
             index == current + 1 and state in {"Holding", "NotStarted"} and held_for in (None, name)
         ):
-            waiting = deny_ids(report) <= WAITING
+            waiting = deny_ids(report) <= waiting_rules()
             out.append(Cell(name, "waiting" if waiting else "held", "held", why))
         else:
             out.append(Cell(name, "pending", ""))

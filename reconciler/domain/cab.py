@@ -11,6 +11,10 @@ the intent's (effective) class at the fleet's trust-maturity level and the insta
 privileged and not critical infrastructure; ``exception_required`` above the risk model's
 exception threshold; ``cab_required`` otherwise. Approval is needed for every ring from
 FleetConfig ``cab.firstRing`` through the intent's ``rollout.until``.
+
+Whether the valid approvals of a ring meet its quorum and roles is not decided here: the
+requirement and the verdicts are the facts the Rego decision ``eucora.cab`` judges
+(``domain.governance`` asks it), the one truth the promotion gate and the reports share.
 """
 
 from __future__ import annotations
@@ -274,21 +278,6 @@ def _approval_reason(
             "which changed the intent"
         )
     return Reason.VALID, ""
-
-
-def approved_rings(verdicts: Sequence[ApprovalVerdict], need: CabRequirement) -> dict[str, bool]:
-    """For each ring needing approval: do valid rollout approvals meet quorum and roles?"""
-    result = {}
-    for ring in need.rings:
-        valid = [
-            v
-            for v in verdicts
-            if v.valid and v.approval.exception is None and ring in v.approval.rings
-        ]
-        approvers = {v.approval.approver.lower() for v in valid}
-        roles = {role for v in valid for role in v.roles}
-        result[ring] = len(approvers) >= need.quorum and set(need.roles) <= roles
-    return result
 
 
 def judge_exceptions(

@@ -3,7 +3,8 @@
 The ``record`` step turns an intent's progress, drift and errors into the conditions
 ``Ready``, ``Reconciling``, ``Stalled``, ``Drifted`` and ``Blocked`` — what ``eucora
 reconcile`` shows and what the operator writes to the custom resource's status (setting
-``lastTransitionTime`` only when a status changes). Pure.
+``lastTransitionTime`` only when a status changes). Pure: which deny rules only wait
+(``custom.waits: true`` in their METADATA) the gate's decision says.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from dataclasses import dataclass
 
 from reconciler.domain.plan import DriftItem
 from reconciler.domain.progress import IntentProgress, Progress
-
-#: deny ids that only mean "not yet": time or data will lift them without anyone acting
-WAITING = frozenset({"soak-time", "min-devices", "time-to-compliance-pending"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +33,12 @@ class Condition:
 
 
 def _blocking_denies(progress: IntentProgress) -> list[str]:
+    """Deny ids of the last gate that block; those its decision says only wait (time or
+    data will lift them without anyone acting) hold an intent without blocking it."""
     gate = progress.last_gate
     if gate is None or gate.result.allow:
         return []
-    return [v.id for v in gate.result.deny if v.id not in WAITING]
+    return [v.id for v in gate.result.deny if v.id not in gate.result.waiting]
 
 
 def intent_conditions(

@@ -15,7 +15,7 @@ to kopf errors in exactly one place; the CLI maps it to exit codes in exactly on
     ├── PackageError                an installer is missing, altered or malformed
     │   └── PackageUnavailableError a package store unreachable or a download cut: retry
     ├── ConfigurationError          settings (e.g. tenant credentials) missing or malformed
-    └── TenantError                 Intune / Jamf Pro API failures
+    └── TenantError                 MDM API failures
         ├── TransientTenantError    429, 5xx, timeouts, resets: retry later
         │   └── CircuitOpenError    breaker open for a tenant/service
         └── PermanentTenantError    retrying the same request will not help
@@ -107,7 +107,7 @@ class StateStoreError(EucoraError):
 
 
 class TenantError(EucoraError):
-    """An Intune or Jamf Pro API call failed."""
+    """An MDM provider's API call failed."""
 
     reason = "TenantError"
 
@@ -129,7 +129,7 @@ class TenantError(EucoraError):
 
 
 class NotReadyError(TenantError):
-    """The tenant is still processing an earlier write (an Intune app still publishing after
+    """The tenant is still processing an earlier write (an app still publishing after
     its content commit): the write waits for the next pass. Not a failure."""
 
     reason = "NotReady"

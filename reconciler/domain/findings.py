@@ -46,6 +46,7 @@ class Code(enum.StrEnum):
     SCHEMA = "schema"
     PATH_ESCAPE = "path-escape"
     IMPORT_TODO = "import-todo"
+    LEGACY_RING_GROUPS = "legacy-ring-groups"
     # across documents
     DUPLICATE_NAME = "duplicate-name"
     MISSING_FLEET_CONFIG = "missing-fleet-config"

@@ -3,13 +3,19 @@
 The ``evaluate`` step of the reconcile flow and the body of ``eucora risk`` / ``eucora cab
 status``. :func:`evaluate_governance` is the one entry point; it is pure — Git facts come
 in through a :class:`GovernanceContext` (history, signature verifier, trust root, what
-the state store remembers), ``now`` is explicit.
+the state store remembers, the policy engine), ``now`` is explicit.
+
+One truth for CAB: this module computes the facts (the requirement from ``domain.cab``:
+which rings need approval and why; each approval's verdict and its approver's roles), and
+the Rego decision ``eucora.cab`` decides, per ring, whether the valid approvals meet the
+quorum and roles. The promotion gate includes that same decision, so what the reports say
+is approved is what the gate lets through.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -21,14 +27,20 @@ from reconciler.domain.cab import (
     CabRequirement,
     ExceptionVerdict,
     Judging,
-    approved_rings,
     judge_approvals,
     judge_exceptions,
     rejections,
     requirement,
 )
-from reconciler.domain.models import Decision, DeploymentIntent, FleetRepo
-from reconciler.domain.policy_input import CabSummary, RiskSummary, ValidApproval, ValidException
+from reconciler.domain.models import Decision, DeploymentIntent, FleetConfig, FleetRepo
+from reconciler.domain.policy_input import (
+    CabSummary,
+    RiskSummary,
+    ValidApproval,
+    ValidException,
+    cab_input,
+)
+from reconciler.domain.ports import PolicyDecision, PolicyEngine, Violation
 from reconciler.domain.risk import RiskAssessment, assess_risk
 from reconciler.domain.trust import EMPTY_TRUST, NoVerifier, TrustRoot, Verifier
 
@@ -107,9 +119,20 @@ class NoProvenance:
         return None
 
 
+class NoPolicyEngine:
+    """No policy engine: nothing can decide CAB approval, so no ring counts as approved."""
+
+    name = "none"
+
+    def decide(self, package: str, input_document: Mapping[str, Any]) -> PolicyDecision:
+        reason = f"no policy engine to decide eucora.{package}"
+        return PolicyDecision(allow=False, deny=(Violation("policy-error", reason),))
+
+
 @dataclass(frozen=True, slots=True)
 class GovernanceContext:
-    """The out-of-band trust and the facts a pass judges approvals with."""
+    """The out-of-band trust, the facts a pass judges approvals with, and the policy
+    engine that decides CAB approval of each ring."""
 
     provenance: Provenance = field(default_factory=NoProvenance)
     verifier: Verifier = field(default_factory=NoVerifier)
@@ -117,6 +140,7 @@ class GovernanceContext:
     #: when the reconciler first saw a signed document (its payload digest → time)
     first_seen: Mapping[str, datetime] = field(default_factory=dict)
     withdrawn: Mapping[tuple[str, str, str | None], datetime] = field(default_factory=dict)
+    policy: PolicyEngine = field(default_factory=NoPolicyEngine)
 
     def attest(self, approver: str, payload: bytes, signature: str, now: datetime) -> Attested:
         seen = self.first_seen.get(payload_key(payload), now)
@@ -135,9 +159,14 @@ class IntentGovernance:
     need: CabRequirement
     approvals: tuple[ApprovalVerdict, ...]
     exceptions: tuple[ExceptionVerdict, ...]
-    ring_approved: dict[str, bool]
+    #: the ``eucora.cab`` decision for each ring that needs CAB approval, in ring order
+    cab_decisions: Mapping[str, PolicyDecision]
     #: signed withdrawals seen in this revision, for the state store to remember
     withdrawals: Mapping[tuple[str, str, str | None], datetime] = field(default_factory=dict)
+
+    @property
+    def ring_approved(self) -> dict[str, bool]:
+        return {ring: decision.allow for ring, decision in self.cab_decisions.items()}
 
     @property
     def approved_rings(self) -> tuple[str, ...]:
@@ -145,25 +174,11 @@ class IntentGovernance:
 
     @property
     def risk_summary(self) -> RiskSummary:
-        return RiskSummary(
-            score=self.risk.score,
-            blast_radius=self.risk.classification.effective.value,
-            auto_approve_threshold=self.need.auto_approve_threshold,
-            exception_threshold=self.need.exception_threshold,
-            decision=self.need.decision.value,
-        )
+        return risk_summary(self.risk, self.need)
 
     @property
     def cab_summary(self) -> CabSummary:
-        return CabSummary(
-            quorum=self.need.quorum,
-            roles_required=self.need.roles,
-            approvals=tuple(
-                ValidApproval(v.approval.approver, v.roles, v.approval.rings)
-                for v in self.approvals
-                if v.valid and v.approval.exception is None
-            ),
-        )
+        return cab_summary(self.need, self.approvals)
 
     @property
     def valid_exceptions(self) -> tuple[ValidException, ...]:
@@ -178,6 +193,49 @@ class IntentGovernance:
             for v in self.exceptions
             if v.valid
         )
+
+
+def risk_summary(risk: RiskAssessment, need: CabRequirement) -> RiskSummary:
+    return RiskSummary(
+        score=risk.score,
+        blast_radius=risk.classification.effective.value,
+        auto_approve_threshold=need.auto_approve_threshold,
+        exception_threshold=need.exception_threshold,
+        decision=need.decision.value,
+    )
+
+
+def cab_summary(need: CabRequirement, verdicts: Sequence[ApprovalVerdict]) -> CabSummary:
+    """The facts ``eucora.cab`` decides on: the requirement and the valid rollout approvals
+    (exception approvals count for their exception only) with their approvers' roles."""
+    return CabSummary(
+        quorum=need.quorum,
+        roles_required=need.roles,
+        approvals=tuple(
+            ValidApproval(v.approval.approver, v.roles, v.approval.rings)
+            for v in verdicts
+            if v.valid and v.approval.exception is None
+        ),
+        rings=need.rings,
+        reasons=need.reasons,
+    )
+
+
+def cab_decisions(
+    policy: PolicyEngine,
+    intent: DeploymentIntent,
+    fleet: FleetConfig,
+    risk: RiskSummary,
+    cab: CabSummary,
+    now: datetime,
+) -> dict[str, PolicyDecision]:
+    """The ``eucora.cab`` decision for every ring that needs CAB approval."""
+    return {
+        ring: policy.decide(
+            "cab", cab_input(intent=intent, fleet=fleet, target=ring, risk=risk, cab=cab, now=now)
+        )
+        for ring in cab.rings
+    }
 
 
 def evaluate_governance(
@@ -211,7 +269,14 @@ def evaluate_governance(
         exceptions=judge_exceptions(
             repo.exceptions_for(intent_name), verdicts, intent=intent, need=need, now=now
         ),
-        ring_approved=approved_rings(verdicts, need),
+        cab_decisions=cab_decisions(
+            context.policy,
+            intent,
+            fleet,
+            risk_summary(risk, need),
+            cab_summary(need, verdicts),
+            now,
+        ),
         withdrawals=rejections(approvals, judging),
     )
 

@@ -181,6 +181,7 @@ def _document(
         return value
 
     package: dict[str, Any] = {
+        "provider": obj.provider,
         "file": known(
             f"packages/{obj.platform.value}/{obj.file_name}" if obj.file_name else "",
             f"packages.{obj.platform.value}.file",

@@ -11,6 +11,7 @@ column and JSON pointer. Hidden directories and the repo's ``policies/`` directo
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections import defaultdict
@@ -289,8 +290,13 @@ class _Loader:
         todos = dict(_todos(data))
         for path, value in sorted(todos.items(), key=lambda item: json_pointer(item[0])):
             at(path, Code.IMPORT_TODO, f"left to fill in by eucora import: {value}")
+        legacy = _legacy_ring_groups(data) if kind == "FleetConfig" else {}
+        for path, message in legacy.items():
+            at(path, Code.LEGACY_RING_GROUPS, message, key=True)
         for problem in schemas.validate(kind, data):
-            if problem.path not in todos:
+            if problem.path in todos:
+                continue
+            if not any(problem.path[: len(where)] == where for where in legacy):
                 at(problem.path, problem.code, problem.message, key=problem.key)
         if kind == "DeploymentIntent":
             for reference in _FILE_REFERENCES:
@@ -684,3 +690,32 @@ def _safe_relative_path(value: str) -> bool:
 
 
 __all__ = ["MAX_FILE_BYTES", "LoadResult", "load_repo"]
+
+
+#: what a ring may hold (``schemas/fleet-config.schema.json``)
+_RING_FIELDS = frozenset({"name", "description", "groups", "gates", "devicesExpected"})
+
+
+def _legacy_ring_groups(data: Mapping[str, Any]) -> dict[tuple[PathPart, ...], str]:
+    """Rings written in the form before ``groups``: ``<key>: {<something>Ids: [...]}`` per
+    provider. Each gets one finding saying what to write instead (the schema's own
+    unknown-field finding for it is dropped)."""
+    spec = data.get("spec")
+    rings = spec.get("rings") if isinstance(spec, Mapping) else None
+    found: dict[tuple[PathPart, ...], str] = {}
+    for index, ring in enumerate(rings if isinstance(rings, list) else ()):
+        if not isinstance(ring, Mapping):
+            continue
+        for key, value in ring.items():
+            if key in _RING_FIELDS or not isinstance(value, Mapping) or len(value) != 1:
+                continue
+            ((ids_key, ids),) = value.items()
+            if not str(ids_key).endswith("Ids") or not isinstance(ids, list):
+                continue
+            listed = ", ".join(json.dumps(i) for i in ids)
+            found[("spec", "rings", index, key)] = (
+                f"ring {ring.get('name', index)!r}: '{key}: {{{ids_key}: [...]}}' is the form "
+                f"before ring groups; write 'groups: {{{key}: [{listed}]}}' instead "
+                "(CHANGELOG: migrating ring groups)"
+            )
+    return found

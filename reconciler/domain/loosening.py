@@ -64,6 +64,11 @@ def fleet_loosenings(old: FleetConfig, new: FleetConfig) -> list[str]:
             found.append(f"shortens or narrows freeze window {window.name!r}")
     if new.prune and not old.prune:
         found.append("turns prune on (managed apps of removed intents get deleted)")
+    if dict(new.providers) != dict(old.providers):
+        found.append(
+            f"changes the providers {dict(old.providers)} → {dict(new.providers)} "
+            "(another MDM installs the fleet's apps)"
+        )
     return found
 
 
@@ -72,11 +77,13 @@ def _ring_loosenings(old: FleetConfig, new: FleetConfig) -> list[str]:
         return [f"changes the rings {list(old.ring_names)} → {list(new.ring_names)}"]
     found = []
     for before, after in zip(old.rings, new.rings, strict=True):
-        added = set(after.intune_group_ids) - set(before.intune_group_ids)
-        added_jamf = set(after.jamf_group_ids) - set(before.jamf_group_ids)
-        if added or added_jamf:
-            groups = sorted(map(str, added | added_jamf))
-            found.append(f"adds group(s) {', '.join(groups)} to ring {after.name!r}")
+        added = {
+            group
+            for key, groups in after.groups.items()
+            for group in set(groups) - set(before.groups.get(key, ()))
+        }
+        if added:
+            found.append(f"adds group(s) {', '.join(sorted(added))} to ring {after.name!r}")
         for attribute, field_name in _GATES:
             was, now = getattr(before.gates, attribute), getattr(after.gates, attribute)
             if was is not None and (now is None or now < was):

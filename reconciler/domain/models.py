@@ -125,8 +125,9 @@ class Ring:
     name: str
     index: int
     description: str = ""
-    intune_group_ids: tuple[str, ...] = ()
-    jamf_group_ids: tuple[int, ...] = ()
+    #: the ring's target groups per ring-group key (a provider's ``ring_group_key``): the
+    #: group ids (as text) that provider assigns this ring's installs to
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     gates: Gates = field(default_factory=Gates)
     devices_expected: int | None = None
 
@@ -176,6 +177,8 @@ class FleetConfig:
     freeze_windows: tuple[FreezeWindow, ...]
     prune: bool
     spec: Mapping[str, Any]
+    #: provider name per platform (``spec.providers``) as written; providers fill the rest
+    providers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: digest of kind, name and spec: what a governance approval binds to
     digest: str = ""
 
@@ -197,8 +200,9 @@ class FleetConfig:
                 name=r["name"],
                 index=i,
                 description=r.get("description", ""),
-                intune_group_ids=tuple(r.get("intune", {}).get("groupIds", ())),
-                jamf_group_ids=tuple(r.get("jamf", {}).get("computerGroupIds", ())),
+                groups=MappingProxyType(
+                    {str(k): tuple(str(g) for g in v) for k, v in r.get("groups", {}).items()}
+                ),
                 gates=Gates.from_spec(r.get("gates")),
                 devices_expected=r.get("devicesExpected"),
             )
@@ -237,6 +241,9 @@ class FleetConfig:
             ),
             prune=bool(spec.get("prune", False)),
             spec=_freeze(spec),
+            providers=MappingProxyType(
+                {str(k): str(v) for k, v in spec.get("providers", {}).items()}
+            ),
             digest=governed_digest("FleetConfig", doc["metadata"]["name"], spec),
         )
 
@@ -387,6 +394,8 @@ class WindowsPackage:
     minimum_windows_release: str | None = None
     restart_behavior: str = "basedOnReturnCode"
     return_codes: tuple[tuple[int, str], ...] = ()
+    #: the provider named for this package; None means the fleet's provider for the platform
+    provider: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,6 +413,8 @@ class MacosPackage:
     install_as_managed: bool = False
     #: the installed version does not count in detection (apps that update themselves)
     ignore_version_detection: bool = False
+    #: the provider named for this package; None means the fleet's provider for the platform
+    provider: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,6 +505,7 @@ class DeploymentIntent:
                 minimum_windows_release=win.get("minimumWindowsRelease"),
                 restart_behavior=win.get("restartBehavior", "basedOnReturnCode"),
                 return_codes=tuple((rc["code"], rc["type"]) for rc in win.get("returnCodes", ())),
+                provider=win.get("provider"),
             )
             if win
             else None,
@@ -511,6 +523,7 @@ class DeploymentIntent:
                 ),
                 install_as_managed=bool(mac.get("installAsManaged", False)),
                 ignore_version_detection=bool(mac.get("ignoreVersionDetection", False)),
+                provider=mac.get("provider"),
             )
             if mac
             else None,

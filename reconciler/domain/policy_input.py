@@ -49,9 +49,16 @@ class ValidApproval:
 
 @dataclass(frozen=True, slots=True)
 class CabSummary:
+    """The CAB facts the ``eucora.cab`` decision judges: which rings need approval and why
+    (the requirement), the class's quorum and roles, and the valid approvals."""
+
     quorum: int
     roles_required: tuple[str, ...] = ()
     approvals: tuple[ValidApproval, ...] = ()
+    #: rings that need CAB approval (empty when the intent is auto-approved)
+    rings: tuple[str, ...] = ()
+    #: why approval is needed (score over the threshold, privileged, critical infrastructure)
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +185,42 @@ def admission_input(
     }
 
 
+def _cab_section(fleet: FleetConfig, cab: CabSummary) -> dict[str, Any]:
+    return {
+        "firstRing": fleet.cab.first_ring,
+        "rings": list(cab.rings),
+        "reasons": list(cab.reasons),
+        "quorum": cab.quorum,
+        "rolesRequired": list(cab.roles_required),
+        "approvals": [
+            {"approver": a.approver, "roles": list(a.roles), "rings": list(a.rings)}
+            for a in cab.approvals
+        ],
+    }
+
+
+def cab_input(
+    *,
+    intent: DeploymentIntent,
+    fleet: FleetConfig,
+    target: str,
+    risk: RiskSummary,
+    cab: CabSummary,
+    now: datetime,
+) -> dict[str, Any]:
+    """Input of ``eucora.cab``: do the valid approvals let the intent enter ``target``?
+    Its sections are built by the same code as the promotion input's, which carries the
+    decision's denies: what the reports read is what the gate decides."""
+    return {
+        "now": epoch(now),
+        "intent": _intent_section(intent, now),
+        "rings": list(fleet.ring_names),
+        "promotion": {"to": target},
+        "risk": _risk_section(risk),
+        "cab": _cab_section(fleet, cab),
+    }
+
+
 def promotion_input(
     *,
     intent: DeploymentIntent,
@@ -214,15 +257,7 @@ def promotion_input(
         "rollback": rollback.to_input(),
         "incidents": _incidents(incidents),
         "risk": _risk_section(risk),
-        "cab": {
-            "firstRing": fleet.cab.first_ring,
-            "quorum": cab.quorum,
-            "rolesRequired": list(cab.roles_required),
-            "approvals": [
-                {"approver": a.approver, "roles": list(a.roles), "rings": list(a.rings)}
-                for a in cab.approvals
-            ],
-        },
+        "cab": _cab_section(fleet, cab),
         "exceptions": [
             {
                 "name": e.name,

@@ -1,8 +1,8 @@
 """Ports: what the engine needs from the outside world, as Protocols.
 
-Adapters implement them: ``reconciler.connectors`` (Intune, Jamf Pro), ``reconciler.policy``
-(embedded regopy, OPA server) and ``reconciler.gitops`` (git). The engine depends only on
-these, so tests can run it against the in-process sandbox or fakes.
+Adapters implement them: ``reconciler.connectors`` (one package per MDM provider),
+``reconciler.policy`` (embedded regopy, OPA server) and ``reconciler.gitops`` (git). The
+engine depends only on these, so tests can run it against the in-process sandbox or fakes.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from reconciler.domain.tenant import (
 
 @runtime_checkable
 class TenantConnector(Protocol):
-    """One MDM tenant for one platform (Intune for Windows, Jamf Pro for macOS).
+    """One MDM tenant for one platform, served by one provider (named in ``provider``).
 
     Every write is idempotent and carries the ownership marker; reads never write.
     Errors are :class:`reconciler.domain.errors.TenantError` subclasses.
     """
 
+    provider: str
     platform: Platform
 
     async def snapshot(self, ring_groups: Sequence[str]) -> TenantSnapshot:
@@ -99,6 +100,9 @@ class PolicyDecision:
     allow: bool
     deny: tuple[Violation, ...] = ()
     warn: tuple[Violation, ...] = ()
+    #: deny ids of the deciding policy set that only wait (METADATA ``custom.waits``):
+    #: time or data lift them without anyone acting; not part of the decision's document
+    waiting: frozenset[str] = field(default=frozenset(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,79 +1,20 @@
-"""Renders an intent into the desired app object per platform (the ``plan`` input).
+"""What is neutral in rendering an intent for a tenant: its display name and the files its
+detection runs.
 
-The output properties use the vendors' own field names, so connectors send them as
-they are and compare what they read back key by key for drift:
-
-* Windows → Graph ``win32LobApp`` fields (installCommandLine, rules, returnCodes, …);
-* macOS → Jamf Pro package fields (fileName, rebootRequired, osRequirements, …) plus
-  ``policyEnabled`` / ``policyFrequency`` for the Classic policy that installs it.
+Sits in the evaluate step. Each provider renders an intent's package into its MDM's own
+properties (``reconciler.connectors.<provider>.render``, chosen through
+``reconciler.connectors.registry``); the domain only knows which scripts an intent's
+detection names (they are read from the committed tree and hashed into its digest) and
+how the app is named.
 """
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Mapping
-from pathlib import PurePosixPath
-from types import MappingProxyType
-from typing import Any
-
-from reconciler.domain.models import DeploymentIntent, MacosPackage, WindowsPackage
-from reconciler.domain.package_source import file_name as package_file_name
-from reconciler.domain.tenant import DesiredApp, PackageRef, Platform
-
-#: Intune's return codes when an intent declares none
-DEFAULT_RETURN_CODES: tuple[tuple[int, str], ...] = (
-    (0, "success"),
-    (1707, "success"),
-    (3010, "softReboot"),
-    (1641, "hardReboot"),
-    (1618, "retry"),
-)
-
-_GRAPH = "#microsoft.graph."
-_OPERATORS = {
-    "equal": "equal",
-    "notEqual": "notEqual",
-    "greaterThan": "greaterThan",
-    "greaterThanOrEqual": "greaterThanOrEqual",
-    "lessThan": "lessThan",
-    "lessThanOrEqual": "lessThanOrEqual",
-}
-
-
-#: short release names → minimumSupportedWindowsRelease as Intune's portal and real clients
-#: (IntuneWin32App) send it; 21H2 and 22H2 alone mean Windows 10, 23H2 and 24H2 exist only
-#: for Windows 11. Other values ("1809", "21H1", "Windows11_22H2") are sent as written.
-WINDOWS_RELEASES = {
-    "20H2": "2H20",
-    "21H2": "Windows10_21H2",
-    "22H2": "Windows10_22H2",
-    "23H2": "Windows11_23H2",
-    "24H2": "Windows11_24H2",
-}
-
-
-def windows_release(value: str) -> str:
-    return WINDOWS_RELEASES.get(value, value)
+from reconciler.domain.models import DeploymentIntent
 
 
 class MissingScriptError(LookupError):
-    """A detection script the intent names was not supplied to :func:`desired_apps`."""
-
-
-def desired_apps(
-    intent: DeploymentIntent, scripts: Mapping[str, bytes] | None = None
-) -> tuple[DesiredApp, ...]:
-    """One desired app per platform the intent ships on.
-
-    ``scripts`` maps repo-relative paths of PowerShell detection scripts to their bytes
-    (see :func:`detection_scripts`); Graph wants the script itself, base64-encoded.
-    """
-    apps = []
-    if intent.windows is not None:
-        apps.append(_windows(intent, intent.windows, scripts or {}))
-    if intent.macos is not None:
-        apps.append(_macos(intent, intent.macos))
-    return tuple(apps)
+    """A detection script the intent names was not supplied to the renderer."""
 
 
 def display_name(intent: DeploymentIntent) -> str:
@@ -85,130 +26,3 @@ def detection_scripts(intent: DeploymentIntent) -> tuple[str, ...]:
     if intent.windows is None or intent.windows.detection.get("type") != "script":
         return ()
     return (str(intent.windows.detection["script"]),)
-
-
-def _windows(
-    intent: DeploymentIntent, package: WindowsPackage, scripts: Mapping[str, bytes]
-) -> DesiredApp:
-    file_name = package_file_name(package.file)
-    setup = package.setup_file or file_name.removesuffix(".intunewin")
-    properties: dict[str, Any] = {
-        "fileName": file_name,
-        "setupFilePath": setup,
-        "installCommandLine": package.install_command,
-        "uninstallCommandLine": package.uninstall_command,
-        "applicableArchitectures": ",".join(package.architectures),
-        "installExperience": {
-            "runAsAccount": "system" if intent.privileged else "user",
-            "deviceRestartBehavior": package.restart_behavior,
-        },
-        "returnCodes": [
-            {"returnCode": code, "type": kind}
-            for code, kind in (package.return_codes or DEFAULT_RETURN_CODES)
-        ],
-        "rules": [detection_rule(package.detection, scripts)],
-    }
-    if package.minimum_windows_release:
-        properties["minimumSupportedWindowsRelease"] = windows_release(
-            package.minimum_windows_release
-        )
-    return DesiredApp(
-        intent=intent.name,
-        digest=intent.digest,
-        platform=Platform.WINDOWS,
-        display_name=display_name(intent),
-        version=intent.app.version,
-        publisher=intent.app.publisher,
-        description=intent.app.description or display_name(intent),
-        package=PackageRef(package.file, package.sha256, package.size_bytes),
-        properties=MappingProxyType(properties),
-    )
-
-
-def detection_rule(detection: Any, scripts: Mapping[str, bytes] | None = None) -> dict[str, Any]:
-    """Graph win32LobAppRule for an intent's detection block."""
-    kind = detection["type"]
-    if kind == "msiProductCode":
-        rule: dict[str, Any] = {
-            "@odata.type": _GRAPH + "win32LobAppProductCodeRule",
-            "ruleType": "detection",
-            "productCode": detection["productCode"],
-            "productVersionOperator": "notConfigured",
-            "productVersion": None,
-        }
-        if detection.get("productVersion"):
-            rule["productVersionOperator"] = _OPERATORS.get(
-                detection.get("operator", "equal"), "equal"
-            )
-            rule["productVersion"] = detection["productVersion"]
-        return rule
-    if kind == "file":
-        has_value = "value" in detection
-        return {
-            "@odata.type": _GRAPH + "win32LobAppFileSystemRule",
-            "ruleType": "detection",
-            "path": detection["path"],
-            "fileOrFolderName": detection["fileOrFolderName"],
-            "check32BitOn64System": False,
-            "operationType": "version" if has_value else "exists",
-            "operator": _OPERATORS.get(detection.get("operator", "equal"), "equal")
-            if has_value
-            else "notConfigured",
-            "comparisonValue": detection.get("value"),
-        }
-    if kind == "registry":
-        has_value = "value" in detection
-        return {
-            "@odata.type": _GRAPH + "win32LobAppRegistryRule",
-            "ruleType": "detection",
-            "check32BitOn64System": False,
-            "keyPath": detection["path"],
-            "valueName": detection.get("valueName"),
-            "operationType": "string" if has_value else "exists",
-            "operator": _OPERATORS.get(detection.get("operator", "equal"), "equal")
-            if has_value
-            else "notConfigured",
-            "comparisonValue": detection.get("value"),
-        }
-    script_path = str(detection["script"])
-    content = (scripts or {}).get(script_path)
-    if content is None:
-        raise MissingScriptError(f"detection script {script_path!r} was not read")
-    return {
-        "@odata.type": _GRAPH + "win32LobAppPowerShellScriptRule",
-        "ruleType": "detection",
-        "displayName": PurePosixPath(script_path).name,
-        "enforceSignatureCheck": False,
-        "runAs32Bit": False,
-        "runAsAccount": None,
-        "scriptContent": base64.b64encode(content).decode("ascii"),
-        "operationType": "notConfigured",
-        "operator": "notConfigured",
-        "comparisonValue": None,
-    }
-
-
-def _macos(intent: DeploymentIntent, package: MacosPackage) -> DesiredApp:
-    file_name = package_file_name(package.file)
-    properties: dict[str, Any] = {
-        "packageName": f"{intent.app.name} {intent.app.version}",
-        "fileName": file_name,
-        "rebootRequired": package.reboot_required,
-        "osRequirements": package.minimum_os_version or "",
-        "info": intent.app.description,
-        "bundleId": package.bundle_id,
-        "bundleVersion": package.bundle_version or intent.app.version,
-        "policyEnabled": True,
-        "policyFrequency": "Once per computer",
-    }
-    return DesiredApp(
-        intent=intent.name,
-        digest=intent.digest,
-        platform=Platform.MACOS,
-        display_name=display_name(intent),
-        version=intent.app.version,
-        publisher=intent.app.publisher,
-        description=intent.app.description or display_name(intent),
-        package=PackageRef(package.file, package.sha256, package.size_bytes),
-        properties=MappingProxyType(properties),
-    )

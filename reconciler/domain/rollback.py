@@ -6,10 +6,9 @@ tenants and the state store:
 
 * the superseded intent's app (``rollout.supersedes``) is still in the tenant on each
   platform, with its content committed (assignable);
-* the way to remove the new build exists on each platform: the Windows app carries an
-  uninstall command line; on macOS the Jamf uninstall policy exists, or the package is in
-  Jamf with its content, from which the connector creates that policy when a rollback
-  scopes it;
+* the way to remove the new build exists on each platform: the observed app says it is
+  ``removable`` (its provider decides what that takes: an uninstall command line, an
+  uninstall policy or the content it is made from);
 * with ``rollout.onFailure: rollback``, a rollback of this build has succeeded on at least
   one device of a ring before ``cab.firstRing`` (lab, canary): recorded in the state store
   when a rolled-back intent's devices there were seen to have the build removed.
@@ -100,16 +99,8 @@ def build_key(intent: DeploymentIntent) -> str:
     return "sha256:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _uninstall_exists(platform: Platform, apps: Sequence[ObservedApp]) -> bool:
-    for app in apps:
-        if (
-            platform is Platform.WINDOWS
-            and str(app.properties.get("uninstallCommandLine") or "").strip()
-        ):
-            return True
-        if platform is Platform.MACOS and (app.extra.get("uninstallPolicyId") or app.content_ready):
-            return True
-    return False
+def _uninstall_exists(apps: Sequence[ObservedApp]) -> bool:
+    return any(app.removable for app in apps)
 
 
 def rollback_facts(
@@ -131,7 +122,7 @@ def rollback_facts(
                 }
             )
     uninstall = {
-        p.value: _uninstall_exists(p, managed.get(p, {}).get(intent.name, ())) for p in platforms
+        p.value: _uninstall_exists(managed.get(p, {}).get(intent.name, ())) for p in platforms
     }
     return RollbackFacts(
         on_failure=intent.rollout.on_failure.value,

@@ -1,8 +1,9 @@
 """The tenant as the engine sees it: desired apps, observed apps, assignments, install counts.
 
-Platform-neutral models shared by the connectors (which fill them from Graph / Jamf
-responses) and the planner (which diffs desired against observed). A Windows "app" is an
-Intune win32LobApp; a macOS "app" is a Jamf Pro package plus the policy that installs it.
+Vendor-neutral models shared by the connectors (which fill them from their MDM's answers)
+and the planner (which diffs desired against observed). What an "app" is in a tenant is
+the provider's business (``reconciler.connectors.<provider>``); here it is a named,
+versioned object with opaque owned ``properties``, assignments and install evidence.
 Every object the reconciler creates carries the ownership marker (:func:`format_marker`)
 in its notes; objects without it are never edited or deleted.
 """
@@ -30,7 +31,8 @@ class Platform(enum.StrEnum):
 
 
 class AssignmentIntent(enum.StrEnum):
-    """Graph's mobileAppAssignment intent values (Jamf: install / uninstall policies)."""
+    """What an assignment asks of its targets: install (required or offered) or remove.
+    Each provider maps these onto its MDM's own words."""
 
     REQUIRED = "required"
     AVAILABLE = "available"
@@ -39,6 +41,8 @@ class AssignmentIntent(enum.StrEnum):
 
 
 class TargetKind(enum.StrEnum):
+    """Whom an assignment targets: a group, all but a group, all devices or all users."""
+
     GROUP = "group"
     EXCLUSION = "exclusion"
     ALL_DEVICES = "allDevices"
@@ -114,10 +118,9 @@ class InstallCounts:
 class DeviceInstall:
     """One targeted device's state for one app, as the tenant reports it.
 
-    ``device`` is unique across platforms (``windows:<managedDevice id>``,
-    ``macos:<computer id>``); ``last_check_in`` is Intune's ``lastSyncDateTime`` or Jamf's
-    ``lastContactTime`` (else its report date); ``reached_at`` when the device reached the
-    desired state (installed), if it has.
+    ``device`` is unique across platforms (``<platform>:<the MDM's device id>``);
+    ``last_check_in`` is when the device last checked in with its MDM; ``reached_at`` when
+    the device reached the desired state (installed), if it has.
     """
 
     device: str
@@ -137,11 +140,14 @@ class PackageRef:
 
 @dataclass(frozen=True, slots=True)
 class DesiredApp:
-    """What one intent wants to exist on one platform.
+    """What one intent wants to exist on one platform, through one provider.
 
-    ``properties`` are the platform's own field names and values that the reconciler
-    owns and compares for drift: Graph win32LobApp fields for Windows, Jamf package and
-    policy fields for macOS (see :mod:`reconciler.domain.render`).
+    ``properties`` are the provider's own field names and values that the reconciler owns
+    and compares for drift (each provider renders them, see ``reconciler.connectors``);
+    ``optional`` names those the tenant shows only once a later write made the object
+    that holds them, so their absence is not drift. ``ring_group_key`` is the key of the
+    rings' ``groups`` the provider assigns to (the provider's name unless it shares a
+    tenant's groups with another).
     """
 
     intent: str
@@ -153,10 +159,17 @@ class DesiredApp:
     description: str
     package: PackageRef
     properties: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    provider: str = ""
+    ring_group_key: str = ""
+    optional: frozenset[str] = frozenset()
 
     @property
     def marker(self) -> OwnershipMarker:
         return OwnershipMarker(self.intent, self.digest)
+
+    @property
+    def group_key(self) -> str:
+        return self.ring_group_key or self.provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,13 +185,15 @@ class ObservedApp:
     assignments: tuple[Assignment, ...] = ()
     content_ready: bool = False
     enabled: bool = True
+    #: the tenant holds what it takes to remove the app from devices (for rollbacks)
+    removable: bool = False
     #: install counts per ring group id
     install: Mapping[str, InstallCounts] = field(default_factory=lambda: MappingProxyType({}))
     #: targeted devices per ring group id, for time to compliance and rollback evidence
     devices: Mapping[str, tuple[DeviceInstall, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
-    #: connector bookkeeping (e.g. the Jamf policy id that goes with a package)
+    #: connector bookkeeping (e.g. the id of a second object that goes with the app)
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -194,6 +209,8 @@ class TenantSnapshot:
     apps: tuple[ObservedApp, ...]
     #: HTTP calls it took to observe (for benchmarks and the status)
     requests: int = 0
+    #: the provider whose tenant this is
+    provider: str = ""
 
     def managed(self) -> dict[str, list[ObservedApp]]:
         """Managed apps by intent name (more than one means duplicates to clean up)."""

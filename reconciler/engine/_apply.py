@@ -100,7 +100,7 @@ async def _apply_intent(ctx: PassContext, intent_plan: IntentPlan) -> list[_Writ
 
 async def _write(ctx: PassContext, action: Action, created: str | None) -> _Written:
     platform = _needed(action.platform)
-    connector = ctx.ports.connectors[platform]
+    connector = ctx.ports.connectors[_needed(action.provider)]
     request_id = str(uuid.uuid4())
     token = correlation_id.set(request_id)
     app_id = action.app_id or created

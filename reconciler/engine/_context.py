@@ -23,7 +23,13 @@ from reconciler.domain.tenant import Platform, TenantSnapshot
 from reconciler.engine._audit import AuditLog
 from reconciler.engine._load import LoadedRevision
 from reconciler.engine._memory import TrustMemory
-from reconciler.engine._records import ApplyOutcome, EvaluatedIntent, GateFacts, Managed
+from reconciler.engine._records import (
+    ApplyOutcome,
+    EvaluatedIntent,
+    GateFacts,
+    Managed,
+    ProviderApps,
+)
 from reconciler.engine._state import Store
 
 #: (step, done, total) — drives progress bars
@@ -38,7 +44,8 @@ def quiet(step: str, done: int, total: int) -> None:
 class PassPorts:
     """What one pass runs against: tenants, policy engine, package store, state, log."""
 
-    connectors: Mapping[Platform, TenantConnector]
+    #: by provider name
+    connectors: Mapping[str, TenantConnector]
     policy: PolicyEngine
     packages: PackageStore
     store: Store
@@ -64,7 +71,11 @@ class PassContext:
     evaluated: Mapping[str, EvaluatedIntent] = field(default_factory=dict)
     #: the intents with only their honoured ``supersedes``
     intents: Mapping[str, DeploymentIntent] = field(default_factory=dict)
-    snapshots: Mapping[Platform, TenantSnapshot] = field(default_factory=dict)
+    #: by provider name
+    snapshots: Mapping[str, TenantSnapshot] = field(default_factory=dict)
+    #: managed apps by provider and intent
+    managed_by_provider: ProviderApps = field(default_factory=dict)
+    #: managed apps by platform and intent (of every provider serving the platform)
     managed: Managed = field(default_factory=dict)
     stored: Mapping[str, StoredRing] = field(default_factory=dict)
     facts: GateFacts = field(default_factory=GateFacts)

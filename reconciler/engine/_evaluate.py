@@ -8,11 +8,12 @@ scripts come from the pass's package store (the commit tree); the work itself is
 
 from __future__ import annotations
 
+from reconciler.connectors.registry import desired_apps
 from reconciler.domain.errors import PackageError
 from reconciler.domain.governance import evaluate_governance
-from reconciler.domain.models import DeploymentIntent
+from reconciler.domain.models import DeploymentIntent, FleetConfig
 from reconciler.domain.ports import PackageStore
-from reconciler.domain.render import MissingScriptError, desired_apps, detection_scripts
+from reconciler.domain.render import MissingScriptError, detection_scripts
 from reconciler.domain.tenant import DesiredApp
 from reconciler.engine._context import PassContext
 from reconciler.engine._records import EvaluatedIntent
@@ -32,12 +33,16 @@ def evaluated_intents(ctx: PassContext) -> dict[str, EvaluatedIntent]:
     result = {}
     for done, (name, intent) in enumerate(sorted(repo.intents.items()), start=1):
         governance = evaluate_governance(repo, name, ctx.governance, ctx.now)
-        result[name] = EvaluatedIntent(intent, governance, _desired(intent, ctx.ports.packages))
+        result[name] = EvaluatedIntent(
+            intent, governance, _desired(intent, ctx.ports.packages, repo.fleet)
+        )
         tick("evaluate", done, len(repo.intents))
     return result
 
 
-def _desired(intent: DeploymentIntent, packages: PackageStore) -> tuple[DesiredApp, ...]:
+def _desired(
+    intent: DeploymentIntent, packages: PackageStore, fleet: FleetConfig | None
+) -> tuple[DesiredApp, ...]:
     scripts = {}
     for script in detection_scripts(intent):
         try:
@@ -45,6 +50,6 @@ def _desired(intent: DeploymentIntent, packages: PackageStore) -> tuple[DesiredA
         except PackageError as exc:
             raise PackageError(f"{intent.source.file}: {exc.message}") from exc
     try:
-        return desired_apps(intent, scripts)
+        return desired_apps(intent, scripts, fleet)
     except MissingScriptError as exc:  # pragma: no cover - read above
         raise PackageError(str(exc)) from exc

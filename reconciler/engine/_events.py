@@ -13,11 +13,10 @@ denies).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.domain.conditions import WAITING
 from reconciler.domain.progress import GateOutcome, Progress
 from reconciler.engine._report import IntentReport
 
@@ -82,6 +81,7 @@ def intent_events(
     before_ring = previous.get("currentRing")
     gate = current.get("lastGate") or {}
     denied = tuple(sorted({str(d).split(":", 1)[0] for d in gate.get("deny") or ()}))
+    waits = report.last_gate.result.waiting if report.last_gate else frozenset()
     if report.state is Progress.ROLLED_BACK and previous.get("state") != Progress.ROLLED_BACK:
         events.append(
             Event("Warning", "RolledBack", f"{label} rolled back: {report.reason}", name, ring)
@@ -98,10 +98,10 @@ def intent_events(
     if (
         report.state is Progress.HOLDING
         and gate.get("allow") is False
-        and hold_key(gate) != hold_key(previous.get("lastGate") or {})
+        and hold_key(gate, waits) != hold_key(previous.get("lastGate") or {}, waits)
     ):
         denies = gate.get("deny") or []
-        waiting = all(rule in WAITING for rule in denied)
+        waiting = all(rule in waits for rule in denied)
         message = f"{label} held in {ring or 'no ring'}: " + "; ".join(denies)
         held_for = gate.get("ring")
         events.append(
@@ -123,14 +123,14 @@ def intent_events(
     return events
 
 
-def hold_key(gate: Mapping[str, Any]) -> tuple[Any, ...]:
+def hold_key(gate: Mapping[str, Any], waiting: Set[str] = frozenset()) -> tuple[Any, ...]:
     """What makes a hold a new one: the ring and the rules denying it. Rules that only
-    wait (soak time, devices) count only when nothing else denies: a success-rate hold
-    whose soak time runs out meanwhile is the same hold."""
+    wait (``waiting``: soak time, devices) count only when nothing else denies: a
+    success-rate hold whose soak time runs out meanwhile is the same hold."""
     if gate.get("allow") is not False:
         return ()
     ids = {str(d).split(":", 1)[0] for d in gate.get("deny") or ()}
-    return (gate.get("ring"), *sorted(ids - WAITING or ids))
+    return (gate.get("ring"), *sorted(ids - waiting or ids))
 
 
 def _text(value: Any) -> str:

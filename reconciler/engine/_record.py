@@ -96,9 +96,7 @@ def record_devices(ctx: PassContext) -> None:
             intent=intent,
             fleet=fleet,
             reached=rolled,
-            ring_groups={
-                ring: [g for p in managed for g in ring_groups(fleet, p, [ring])] for ring in rolled
-            },
+            ring_groups={ring: ring_groups(fleet, None, [ring]) for ring in rolled},
             apps=[app for apps in managed.values() for app in apps.get(name, [])],
             histories=ctx.facts.histories,
             now=ctx.now,

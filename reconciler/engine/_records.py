@@ -25,8 +25,10 @@ from reconciler.domain.tenant import (
     TenantSnapshot,
 )
 
-#: managed apps by platform and intent name
+#: managed apps by platform and intent name (of every provider serving the platform)
 Managed = Mapping[Platform, Mapping[str, list[ObservedApp]]]
+#: managed apps by provider name and intent name
+ProviderApps = Mapping[str, Mapping[str, list[ObservedApp]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +61,19 @@ class ApplyOutcome:
     deferred: frozenset[str] = frozenset()
 
 
-def managed_apps(snapshots: Mapping[Platform, TenantSnapshot]) -> Managed:
-    """Managed apps by platform and intent, computed once per pass."""
-    return {platform: snapshot.managed() for platform, snapshot in snapshots.items()}
+def provider_apps(snapshots: Mapping[str, TenantSnapshot]) -> ProviderApps:
+    """Managed apps by provider and intent, computed once per pass."""
+    return {name: snapshot.managed() for name, snapshot in snapshots.items()}
+
+
+def platform_apps(snapshots: Mapping[str, TenantSnapshot], apps: ProviderApps) -> Managed:
+    """The managed apps of every provider serving a platform, by platform and intent."""
+    managed: dict[Platform, dict[str, list[ObservedApp]]] = {}
+    for name, snapshot in snapshots.items():
+        by_intent = managed.setdefault(snapshot.platform, {})
+        for intent, observed in apps[name].items():
+            by_intent.setdefault(intent, []).extend(observed)
+    return managed
 
 
 def telemetry(
@@ -71,8 +83,8 @@ def telemetry(
     total = InstallCounts()
     if ring is None:
         return total
-    for platform, apps in managed.items():
-        groups = ring_groups(fleet, platform, [ring])
+    groups = ring_groups(fleet, None, [ring])
+    for apps in managed.values():
         for app in apps.get(intent.name, []):
             for group in groups:
                 total = total + app.install.get(group, InstallCounts())
@@ -85,8 +97,8 @@ def ring_devices(
     """The targeted devices of the intent's apps in the groups of ``ring``, both platforms."""
     return [
         device
-        for platform, apps in managed.items()
-        for group in ring_groups(fleet, platform, [ring])
+        for apps in managed.values()
+        for group in ring_groups(fleet, None, [ring])
         for app in apps.get(intent, [])
         for device in app.devices.get(group, ())
     ]

@@ -25,7 +25,6 @@ from pathlib import Path
 from reconciler.domain.governance import GovernanceContext, Provenance
 from reconciler.domain.governed import resolve_governed
 from reconciler.domain.ports import PackageStore, PolicyEngine, Revision, TenantConnector
-from reconciler.domain.tenant import Platform
 from reconciler.domain.trust import EMPTY_TRUST, TrustRoot, Verifier
 from reconciler.engine._audit import AuditLog
 from reconciler.engine._context import PassContext, PassPorts, ProgressCallback, quiet
@@ -65,7 +64,7 @@ class Reconciler:
     def __init__(
         self,
         *,
-        connectors: Mapping[Platform, TenantConnector],
+        connectors: Mapping[str, TenantConnector],
         policy: PolicyEngine,
         store: Store,
         provenance: ProvenanceFactory,
@@ -172,6 +171,8 @@ class Reconciler:
             concurrency=self.concurrency,
             tick=self.on_progress or quiet,
         )
+        # the engine that gates the promotions also decides CAB approval for the reports
+        context = replace(context, policy=self.policy)
         return PassContext(loaded, now, dry_run, ports, memory, context, resolution)
 
 
@@ -205,7 +206,7 @@ def _result(ctx: PassContext, seconds: float, only: Sequence[str] | None) -> Pas
         writes=outcome.writes,
         planned_writes=len(plan.writes),
         seconds=seconds,
-        platforms=sorted(p.value for p in ctx.snapshots),
+        platforms=sorted({s.platform.value for s in ctx.snapshots.values()}),
         rings=list(fleet.ring_names),
         plan=plan,
         pending=list(ctx.resolution.pending),

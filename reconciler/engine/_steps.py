@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from reconciler.connectors.registry import words
 from reconciler.domain.plan import build_plan
 from reconciler.engine._apply import apply
 from reconciler.engine._context import PassContext
@@ -37,10 +38,11 @@ async def plan(ctx: PassContext) -> None:
         intents=ctx.intents,
         desired={name: e.desired for name, e in ctx.evaluated.items()},
         progress=ctx.progress,
-        managed=ctx.managed,
+        managed=ctx.managed_by_provider,
         snapshots=ctx.snapshots,
         applied=ctx.applied,
         protected=ctx.resolution.protected,
+        words=words(),
     )
 
 

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from reconciler.domain.conditions import WAITING
 from reconciler.domain.progress import Progress
 from reconciler.engine import Event, IntentReport, PassResult
 from reconciler.notify._config import Kind
+from reconciler.policy import cab_rules, waiting_rules
 
 _KIND = {
     "Promoted": Kind.PROMOTION,
@@ -84,9 +84,9 @@ def notices(
             continue
         commands: tuple[str, ...] = ()
         if kind is Kind.HOLD:
-            if set(event.rules) <= WAITING:
+            if set(event.rules) <= waiting_rules():
                 continue  # only waiting: soak time or devices will lift it
-            if "cab-approval" in event.rules:
+            if set(event.rules) & cab_rules():
                 kind, commands = Kind.CAB_APPROVAL_NEEDED, report.approve_commands()
         label = f"{report.app} {report.version}"
         link = ""

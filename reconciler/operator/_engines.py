@@ -17,14 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.compose import RevisionPolicies, build_reconciler
-from reconciler.compose.connectors import close_all
-from reconciler.connectors import intune_connector, jamf_connector
+from reconciler.compose.connectors import TenantSettings, close_all, settings_connectors
 from reconciler.domain.errors import ConfigurationError
 from reconciler.domain.ports import Revision, TenantConnector
-from reconciler.domain.tenant import Platform
 from reconciler.domain.trust import EMPTY_TRUST, load_trust_root
 from reconciler.engine import AuditLog, Reconciler, Store
-from reconciler.operator._secrets import TenantSettings
 from reconciler.packages import StoreCredentials
 
 
@@ -100,19 +97,14 @@ class SourceEngine:
         built.engine.trust = load_trust_root(config.trust) if config.trust else EMPTY_TRUST
         return built.engine
 
-    def _connectors(self, config: SourceConfig) -> dict[Platform, TenantConnector]:
-        tenants = config.tenants
-        connectors: dict[Platform, TenantConnector] = {}
-        if tenants.intune is not None:
-            options = self.connector_options.get("intune", {})
-            connectors[Platform.WINDOWS] = intune_connector(tenants.intune, **options)
-        if tenants.jamf is not None:
-            options = self.connector_options.get("jamf", {})
-            connectors[Platform.MACOS] = jamf_connector(tenants.jamf, **options)
+    def _connectors(self, config: SourceConfig) -> dict[str, TenantConnector]:
+        connectors = settings_connectors(
+            config.tenants, self.connector_options, where=f"GitSource {config.name}"
+        )
         if not connectors:
             raise ConfigurationError(
                 f"GitSource {config.name} names no tenant: set tenantSecretRef to a Secret "
-                "with INTUNE_* and/or JAMF_* keys"
+                "with the keys of at least one provider (INTUNE_*, JAMF_*)"
             )
         return connectors
 

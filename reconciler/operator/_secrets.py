@@ -9,7 +9,8 @@
   trusted versions), written beside it. Without it the operator's own trust root
   (``default_trust``: ``EUCORA_TRUST_ROOT``, a mounted file) applies, and without either
   nothing is trusted.
-- ``tenantSecretRef``: ``INTUNE_*`` and ``JAMF_*`` keys, built into connector settings.
+- ``tenantSecretRef``: each provider's keys (``INTUNE_*``, ``JAMF_*``; the prefixes come
+  from ``reconciler.connectors.registry``), parsed once into connector settings.
 - ``packageStoreSecretRef``: ``AWS_*`` and ``AZURE_STORAGE_*`` keys, the credentials of the
   object stores package files name (kept in memory, handed to the package store only).
 
@@ -21,11 +22,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from reconciler.connectors import IntuneSettings, JamfSettings
+from reconciler.compose.connectors import TenantSettings
 from reconciler.domain.errors import ConfigurationError
 from reconciler.gitops import GitCredentials
 from reconciler.packages import CREDENTIAL_KEYS, StoreCredentials
@@ -41,26 +42,10 @@ class SecretReader(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class TenantSettings:
-    """Connector settings of one source; a platform without keys is not managed."""
-
-    intune: IntuneSettings | None = None
-    jamf: JamfSettings | None = None
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, str]) -> TenantSettings:
-        has = {prefix for prefix in ("INTUNE_", "JAMF_") if any(k.startswith(prefix) for k in data)}
-        return cls(
-            intune=IntuneSettings.from_mapping(data) if "INTUNE_" in has else None,
-            jamf=JamfSettings.from_mapping(data) if "JAMF_" in has else None,
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class SourceSecrets:
     git: GitCredentials | None = None
     signers_file: Path | None = None
-    tenants: TenantSettings = TenantSettings()
+    tenants: TenantSettings = field(default_factory=TenantSettings)
     trust_file: Path | None = None
     packages: StoreCredentials | None = None
 

@@ -14,7 +14,9 @@ def fail_closed(reason: str) -> PolicyDecision:
     return PolicyDecision(allow=False, deny=(Violation(POLICY_ERROR, reason),))
 
 
-def parse_decision(value: Any, package: str) -> PolicyDecision:
+def parse_decision(
+    value: Any, package: str, waiting: frozenset[str] = frozenset()
+) -> PolicyDecision:
     """Validates the shape ``{"allow": bool, "deny": [{id,msg}], "warn": [...]}``."""
     if not isinstance(value, dict):
         what = "undefined" if value is None else type(value).__name__
@@ -33,4 +35,4 @@ def parse_decision(value: Any, package: str) -> PolicyDecision:
         lists[key] = tuple(Violation(v["id"], v["msg"]) for v in items)
     if allow and lists["deny"]:
         return fail_closed(f"eucora.{package}.decision allows with deny entries")
-    return PolicyDecision(allow=allow, deny=lists["deny"], warn=lists["warn"])
+    return PolicyDecision(allow=allow, deny=lists["deny"], warn=lists["warn"], waiting=waiting)

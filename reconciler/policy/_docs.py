@@ -13,7 +13,8 @@ HEADER = """\
 
 Rego v1, accepted by both OPA and the embedded engine (regopy). Each decision is
 `decision := {"allow": bool, "deny": [{"id", "msg"}], "warn": [{"id", "msg"}]}`; a `deny`
-blocks, a `warn` is reported. The input document is described by
+blocks, a `warn` is reported; a deny marked *waits* (METADATA `custom.waits: true`) only
+means "not yet": time or data lift it without anyone acting. The input document is described by
 [`schemas/policy-input.schema.json`](../schemas/policy-input.schema.json). Test cases live
 next to the policies in `*/tests/*.yaml` and run with `eucora policy test`.
 """
@@ -35,7 +36,9 @@ def render_policy_readme(policies: PolicySet) -> str:
         if listed:
             parts.append("| id | effect | title | what it checks | file |\n|---|---|---|---|---|")
             for rule in listed:
-                effect = "deny" if rule.kind == "deny" else "warn"
+                effect = (
+                    ("deny, waits" if rule.waits else "deny") if rule.kind == "deny" else "warn"
+                )
                 parts.append(
                     f"| `{rule.id}` | {effect} | {rule.title} | {rule.description} | "
                     f"[{rule.file}]({rule.file}#L{rule.line}) |"

@@ -72,7 +72,7 @@ class EmbeddedEngine:
             value = results[0] if results else None
         except Exception as exc:
             return fail_closed(f"policy evaluation failed: {type(exc).__name__}: {exc}")
-        return parse_decision(value, package)
+        return parse_decision(value, package, self.policies.waiting_ids)
 
     def _interpreter(self) -> Interpreter:
         interpreter: Interpreter | None = getattr(self._local, "interpreter", None)

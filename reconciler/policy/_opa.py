@@ -16,7 +16,7 @@ import structlog
 
 from reconciler.domain.ports import PolicyDecision
 from reconciler.policy._decision import fail_closed, parse_decision
-from reconciler.policy._policyset import DECISIONS, PolicySet
+from reconciler.policy._policyset import DECISIONS, PolicySet, waiting_rules
 
 log = structlog.get_logger(__name__)
 
@@ -36,6 +36,8 @@ class OpaServerEngine:
         self.url = url.rstrip("/")
         self._client = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
         self._push_error: str | None = None
+        # a server that pulls its bundle runs the built-in policies' flags
+        self._waiting = policies.waiting_ids if policies is not None else waiting_rules()
         if push:
             if policies is None:
                 raise ValueError("push=True needs the policy set to push")
@@ -80,7 +82,8 @@ class OpaServerEngine:
             body = response.json()
         except ValueError:
             return fail_closed("OPA answered with a body that is not JSON")
-        return parse_decision(body.get("result") if isinstance(body, dict) else None, package)
+        result = body.get("result") if isinstance(body, dict) else None
+        return parse_decision(result, package, self._waiting)
 
     def close(self) -> None:
         self._client.close()

@@ -3,7 +3,10 @@
 Repo modules may only declare packages under ``eucora.custom.`` — the built-in decisions
 aggregate the ``deny`` and ``warn`` sets of ``eucora.custom.<decision>`` — so a repo can add
 gates but never replace or silence a built-in one. The METADATA comments of every package
-and rule are parsed here too, for the generated README and for test coverage.
+and rule are parsed here too, for the generated README, for test coverage and for what a
+rule means beyond allow or deny: ``custom.waits: true`` marks a deny that only means "not
+yet" (time or data lift it without anyone acting), which conditions, Events, notices and the
+dashboard read through :func:`waiting_rules`.
 
 The package check is made on what the Rego engine parsed, not on the text: the module is
 compiled (alone, or with the built-ins when it uses their functions) and every document it
@@ -13,6 +16,7 @@ adds nothing, is refused.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -27,10 +31,15 @@ import yaml
 from reconciler.domain.errors import InvalidPolicyError
 from reconciler.domain.resources import data_dir
 
-DECISIONS = ("promotion", "admission", "health")
+#: decisions a repo policy may add rules to (package ``eucora.custom.<decision>``)
+EXTENSIBLE = ("promotion", "admission", "health")
+#: every decision an engine answers; ``cab`` is built-in only, and the promotion includes it
+DECISIONS = (*EXTENSIBLE, "cab")
 CUSTOM_PREFIX = "eucora.custom."
 _PACKAGE = re.compile(r"^package\s+([A-Za-z_][\w.]*)\s*$", re.MULTILINE)
 _RULE_ID = re.compile(r'^(deny|warn)\s+contains\s+\{\s*"id":\s*"([a-z0-9-]+)"', re.MULTILINE)
+#: a rule that adds violations a helper built (``deny contains v if some v in lib.…``)
+_RULE_SET = re.compile(r"^(deny|warn)\s+contains\s+[a-z_]+\s+if\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +53,8 @@ class RuleInfo:
     description: str
     file: str
     line: int
+    #: ``custom.waits``: a deny that only means "not yet" (soak time, devices to report)
+    waits: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +82,29 @@ class PolicySet:
     def rule_ids(self, kind: str | None = None) -> set[str]:
         return {r.id for r in self.rules if r.kind != "package" and kind in (None, r.kind)}
 
+    @property
+    def waiting_ids(self) -> frozenset[str]:
+        """Ids of the deny rules whose METADATA says ``custom.waits: true``."""
+        return frozenset(r.id for r in self.rules if r.kind == "deny" and r.waits)
+
 
 def builtin_dir() -> Path:
     return data_dir("policies")
+
+
+@functools.cache
+def waiting_rules() -> frozenset[str]:
+    """Deny ids of the built-in policies that only wait (``custom.waits: true``)."""
+    return load_policy_set().waiting_ids
+
+
+@functools.cache
+def cab_rules() -> frozenset[str]:
+    """Deny ids only the ``eucora.cab`` decision has (quorum, roles): a hold on them waits
+    for the CAB's approvals."""
+    rules = [r for r in load_policy_set().rules if r.kind == "deny"]
+    own = {r.id for r in rules if r.package == "eucora.cab"}
+    return frozenset(own - {r.id for r in rules if r.package != "eucora.cab"})
 
 
 def load_policy_set(extra_dirs: Sequence[Path] = (), *, builtin: Path | None = None) -> PolicySet:
@@ -89,7 +120,7 @@ def load_policy_set(extra_dirs: Sequence[Path] = (), *, builtin: Path | None = N
                 package = module.package if outside is None else outside
                 raise InvalidPolicyError(
                     f"{module.path}: package {package!r} is not allowed in a repo policy; "
-                    f"use a package under {CUSTOM_PREFIX}<promotion|admission|health> — built-in "
+                    f"use a package under {CUSTOM_PREFIX}<{'|'.join(EXTENSIBLE)}> — built-in "
                     "gates can only be waived by a CABException",
                     file=module.path,
                     line=_line_of(module.text, _PACKAGE),
@@ -181,18 +212,29 @@ def _metadata(module: Module) -> list[RuleInfo]:
             i += 1
         data: Any = yaml.safe_load("\n".join(block)) or {}
         target = lines[i] if i < len(lines) else ""
-        rule = _RULE_ID.match(target)
+        rule, built = _RULE_ID.match(target), _RULE_SET.match(target)
+        custom: Any = data.get("custom") or {}
         if target.startswith("package "):
             kind, rule_id = "package", module.package
         elif rule:
             kind, rule_id = rule[1], rule[2]
+        elif built:
+            kind, rule_id = built[1], str(custom.get("id", ""))
         else:
-            kind, rule_id = "rule", str(data.get("custom", {}).get("id", ""))
-        custom_id = data.get("custom", {}).get("id")
+            kind, rule_id = "rule", str(custom.get("id", ""))
+        custom_id = custom.get("id")
         if custom_id and kind in ("deny", "warn") and custom_id != rule_id:
             raise InvalidPolicyError(
                 f"{module.path}:{start + 1}: METADATA id {custom_id!r} does not match "
                 f"rule id {rule_id!r}",
+                file=module.path,
+                line=start + 1,
+            )
+        waits = custom.get("waits", False)
+        if not isinstance(waits, bool) or (waits and kind != "deny"):
+            raise InvalidPolicyError(
+                f"{module.path}:{start + 1}: METADATA custom.waits must be true or false, "
+                "and only a deny rule can wait",
                 file=module.path,
                 line=start + 1,
             )
@@ -205,6 +247,7 @@ def _metadata(module: Module) -> list[RuleInfo]:
                 description=" ".join(str(data.get("description", "")).split()),
                 file=module.path,
                 line=start + 1,
+                waits=waits,
             )
         )
     return infos

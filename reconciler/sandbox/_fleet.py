@@ -60,10 +60,8 @@ def load_rings(path: Path | None) -> tuple[RingSpec, ...]:
             RingSpec(
                 name=str(ring["name"]),
                 weight=int(ring.get("devicesExpected") or 1),
-                intune_group_ids=tuple(str(g) for g in ring.get("intune", {}).get("groupIds", [])),
-                jamf_group_ids=tuple(
-                    int(g) for g in ring.get("jamf", {}).get("computerGroupIds", [])
-                ),
+                intune_group_ids=tuple(str(g) for g in ring.get("groups", {}).get("intune", [])),
+                jamf_group_ids=tuple(int(g) for g in ring.get("groups", {}).get("jamf", [])),
             )
         )
     if not rings:

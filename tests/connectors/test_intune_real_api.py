@@ -13,8 +13,8 @@ import pytest
 from reconciler.connectors import ServiceClient, WriteBudget
 from reconciler.connectors.graph import report, upload
 from reconciler.connectors.intune import connector as intune_module
+from reconciler.connectors.intune.render import windows_release
 from reconciler.domain.errors import NotReadyError
-from reconciler.domain.render import windows_release
 from reconciler.domain.tenant import InstallCounts
 from reconciler.sandbox import Sandbox
 from reconciler.sandbox._fleet import SIM_EPOCH

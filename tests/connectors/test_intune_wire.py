@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from reconciler.connectors import IntuneConnector
+from reconciler.connectors.registry import desired_apps
 from reconciler.domain.errors import RequestRejectedError
-from reconciler.domain.render import MissingScriptError, desired_apps
+from reconciler.domain.render import MissingScriptError
 from reconciler.domain.tenant import Assignment, TargetKind
 from reconciler.sandbox import Sandbox
 from tests.conftest import EXAMPLE_REPO

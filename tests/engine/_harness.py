@@ -17,7 +17,7 @@ from reconciler.compose import build_reconciler
 from reconciler.compose.connectors import close_all, sandbox_connectors
 from reconciler.connectors import RetryPolicy
 from reconciler.domain.ports import TenantConnector
-from reconciler.domain.tenant import Assignment, DesiredApp, Platform, TenantSnapshot
+from reconciler.domain.tenant import Assignment, DesiredApp, TenantSnapshot
 from reconciler.domain.trust import TRUST_ROOT_FILE, load_trust_root
 from reconciler.engine import AuditLog, PassResult, Reconciler, StateStore
 from reconciler.gitops import build_example_repo, commit_as, open_local
@@ -133,6 +133,7 @@ class CrashAfter:
 class _Crashing:
     def __init__(self, inner: TenantConnector, crash: CrashAfter) -> None:
         self.inner, self.crash, self.platform = inner, crash, inner.platform
+        self.provider = inner.provider
 
     async def snapshot(self, ring_groups: Sequence[str]) -> TenantSnapshot:
         return await self.inner.snapshot(ring_groups)
@@ -171,7 +172,7 @@ class Harness:
     sandbox: Sandbox
     store: StateStore
     audit: AuditLog
-    connectors: dict[Platform, TenantConnector]
+    connectors: dict[str, TenantConnector]
     reconciler: Reconciler
 
     async def run(self, *, dry_run: bool = False) -> PassResult:

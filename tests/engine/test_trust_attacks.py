@@ -26,7 +26,7 @@ async def test_adding_the_global_group_to_lab_does_not_reach_global(
     fleet: Path, tmp_path: Path
 ) -> None:
     keep_only(fleet, ["globalprotect-6.3.2"])
-    edit(fleet, "fleet.yaml", f'groupIds: ["{LAB}"]', f'groupIds: ["{LAB}", "{GLOBAL}"]')
+    edit(fleet, "fleet.yaml", f'intune: ["{LAB}"]', f'intune: ["{LAB}", "{GLOBAL}"]')
     async with harness(fleet, tmp_path) as h:
         result = await h.run()
         assert [p.kind for p in result.pending] == ["FleetConfig"]

@@ -320,7 +320,7 @@ CASES = [
         "duplicate-ring",
         {"fleet.yaml": example_text("fleet.yaml").replace("- name: canary", "- name: lab")},
         "fleet.yaml",
-        23,
+        24,
         Code.DUPLICATE_RING,
     ),
     Case(
@@ -339,7 +339,7 @@ CASES = [
             )
         },
         "fleet.yaml",
-        66,
+        71,
         Code.INVALID_WINDOW,
     ),
     Case(

@@ -18,7 +18,7 @@ def test_reference_lists_every_kind_and_nested_field() -> None:
     for kind in ("FleetConfig", "RiskModel", "DeploymentIntent", "CABApproval", "CABException"):
         assert f"### {kind}" in text
     assert "`spec.packages.windows.detection.productCode`" in text
-    assert "`spec.rings[].intune.groupIds`" in text
+    assert "`spec.rings[].groups.intune`" in text
 
 
 def test_splice_replaces_only_between_markers() -> None:

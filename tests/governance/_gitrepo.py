@@ -12,9 +12,12 @@ from reconciler.domain.trust import TRUST_ROOT_FILE, load_trust_root
 from reconciler.gitops import GitProvenance, SshVerifier
 from reconciler.gitops._example import _Builder
 from reconciler.gitops._write import sign_document
+from reconciler.policy import EmbeddedEngine, load_policy_set
 from tests.conftest import EXAMPLE_REPO, ROOT
 
 DEMO_KEYS = ROOT / "examples" / "keys"
+#: the built-in policies, which decide CAB approval of each ring as the engine's do
+POLICY = EmbeddedEngine(load_policy_set())
 NOW_TEXT = "2026-11-23T12:00:00Z"
 
 
@@ -54,6 +57,7 @@ def context(root: Path, signers: Path | None) -> GovernanceContext:
         trust=load_trust_root(beside)
         if beside and beside.is_file()
         else load_trust_root(DEMO_KEYS / TRUST_ROOT_FILE),
+        policy=POLICY,
     )
 
 

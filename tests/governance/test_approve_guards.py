@@ -17,7 +17,7 @@ from reconciler.domain.governance import GovernanceContext, evaluate_governance
 from reconciler.domain.loader import load_repo
 from reconciler.domain.trust import load_trust_root
 from tests.conftest import EXAMPLE_REPO, ROOT
-from tests.governance._gitrepo import clone_with_identity
+from tests.governance._gitrepo import POLICY, clone_with_identity
 
 runner = CliRunner()
 SIGNERS = ROOT / "examples" / "keys" / "allowed_signers"
@@ -138,7 +138,9 @@ def test_without_signers_the_next_step_is_to_give_them() -> None:
     repo = load_repo(EXAMPLE_REPO).repo
     from datetime import UTC, datetime
 
-    result = evaluate_governance(repo, "sap-gui-8.00", GovernanceContext(), datetime.now(UTC))
+    result = evaluate_governance(
+        repo, "sap-gui-8.00", GovernanceContext(policy=POLICY), datetime.now(UTC)
+    )
     needs = ring_needs(result, repo, TRUST.members)
     assert needs and all(n.approvals_missing == 2 for n in needs)
     commands = next_commands(result, needs, Path(), None)

@@ -67,8 +67,8 @@ FLEET_LOOSENINGS = {
         "minSuccessRate: 0.5, minDevices: 150",
     ),
     "global group added to lab": (
-        'groupIds: ["3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b01"]',
-        'groupIds: ["3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b01", "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b05"]',
+        'intune: ["3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b01"]',
+        'intune: ["3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b01", "3f8a1c2e-5b7d-4e21-9a0c-1d2e3f4a5b05"]',
     ),
     "prune turned on": ("prune: false", "prune: true"),
 }

@@ -65,7 +65,7 @@ async def test_all_three_secrets_resolve(tmp_path: Path) -> None:
     assert secrets.signers_file.read_text() == SIGNERS
     assert secrets.signers_file.stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "uid").stat().st_mode & 0o777 == 0o700
-    intune, jamf = secrets.tenants.intune, secrets.tenants.jamf
+    intune, jamf = secrets.tenants.get("intune"), secrets.tenants.get("jamf")
     assert intune is not None and intune.tenant_id == "contoso"
     assert jamf is not None and (jamf.url, jamf.client_id) == ("https://jamf.example.com", "jc")
     assert "s3cret" not in repr(secrets)
@@ -90,7 +90,7 @@ async def test_only_intune_keys_manage_only_intune(tmp_path: Path) -> None:
     secrets = await resolve(
         {"tenantSecretRef": {"name": "t"}}, "fleet", Secrets(t=intune_only), tmp_path
     )
-    assert secrets.tenants.intune is not None and secrets.tenants.jamf is None
+    assert secrets.tenants.get("intune") is not None and secrets.tenants.get("jamf") is None
 
 
 @pytest.mark.parametrize(
@@ -196,8 +196,8 @@ async def test_operator_keeps_signers_file_and_tenant_settings_per_source(
         source = state.sources["uid-src"].config
         assert source is not None and source.signers is not None
         assert source.signers.read_text() == SIGNERS
-        assert source.tenants.intune.client_secret == "s3cret"
-        assert source.tenants.jamf.client_id == "jc"
+        assert source.tenants.get("intune").client_secret == "s3cret"
+        assert source.tenants.get("jamf").client_id == "jc"
         secrets_dir = state.deps.secrets_dir
     assert not secrets_dir.exists()  # removed on cleanup
 

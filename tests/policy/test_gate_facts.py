@@ -122,6 +122,7 @@ def test_rollback_facts_name_what_exists_per_platform() -> None:
                     Platform.WINDOWS,
                     "7zip-24.08",
                     properties=MappingProxyType({"uninstallCommandLine": "msiexec /x {X} /qn"}),
+                    removable=True,
                 )
             ],
             "7zip-23.01": [_app(Platform.WINDOWS, "7zip-23.01", content_ready=False)],

@@ -37,7 +37,7 @@ class GraphAppConnector:
     """Apps of one ``@odata.type`` in one Intune tenant; subclassed per provider."""
 
     #: the provider name this connector serves (``reconciler.connectors.registry``)
-    provider: ClassVar[str]
+    provider: str
     #: the ``@odata.type`` of the apps this connector owns, e.g. ``#microsoft.graph.win32LobApp``
     app_type: ClassVar[str]
     #: the device platform its apps install on
@@ -111,7 +111,9 @@ class GraphAppConnector:
             )
             for a in raw
         )
-        return TenantSnapshot(self.platform, apps, requests=self.graph.requests - before)
+        return TenantSnapshot(
+            self.platform, apps, requests=self.graph.requests - before, provider=self.provider
+        )
 
     @staticmethod
     def _observed(

@@ -84,6 +84,7 @@ class IntuneConnector(GraphAppConnector):
             assignments=assignments,
             # content is in once a version is committed; publishing follows on its own
             content_ready=bool(app.get("committedContentVersion")),
+            removable=bool(str(app.get("uninstallCommandLine") or "").strip()),
             install=MappingProxyType(install),
             devices=MappingProxyType(devices),
             extra=MappingProxyType(

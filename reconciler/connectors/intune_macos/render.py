@@ -116,6 +116,25 @@ def minimum_os(version: str | None) -> dict[str, Any]:
     return {"@odata.type": "#microsoft.graph.macOSMinimumOperatingSystem", **flags}
 
 
+#: how the plan speaks of this provider's writes
+WORDS = {
+    "adopt": "adopt Intune macOS app made outside EUCORA",
+    "create-app": "create Intune macOS app",
+    "upload-content": "encrypt and upload macOS installer",
+    "update-app": "update app properties",
+    "set-assignments": "set assignments",
+    "delete-app": "delete app",
+}
+
+
+def render(
+    intent: DeploymentIntent, package: MacosPackage, scripts: Mapping[str, bytes]
+) -> DesiredApp:
+    """The registry's renderer: the app an intent's macOS package wants (detection is
+    Intune's own, so no scripts are read)."""
+    return desired_app(intent, package)
+
+
 def desired_app(intent: DeploymentIntent, package: MacosPackage) -> DesiredApp:
     """The desired Intune app for the intent's macOS package."""
     kind = app_type(package.file)

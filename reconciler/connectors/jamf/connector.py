@@ -141,7 +141,12 @@ class JamfConnector(JamfReads, ComputerGroups):
                     package, marker, linked.get(package_id, []), *install.get(package_id, ({}, {}))
                 )
             )
-        return TenantSnapshot(Platform.MACOS, tuple(apps), requests=self.jamf.requests - before)
+        return TenantSnapshot(
+            Platform.MACOS,
+            tuple(apps),
+            requests=self.jamf.requests - before,
+            provider=self.provider,
+        )
 
     def _observed(
         self,
@@ -165,6 +170,9 @@ class JamfConnector(JamfReads, ComputerGroups):
         assignments: list[Assignment] = []
         for policy in policies:
             assignments += policy.assignments()
+        ready = content_ready(package) or (
+            marker is not None and self._uploaded.get(str(package["id"])) == marker.digest
+        )
         return ObservedApp(
             platform=Platform.MACOS,
             id=str(package["id"]),
@@ -173,9 +181,10 @@ class JamfConnector(JamfReads, ComputerGroups):
             marker=marker,
             properties=MappingProxyType(properties),
             assignments=tuple(sorted(set(assignments))),
-            content_ready=content_ready(package)
-            or (marker is not None and self._uploaded.get(str(package["id"])) == marker.digest),
+            content_ready=ready,
             enabled=install_policy.enabled if install_policy is not None else False,
+            # the uninstall policy, or the content it is made from when a rollback scopes it
+            removable=uninstall_policy is not None or ready,
             install=MappingProxyType(install),
             devices=MappingProxyType(devices),
             extra=MappingProxyType(

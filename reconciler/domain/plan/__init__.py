@@ -36,6 +36,7 @@ from reconciler.domain.plan._actions import (
     DriftItem,
     IntentPlan,
     Plan,
+    Words,
 )
 from reconciler.domain.plan._apps import property_drift
 from reconciler.domain.plan._build import build_plan
@@ -55,6 +56,7 @@ __all__ = [
     "DriftItem",
     "IntentPlan",
     "Plan",
+    "Words",
     "all_ring_groups",
     "build_plan",
     "describe_targets",

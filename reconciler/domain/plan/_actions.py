@@ -42,20 +42,9 @@ WRITES = frozenset(
     }
 )
 
-_PLATFORM_WORDS = {
-    (Platform.WINDOWS, ActionKind.ADOPT_APP): "adopt Intune win32LobApp",
-    (Platform.MACOS, ActionKind.ADOPT_APP): "adopt Jamf Pro package and policy",
-    (Platform.WINDOWS, ActionKind.CREATE_APP): "create Intune win32LobApp",
-    (Platform.MACOS, ActionKind.CREATE_APP): "create Jamf Pro package",
-    (Platform.WINDOWS, ActionKind.UPLOAD_CONTENT): "upload .intunewin content",
-    (Platform.MACOS, ActionKind.UPLOAD_CONTENT): "upload package file",
-    (Platform.WINDOWS, ActionKind.UPDATE_APP): "update app properties",
-    (Platform.MACOS, ActionKind.UPDATE_APP): "update package and policy",
-    (Platform.WINDOWS, ActionKind.SET_ASSIGNMENTS): "set assignments",
-    (Platform.MACOS, ActionKind.SET_ASSIGNMENTS): "scope policies to ring groups",
-    (Platform.WINDOWS, ActionKind.DELETE_APP): "delete app",
-    (Platform.MACOS, ActionKind.DELETE_APP): "delete package and policies",
-}
+#: a provider's words for the writes of a plan, by action kind value, e.g.
+#: ``{"create-app": "create Jamf Pro package"}`` (``reconciler.connectors.registry``)
+Words = Mapping[str, Mapping[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +89,10 @@ class Action:
     drift: bool = False
     #: for set-assignments: the assignments in ring terms, e.g. ``required: lab, canary``
     targets: str = ""
+    #: the provider whose tenant the action writes or reports on
+    provider: str | None = None
+    #: the provider's words for this kind of action (the kind's name when it has none)
+    what: str = ""
     #: for adopt: further objects taken over with the app, by role (e.g. a Jamf policy)
     adopt: Mapping[str, str] = field(default_factory=dict)
 
@@ -108,11 +101,7 @@ class Action:
         return self.kind in WRITES
 
     def describe(self) -> str:
-        what = (
-            _PLATFORM_WORDS.get((self.platform, self.kind), self.kind.value)
-            if self.platform
-            else self.kind.value
-        )
+        what = self.what or self.kind.value
         if self.kind is ActionKind.SET_ASSIGNMENTS:
             targets = self.targets or ", ".join(a.describe() for a in self.assignments)
             what = f"{what}: {targets or 'none'}"

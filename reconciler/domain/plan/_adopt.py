@@ -26,14 +26,7 @@ from typing import Any
 
 from reconciler.domain.plan._actions import Action, ActionKind
 from reconciler.domain.plan._apps import property_drift
-from reconciler.domain.tenant import DesiredApp, ObservedApp, Platform
-
-#: the provider each platform has unless its package names another
-_DEFAULT_PROVIDER = {Platform.WINDOWS: "intune", Platform.MACOS: "jamf"}
-
-
-def provider_of(app: DesiredApp) -> str:
-    return str(getattr(app, "provider", "") or _DEFAULT_PROVIDER[app.platform])
+from reconciler.domain.tenant import DesiredApp, ObservedApp
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +80,7 @@ def plan_adoption(
     app: DesiredApp, adopt: Mapping[str, Any], unmanaged: Sequence[ObservedApp]
 ) -> Adoption:
     """Adoption for an app with no managed object (see the module's rules)."""
-    provider = provider_of(app)
+    provider = app.provider
     lookalikes = [o for o in unmanaged if o.display_name.casefold() in _names(app)]
     if provider in adopt:
         target, named, policy = _wanted(adopt[provider], unmanaged)

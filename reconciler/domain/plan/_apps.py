@@ -30,11 +30,10 @@ class AppPlan:
 def property_drift(app: DesiredApp, observed: ObservedApp) -> list[tuple[str, Any, Any]]:
     """Owned properties whose observed value differs from the desired one."""
     differences = []
-    has_policy = "policyEnabled" in observed.properties
     for key, want in app.properties.items():
         if key not in observed.properties:
-            if not want or (key.startswith("policy") and not has_policy):
-                continue  # the service omits empty values; no policy yet means no policy fields
+            if not want or key in app.optional:
+                continue  # the service omits empty values; optional ones come with a later write
             differences.append((key, None, want))
         elif observed.properties[key] != want:
             differences.append((key, observed.properties[key], want))
@@ -112,7 +111,7 @@ def _missing(
             Action(ActionKind.UPLOAD_CONTENT, name, reason, platform, app=app, drift=deleted),
             Action(
                 ActionKind.SET_ASSIGNMENTS, name, reason, platform, app=app, assignments=want,
-                drift=deleted, targets=describe_targets(fleet, platform, want),
+                drift=deleted, targets=describe_targets(fleet, app.group_key, want),
             ),
         ),
         seen,
@@ -192,6 +191,6 @@ def _assignments(
         app=app,
         assignments=tuple(sorted(target)),
         drift=not planned,
-        targets=describe_targets(fleet, app.platform, target),
+        targets=describe_targets(fleet, app.group_key, target),
     )
     return AppPlan((action,), seen)

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from reconciler.domain.models import DeploymentIntent, FleetConfig
-from reconciler.domain.plan._actions import Action, ActionKind, Applied, DriftItem, IntentPlan, Plan
+from reconciler.domain.plan._actions import (
+    Action,
+    ActionKind,
+    Applied,
+    DriftItem,
+    IntentPlan,
+    Plan,
+    Words,
+)
 from reconciler.domain.plan._adopt import adopted_view, plan_adoption
 from reconciler.domain.plan._apps import plan_app
 from reconciler.domain.plan._order import supersedes_chains
@@ -20,8 +29,8 @@ from reconciler.domain.tenant import (
     TenantSnapshot,
 )
 
-#: managed apps by platform and intent (the engine's observe step computes them once)
-Managed = Mapping[Platform, Mapping[str, Sequence[ObservedApp]]]
+#: managed apps by provider and intent (the engine's observe step computes them once)
+Managed = Mapping[str, Mapping[str, Sequence[ObservedApp]]]
 
 
 def build_plan(
@@ -31,14 +40,16 @@ def build_plan(
     desired: Mapping[str, Sequence[DesiredApp]],
     progress: Mapping[str, IntentProgress],
     managed: Managed,
-    snapshots: Mapping[Platform, TenantSnapshot],
+    snapshots: Mapping[str, TenantSnapshot],
     applied: Mapping[tuple[str, Platform], Applied],
     protected: frozenset[str] = frozenset(),
+    words: Words | None = None,
 ) -> Plan:
     """Every action needed to make the tenants match Git for this pass's ring decisions.
-    ``managed`` holds the snapshots' managed apps by platform and intent; ``protected``
-    intents (CAB-governed, removed without an approved retirement) are never pruned."""
-    wanted = desired_assignments(fleet, intents, progress)
+    ``managed`` holds the snapshots' managed apps by provider and intent; ``protected``
+    intents (CAB-governed, removed without an approved retirement) are never pruned;
+    ``words`` are the providers' words for describing actions."""
+    wanted = desired_assignments(fleet, intents, progress, desired)
     plans = []
     adopted: set[str] = set()
     for name in sorted(progress):
@@ -48,11 +59,11 @@ def build_plan(
         drift: list[DriftItem] = []
         for platform in Platform:
             app = next((a for a in desired.get(name, ()) if a.platform is platform), None)
-            if app is None or platform not in snapshots:
+            if app is None or app.provider not in snapshots:
                 continue
-            observed = [a for a in managed[platform].get(name, []) if a.platform is platform]
+            observed = [a for a in managed[app.provider].get(name, []) if a.platform is platform]
             if not observed:
-                adoption = plan_adoption(app, intent.adopt, snapshots[platform].unmanaged())
+                adoption = plan_adoption(app, intent.adopt, snapshots[app.provider].unmanaged())
                 if adoption.finding is not None:
                     actions.append(adoption.finding)
                     continue
@@ -76,16 +87,26 @@ def build_plan(
             )
             actions += app_plan.actions
             drift += app_plan.drift
-        plans.append(IntentPlan(name, tuple(actions), tuple(drift), wanted[name]))
+        worded = tuple(_worded(a, words or {}) for a in actions)
+        plans.append(IntentPlan(name, worded, tuple(drift), wanted[name]))
     return Plan(
         tuple(plans),
         tuple(
-            a
+            _worded(a, words or {})
             for a in orphans(fleet, intents, desired, snapshots, protected)
             if a.app_id not in adopted
         ),
         supersedes_chains(intents),
     )
+
+
+def _worded(action: Action, words: Words) -> Action:
+    """The action with its provider and that provider's words for its kind."""
+    provider = action.provider or (action.app.provider if action.app is not None else None)
+    if provider is None:
+        return action
+    what = words.get(provider, {}).get(action.kind.value, "")
+    return replace(action, provider=provider, what=what)
 
 
 def _decision_action(progress: IntentProgress) -> Action | None:

@@ -8,23 +8,25 @@ from collections.abc import Mapping, Sequence
 
 from reconciler.domain.models import DeploymentIntent, FleetConfig
 from reconciler.domain.plan._actions import Action, ActionKind
-from reconciler.domain.tenant import DesiredApp, Platform, TenantSnapshot
+from reconciler.domain.tenant import DesiredApp, TenantSnapshot
 
 
 def orphans(
     fleet: FleetConfig,
     intents: Mapping[str, DeploymentIntent],
     desired: Mapping[str, Sequence[DesiredApp]],
-    snapshots: Mapping[Platform, TenantSnapshot],
+    snapshots: Mapping[str, TenantSnapshot],
     protected: frozenset[str] = frozenset(),
 ) -> tuple[Action, ...]:
+    """Reports (and prunes) of what each provider's snapshot holds that no intent wants."""
     reports: list[Action] = []
-    for platform, snapshot in sorted(snapshots.items()):
+    for provider, snapshot in sorted(snapshots.items(), key=lambda i: (i[1].platform, i[0])):
+        platform = snapshot.platform
         names = {
             a.display_name: a.intent
             for apps in desired.values()
             for a in apps
-            if a.platform is platform
+            if a.platform is platform and a.provider == provider
         }
         for observed in sorted(snapshot.apps, key=lambda a: a.id):
             marker = observed.marker
@@ -38,11 +40,13 @@ def orphans(
                             "ownership marker; not touched",
                             platform,
                             app_id=observed.id,
+                            provider=provider,
                         )
                     )
                 continue
             wanted = marker.intent in intents and any(
-                a.platform is platform for a in desired.get(marker.intent, ())
+                a.platform is platform and a.provider == provider
+                for a in desired.get(marker.intent, ())
             )
             if wanted:
                 continue
@@ -53,6 +57,7 @@ def orphans(
                         f"managed {observed.display_name!r} ({observed.id}) belongs to a "
                         "CAB-governed intent removed from Git; kept until its retirement has "
                         "a governance approval", platform, app_id=observed.id,
+                        provider=provider,
                     )
                 )  # fmt: skip
             elif fleet.prune:
@@ -60,6 +65,7 @@ def orphans(
                     Action(
                         ActionKind.DELETE_APP, marker.intent,
                         "intent removed from Git; prune is on", platform, app_id=observed.id,
+                        provider=provider,
                     )
                 )  # fmt: skip
             else:
@@ -68,7 +74,7 @@ def orphans(
                         ActionKind.REPORT_ORPHAN, marker.intent,
                         f"managed {observed.display_name!r} ({observed.id}) belongs to no intent "
                         "in Git; set prune: true in FleetConfig to remove it", platform,
-                        app_id=observed.id,
+                        app_id=observed.id, provider=provider,
                     )
                 )  # fmt: skip
     return tuple(reports)

@@ -4,31 +4,31 @@ a rollback gives them back and uninstalls the failed version."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler.domain.models import DeploymentIntent, FleetConfig
 from reconciler.domain.progress import IntentProgress, Progress, rings_up_to
-from reconciler.domain.tenant import Assignment, AssignmentIntent, Platform, TargetKind
+from reconciler.domain.tenant import Assignment, AssignmentIntent, DesiredApp, Platform, TargetKind
 
 
-def ring_groups(fleet: FleetConfig, platform: Platform, rings: Iterable[str]) -> list[str]:
+def ring_groups(fleet: FleetConfig, key: str | None, rings: Iterable[str]) -> list[str]:
+    """The group ids of ``rings`` under ring-group ``key`` (a provider's
+    ``ring_group_key``); every key's when ``key`` is None."""
     groups: list[str] = []
     for name in rings:
         ring = fleet.ring(name)
         if ring is None:
             continue
-        if platform is Platform.WINDOWS:
-            groups.extend(ring.intune_group_ids)
+        if key is None:
+            groups.extend(g for ids in ring.groups.values() for g in ids)
         else:
-            groups.extend(str(g) for g in ring.jamf_group_ids)
+            groups.extend(ring.groups.get(key, ()))
     return groups
 
 
-def describe_targets(
-    fleet: FleetConfig, platform: Platform, assignments: Iterable[Assignment]
-) -> str:
+def describe_targets(fleet: FleetConfig, key: str, assignments: Iterable[Assignment]) -> str:
     """Assignments in ring terms: ``required: lab, canary; uninstall: pilot``."""
-    ring_of = {g: name for name in fleet.ring_names for g in ring_groups(fleet, platform, [name])}
+    ring_of = {g: name for name in fleet.ring_names for g in ring_groups(fleet, key, [name])}
     by_intent: dict[str, list[str]] = {}
     for assignment in assignments:
         where = ring_of.get(
@@ -49,8 +49,9 @@ def describe_targets(
     )
 
 
-def all_ring_groups(fleet: FleetConfig, platform: Platform) -> tuple[str, ...]:
-    return tuple(ring_groups(fleet, platform, fleet.ring_names))
+def all_ring_groups(fleet: FleetConfig, key: str) -> tuple[str, ...]:
+    """Every ring's group ids under ring-group ``key``."""
+    return tuple(ring_groups(fleet, key, fleet.ring_names))
 
 
 def _to(groups: Iterable[str], intent: AssignmentIntent) -> list[Assignment]:
@@ -61,8 +62,10 @@ def desired_assignments(
     fleet: FleetConfig,
     intents: Mapping[str, DeploymentIntent],
     progress: Mapping[str, IntentProgress],
+    desired: Mapping[str, Sequence[DesiredApp]],
 ) -> dict[str, dict[Platform, tuple[Assignment, ...]]]:
-    """The complete assignment list every intent's app should have on each platform."""
+    """The complete assignment list every intent's app should have on each platform, in
+    the groups of the ring-group key of the provider that serves it."""
     required: dict[str, list[str]] = {}
     uninstall: dict[str, list[str]] = {}
     for name, state in progress.items():
@@ -85,12 +88,17 @@ def desired_assignments(
     result: dict[str, dict[Platform, tuple[Assignment, ...]]] = {}
     for name in progress:
         result[name] = {
-            platform: tuple(
+            app.platform: tuple(
                 sorted(
-                    _to(ring_groups(fleet, platform, required[name]), AssignmentIntent.REQUIRED)
-                    + _to(ring_groups(fleet, platform, uninstall[name]), AssignmentIntent.UNINSTALL)
+                    _to(
+                        ring_groups(fleet, app.group_key, required[name]), AssignmentIntent.REQUIRED
+                    )
+                    + _to(
+                        ring_groups(fleet, app.group_key, uninstall[name]),
+                        AssignmentIntent.UNINSTALL,
+                    )
                 )
             )
-            for platform in Platform
+            for app in desired.get(name, ())
         }
     return result

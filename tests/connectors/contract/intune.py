@@ -21,8 +21,9 @@ from reconciler.connectors import (
     TokenSource,
     new_http_client,
 )
+from reconciler.connectors.registry import desired_apps
 from reconciler.domain.ports import TenantConnector
-from reconciler.domain.render import desired_apps, detection_scripts
+from reconciler.domain.render import detection_scripts
 from reconciler.domain.tenant import Assignment, DesiredApp, Platform
 from reconciler.sandbox import Sandbox
 from tests.conftest import EXAMPLE_REPO

@@ -20,8 +20,8 @@ from reconciler.connectors import (
     TokenSource,
     jamf_connector,
 )
+from reconciler.connectors.registry import desired_apps
 from reconciler.domain.ports import TenantConnector
-from reconciler.domain.render import desired_apps
 from reconciler.domain.tenant import Assignment, AssignmentIntent, DesiredApp, Platform
 from reconciler.sandbox import Sandbox
 from tests.connectors.contract.provider import REPO, ContractProvider, no_wait, targets

@@ -10,21 +10,11 @@ package eucora.promotion
 import data.eucora.lib
 import rego.v1
 
-# Repo policies add to these sets from package eucora.custom.promotion; they cannot remove
-# anything the built-in rules put in.
-all_deny contains violation if some violation in deny
-
-all_deny contains violation if some violation in data.eucora.custom.promotion.deny
-
-all_warn contains violation if some violation in warn
-
-all_warn contains violation if some violation in data.eucora.custom.promotion.warn
-
-decision := {
-	"allow": count(all_deny) == 0,
-	"deny": lib.sorted(all_deny),
-	"warn": lib.sorted(all_warn),
-}
+# built-in deny and warn plus what repo policies add in package eucora.custom.promotion
+decision := lib.decision(
+	deny | {v | some v in data.eucora.custom.promotion.deny},
+	warn | {v | some v in data.eucora.custom.promotion.warn},
+)
 
 intent := input.intent.name
 
@@ -37,11 +27,7 @@ required_sections := {"now", "intent", "rings", "promotion", "gates", "telemetry
 #   instead of passing for want of data.
 # custom:
 #   id: input-incomplete
-deny contains {"id": "input-incomplete", "msg": msg} if {
-	some section in required_sections
-	not section in object.keys(input)
-	msg := sprintf("policy input lacks %s", [section])
-}
+deny contains violation if some violation in lib.input_incomplete(required_sections)
 
 from := input.promotion.from
 

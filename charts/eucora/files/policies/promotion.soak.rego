@@ -10,6 +10,7 @@ soak_seconds := input.gates.soakHours * 3600
 # description: The intent must have spent at least the target ring's `soakHours` in its current ring.
 # custom:
 #   id: soak-time
+#   waits: true
 deny contains {"id": "soak-time", "msg": msg} if {
 	from != null
 	input.gates.soakHours != null

@@ -19,6 +19,7 @@ telemetry := input.telemetry
 #   the current ring reported a final install result (installed or failed).
 # custom:
 #   id: min-devices
+#   waits: true
 deny contains {"id": "min-devices", "msg": msg} if {
 	from != null
 	min_rate != null
