@@ -289,7 +289,7 @@ class _Loader:
         before = len(self.findings)
         todos = dict(_todos(data))
         for path, value in sorted(todos.items(), key=lambda item: json_pointer(item[0])):
-            at(path, Code.IMPORT_TODO, f"left to fill in by eucora import: {value}")
+            at(path, Code.TODO_VALUE, f"a draft value left to fill in: {value}")
         legacy = _legacy_ring_groups(data) if kind == "FleetConfig" else {}
         for path, message in legacy.items():
             at(path, Code.LEGACY_RING_GROUPS, message, key=True)
