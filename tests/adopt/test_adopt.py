@@ -10,7 +10,10 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from reconciler.domain.imported import TenantObject, draft_intents
+from reconciler.domain.loader import load_repo
 from reconciler.domain.plan import ActionKind
+from reconciler.domain.render import display_name
 from reconciler.sandbox import Sandbox
 from tests.engine._harness import edit, harness, keep_only
 
@@ -103,3 +106,76 @@ async def test_a_look_alike_blocks_and_an_approved_adopt_takes_it_over(
         later = await h.run()
         assert not later.report(INTENT).errors
         assert managed(h.sandbox) == ([app_id], [package_id])
+
+
+ADOPTED = ["7zip-23.01", "7zip-24.08", "firefox-132.0.2", "slack-4.41.105", "zoom-6.2.10"]
+
+
+def marked(sandbox: Sandbox, intent: str) -> tuple[list[str], list[str]]:
+    marker = f"intent={intent} "
+    apps = [k for k, v in sandbox.graph.apps.items() if marker in (v.data.get("notes") or "")]
+    packages = [str(k) for k, v in sandbox.jamf.packages.items() if marker in (v["notes"] or "")]
+    return apps, packages
+
+
+async def test_ten_of_two_hundred_hand_made_objects_adopted_through_git(
+    fleet: Path, tmp_path: Path
+) -> None:
+    keep_only(fleet, ADOPTED)
+    edit(fleet, "intents/7zip-24.08.yaml", "    supersedes: 7zip-23.01\n", "")
+    intents = load_repo(fleet).repo.intents
+    async with harness(fleet, tmp_path, devices=(60, 30)) as h:
+        seeded = h.sandbox.seed_hand_made(100, 100)
+        chosen: dict[str, tuple[str, dict[str, str]]] = {}
+        for n, name in enumerate(ADOPTED):
+            app_id, jamf = seeded["intune"][n], seeded["jamf"][n]
+            title = display_name(intents[name])
+            h.sandbox.graph.apps[app_id].data["displayName"] = title
+            h.sandbox.jamf.packages[int(jamf["package"])]["packageName"] = title
+            chosen[name] = (app_id, jamf)
+            edit(
+                fleet, f"intents/{name}.yaml", "  packages:\n",
+                f'  adopt:\n    intune: "{app_id}"\n'
+                f'    jamf: {{package: "{jamf["package"]}", policy: "{jamf["policy"]}"}}\n'
+                "  packages:\n",
+            )  # fmt: skip
+        before = snapshot_of(h.sandbox)
+        taken = {i for c in chosen.values() for i in (c[0], c[1]["package"])}
+
+        def all_adopted(result: Any) -> bool:
+            assert not result.errors, result.errors  # zero conflicts, on every pass
+            return all(marked(h.sandbox, name) != ([], []) for name in ADOPTED)
+
+        await h.until(all_adopted, hours=24, passes=6)
+        for name, (app_id, jamf) in chosen.items():
+            assert marked(h.sandbox, name) == ([app_id], [jamf["package"]]), name  # no duplicate
+        assert len(h.sandbox.graph.apps) == 100 and len(h.sandbox.jamf.packages) == 100
+
+        # the other 190 are exactly as they were
+        after = snapshot_of(h.sandbox)
+        untouched = 0
+        for app_id in seeded["intune"]:
+            if app_id not in taken:
+                assert after["apps"][app_id] == before["apps"][app_id]
+                assert after["assignments"][app_id] == before["assignments"][app_id]
+                untouched += 1
+        for jamf in seeded["jamf"]:
+            if jamf["package"] not in taken:
+                key = int(jamf["package"])
+                assert after["packages"][key] == before["packages"][key]
+                assert (
+                    after["policies"][int(jamf["policy"])]
+                    == before["policies"][int(jamf["policy"])]
+                )
+                untouched += 1
+        assert untouched == 190
+
+        # and reported: importing again drafts the 190, the 10 are named as managed
+        objects: list[TenantObject] = []
+        for connector in h.connectors.values():
+            reader = getattr(connector, "import_objects", None)
+            if reader is not None:
+                objects += await reader()
+        result = draft_intents(objects, ring_of_group={}, ring_order=[], requester="x@y.z")
+        assert len(result.drafts) == 190
+        assert {u.object_id for u in result.unmapped if "managed by intent" in u.reason} == taken
