@@ -22,10 +22,11 @@ from reconciler.engine._events import (
 from reconciler.engine._history import deployments_from_audit, deployments_from_state
 from reconciler.engine._load import LoadedRevision, open_revision
 from reconciler.engine._memory import TrustMemory
+from reconciler.engine._memory_store import IntentState, MemoryStateStore
 from reconciler.engine._records import ApplyOutcome, EvaluatedIntent, GateFacts
 from reconciler.engine._report import IntentReport, PassResult, RingHealth, approve_commands
 from reconciler.engine._service import REPORT_META, Reconciler, utc_now
-from reconciler.engine._state import IntentState, MemoryStateStore, RingEntry, StateStore, Store
+from reconciler.engine._state import RingEntry, StateStore, Store
 from reconciler.engine._steps import STEPS, Step
 from reconciler.engine._trusted import PolicySource, UntrustedRevisionError, read_policy_files
 

@@ -134,7 +134,8 @@ def test_sandbox_env_exports_and_tenant_file_drive_the_connectors(tmp_path: Path
     path.write_text(tenant_file(info))
     secrets = {k: v for k, v in variables(info).items() if "SECRET" in k}
     connectors = tenant_file_connectors(path, secrets)
-    assert len(connectors) == 2
+    # the intune section serves both Intune providers (Windows and macOS)
+    assert sorted(connectors) == ["intune", "intune-macos", "jamf"]
     assert "s e c" not in path.read_text()
 
 
