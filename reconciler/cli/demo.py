@@ -32,6 +32,7 @@ _STYLE = {
     "hold": "yellow",
     "halt": "red",
     "fleet": "magenta",
+    "providers": "blue",
     "cab": "cyan",
     "portal": "magenta",
     "drift": "yellow",
@@ -39,6 +40,14 @@ _STYLE = {
     "steady": "green",
     "maturity": "cyan",
 }
+
+
+def narration_line(kind: str, text: str) -> str:
+    """One narrated line as rich markup: the kind in its colour, the text escaped. A kind
+    without a colour is printed plain (empty tags would be a markup error)."""
+    style = _STYLE.get(kind)
+    label = f"[{style}]{kind:>8}[/{style}]" if style else f"{kind:>8}"
+    return f"{label}  {escape(text)}"
 
 
 @command("demo")
@@ -64,8 +73,7 @@ def demo(
     def narrate(kind: str, text: str) -> None:
         events.append({"kind": kind, "text": text})
         if output is OutputFormat.TEXT:
-            style = _STYLE.get(kind, "")
-            console.print(f"[{style}]{kind:>8}[/{style}]  {escape(text)}")
+            console.print(narration_line(kind, text))
 
     started = time.perf_counter()
     with handle_errors():

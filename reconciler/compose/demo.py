@@ -10,7 +10,10 @@ simulated time (12 h apart) until the story is told and the fleet is steady:
 4. an admin's hand-made "All Devices" assignment on 7-Zip is detected and reverted;
 5. the same change on Zoom (``driftPolicy: warn``) is reported and left alone;
 6. SAP GUI 8.00's installer fails on 60 % of lab machines (a missing prerequisite): the
-   health gate halts it in lab.
+   health gate halts it in lab;
+7. the lab's Macs have moved to Intune (the fleet moves ring by ring): Rectangle 0.85 goes
+   to them (provider ``intune-macos``: a macOSLobApp whose ``.pkg`` the reconciler
+   encrypts), while 7-Zip reaches the other rings' Macs through Jamf Pro.
 
 It ends with the summary table, two quiet passes and the audit log verified. The steps are
 driven by what the passes report, not by a script of expected results.
@@ -27,6 +30,7 @@ from pathlib import Path
 from reconciler.compose.connectors import close_all, sandbox_connectors
 from reconciler.compose.engine import build_reconciler
 from reconciler.connectors import RetryPolicy
+from reconciler.connectors.registry import PROVIDERS, desired_apps
 from reconciler.domain.loader import load_repo
 from reconciler.domain.maturity import Deployment, MaturityReport, assess_maturity
 from reconciler.domain.progress import Progress, StoredRing
@@ -46,6 +50,9 @@ from reconciler.sandbox import Sandbox
 SEVEN_ZIP, OLD_ZIP = "7zip-24.08", "7zip-23.01"
 BROWSER, ADMIN_TOOL, WARN_ONLY = "chrome-131.0.6778", "rdm-admin-2024.3", "zoom-6.2.10"
 HALTED = "sap-gui-8.00"
+MAC_ON_INTUNE = "rectangle-0.85"
+#: rings whose Macs are enrolled in Intune rather than Jamf Pro
+MACS_ON_INTUNE = {"lab": "intune"}
 APPROVAL = "approvals/rdm-admin-2024.3-pilot-grace.kim.yaml"
 GRACE = ("Grace Kim", "grace.kim@contoso.example")
 DANA = ("Dana Lee", "dana.lee@contoso.example")
@@ -102,13 +109,16 @@ async def _run(root: Path, narrate: Narrate, on_pass: OnPass | None) -> DemoResu
     remove_as(repo, APPROVAL, f"{ADMIN_TOOL}: pilot approval pending CAB", DANA,
               date="2026-11-20T08:00:00+00:00")  # fmt: skip
     narrate("setup", f"fleet repo with signed history in {repo}")
-    async with Sandbox(fleet=repo / "fleet.yaml") as sandbox:
+    async with Sandbox(fleet=repo / "fleet.yaml", macos_mdm=MACS_ON_INTUNE) as sandbox:
         narrate(
             "setup",
             f"sandbox tenant at {sandbox.base_url}: {len(sandbox.devices)} devices "
             f"in rings {', '.join(r.name for r in sandbox.rings)}",
         )
-        connectors = sandbox_connectors(sandbox, retry=RetryPolicy(initial=0.01, maximum=0.1))
+        # every provider: the example names intune-macos for Rectangle besides the defaults
+        connectors = sandbox_connectors(
+            sandbox, retry=RetryPolicy(initial=0.01, maximum=0.1), providers=PROVIDERS
+        )
         store = StateStore(root / ".eucora" / "state.db")
         audit = AuditLog(root / ".eucora" / "audit.jsonl", actor="eucora-demo")
         reconciler = build_reconciler(
@@ -128,6 +138,17 @@ async def _run(root: Path, narrate: Narrate, on_pass: OnPass | None) -> DemoResu
             reason="in production before the demo", now=since,
         )  # fmt: skip
         narrate("setup", f"{OLD_ZIP} has been on every ring since {since:%d %b}")
+        narrate(
+            "fleet",
+            f"Macs in {', '.join(MACS_ON_INTUNE)} are enrolled in Intune, the others in Jamf Pro",
+        )
+        fleet = load_repo(repo).repo
+        for name in (SEVEN_ZIP, MAC_ON_INTUNE):
+            apps = desired_apps(fleet.intents[name], fleet=fleet.fleet)
+            narrate(
+                "providers",
+                f"{name}: " + ", ".join(f"{a.platform.value} via {a.provider}" for a in apps),
+            )
         sandbox.set_failure_rate(HALTED, 0.6)
         narrate("fleet", f"{HALTED}'s installer lacks a prerequisite on 60 % of lab machines")
         story = _Story()
@@ -219,7 +240,7 @@ def _tell(
     for report in result.intents:
         old = before.get(report.name)
         if (
-            report.name in {SEVEN_ZIP, BROWSER, ADMIN_TOOL}
+            report.name in {SEVEN_ZIP, BROWSER, ADMIN_TOOL, MAC_ON_INTUNE}
             and report.ring
             and (old is None or old.ring != report.ring)
         ):

@@ -27,7 +27,7 @@ def _bad_repo(tmp_path: Path) -> Path:
 def test_clean_repo_exits_0_with_a_summary(example_repo: Path) -> None:
     result = runner.invoke(app, ["validate", str(example_repo)])
     assert result.exit_code == 0, result.output
-    assert "30 documents in 30 files: no findings" in result.output
+    assert "31 documents in 31 files: no findings" in result.output
 
 
 def test_findings_exit_1_and_render_a_table_grouped_by_file(tmp_path: Path) -> None:

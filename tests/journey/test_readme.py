@@ -74,7 +74,7 @@ def test_the_tour_works_as_written(tmp_path: Path) -> None:
     result = _run(script, work)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
-    assert "30 documents in 30 files: no findings" in out
+    assert "31 documents in 31 files: no findings" in out
     assert "risk 78" in out
     assert "unknown-signer" in out and "next: eucora approve globalprotect-6.3.2" in out
     assert "<!-- eucora-plan -->" in out and "✋" in out and "⏸️" in out

@@ -24,6 +24,7 @@ from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
+from reconciler.domain.errors import PackageError
 from reconciler.domain.models import DeploymentIntent, MacosPackage
 from reconciler.domain.package_source import file_name
 from reconciler.domain.tenant import DesiredApp, PackageRef, Platform
@@ -73,7 +74,20 @@ OWNED: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 
-class UnsupportedInstallerError(ValueError):
+#: how the plan speaks of this provider's writes
+WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        "adopt": "adopt Intune macOS app made outside EUCORA",
+        "create-app": "create Intune macOS app (macOSLobApp / macOSDmgApp)",
+        "upload-content": "encrypt and upload .pkg / .dmg content",
+        "update-app": "update app properties",
+        "set-assignments": "set assignments",
+        "delete-app": "delete app",
+    }
+)
+
+
+class UnsupportedInstallerError(PackageError):
     """The package cannot be shipped through Intune for macOS as declared."""
 
 
@@ -116,23 +130,18 @@ def minimum_os(version: str | None) -> dict[str, Any]:
     return {"@odata.type": "#microsoft.graph.macOSMinimumOperatingSystem", **flags}
 
 
-#: how the plan speaks of this provider's writes
-WORDS = {
-    "adopt": "adopt Intune macOS app made outside EUCORA",
-    "create-app": "create Intune macOS app",
-    "upload-content": "encrypt and upload macOS installer",
-    "update-app": "update app properties",
-    "set-assignments": "set assignments",
-    "delete-app": "delete app",
-}
-
-
 def render(
     intent: DeploymentIntent, package: MacosPackage, scripts: Mapping[str, bytes]
 ) -> DesiredApp:
-    """The registry's renderer: the app an intent's macOS package wants (detection is
-    Intune's own, so no scripts are read)."""
-    return desired_app(intent, package)
+    """The registry's renderer: the intent's macOS package as an Intune macOS app (no
+    detection scripts: Intune detects Mac apps by their bundles). A package Intune for macOS
+    cannot take is a PackageError naming the intent's file."""
+    try:
+        return desired_app(intent, package)
+    except UnsupportedInstallerError as exc:
+        raise UnsupportedInstallerError(
+            f"{intent.source.file}: spec.packages.macos: {exc}"
+        ) from exc
 
 
 def desired_app(intent: DeploymentIntent, package: MacosPackage) -> DesiredApp:

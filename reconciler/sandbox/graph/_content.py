@@ -20,7 +20,8 @@ from reconciler.sandbox._wire import Reply
 from reconciler.sandbox.graph._app_types import app_type
 from reconciler.sandbox.graph._state import MOBILE_APPS, App, GraphError, GraphState, Route
 
-_CV = MOBILE_APPS + r"/(?P<app>[^/]+)/(?P<t>microsoft\.graph\.[A-Za-z0-9]+)/contentVersions"
+# the type cast segment may use the namespace's alias (``graph.``), as Microsoft's SDKs do
+_CV = MOBILE_APPS + r"/(?P<app>[^/]+)/(?P<t>(?:microsoft\.)?graph\.[A-Za-z0-9]+)/contentVersions"
 _FILE = _CV + r"/(?P<cv>[^/]+)/files/(?P<f>[^/]+)"
 CONTENT_ROUTES: list[Route] = [
     ("POST", _CV, "create_content_version"),
@@ -37,7 +38,7 @@ CONTENT_ROUTES: list[Route] = [
 class ContentHandlers(GraphState):
     def _typed(self, app: str, t: str, version: str) -> App:
         found = self.app(app, version)
-        if "#" + t != found.data["@odata.type"]:
+        if "#microsoft." + t.removeprefix("microsoft.") != found.data["@odata.type"]:
             raise GraphError(
                 400, "BadRequest", f"Type cast segment '{t}' does not match the app's type."
             )

@@ -133,3 +133,14 @@ async def test_unmarked_apps_are_left_alone(mac: tuple[Sandbox, IntuneMacosConne
         await connector.update_app(foreign, app)
     with pytest.raises(ConflictError):
         await connector.delete_app(foreign)
+
+
+def test_an_installer_intune_cannot_take_is_a_package_error_naming_the_file() -> None:
+    from reconciler.connectors.intune_macos.render import render
+    from reconciler.domain.errors import PackageError
+    from tests.connectors.contract.provider import REPO
+
+    document = REPO.intents["vlc-3.0.21"]
+    assert document.macos is not None
+    with pytest.raises(PackageError, match=r"vlc-3\.0\.21\.yaml: spec\.packages\.macos: .*\.zip"):
+        render(document, replace(document.macos, file="packages/macos/vlc.zip"), {})
