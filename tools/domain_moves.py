@@ -50,6 +50,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "packages",
         "loader",
         "reference",
+        "imported",
     ),
     "inputs": ("compliance", "rollback", "policy_input"),
     "evaluation": (

@@ -13,6 +13,7 @@ from reconciler.cli import demo as _demo  # noqa: F401
 from reconciler.cli import docs as _docs  # noqa: F401
 from reconciler.cli import governance as _governance  # noqa: F401
 from reconciler.cli import governed as _governed  # noqa: F401
+from reconciler.cli import import_ as _import  # noqa: F401
 from reconciler.cli import init as _init  # noqa: F401
 from reconciler.cli import intent as _intent  # noqa: F401
 from reconciler.cli import maturity as _maturity  # noqa: F401

@@ -50,7 +50,7 @@ from reconciler.compose import RevisionPolicies, build_reconciler
 from reconciler.domain.documents.loader import LoadResult, package_findings
 from reconciler.domain.evaluation.trust import TrustRoot
 from reconciler.domain.findings import Severity, sort_findings
-from reconciler.domain.planning.plan import intents_touched
+from reconciler.domain.planning.plan import ActionKind, intents_touched
 from reconciler.engine import IntentReport, PassResult, StateStore, Store, open_revision
 from reconciler.gitops import changed_files, is_shallow
 
@@ -277,6 +277,9 @@ def _blocking(report: IntentReport, loaded: LoadResult) -> list[str]:
         for violation in gate.result.deny:
             if gate.decision == "admission" or violation.id == "policy-error":
                 problems.append(f"{violation.id}: {violation.msg}")
+    problems += [
+        f"look-alike: {a.reason}" for a in report.actions if a.kind is ActionKind.LOOK_ALIKE
+    ]
     return problems + list(report.errors)
 
 

@@ -45,6 +45,7 @@ class Code(enum.StrEnum):
     OUT_OF_RANGE = "out-of-range"
     SCHEMA = "schema"
     PATH_ESCAPE = "path-escape"
+    TODO_VALUE = "todo-value"
     LEGACY_RING_GROUPS = "legacy-ring-groups"
     # across documents
     DUPLICATE_NAME = "duplicate-name"

@@ -49,6 +49,12 @@ class TenantConnector(Protocol):
         """Write the desired properties and the marker (with the current digest)."""
         ...
 
+    async def adopt_app(self, app_id: str, app: DesiredApp, related: Mapping[str, str]) -> None:
+        """Take over an object made outside EUCORA: write the desired properties and stamp
+        the marker. ``related`` names further objects taken over with it (a Jamf policy).
+        Refuses (ConflictError) an object another intent's marker already claims."""
+        ...
+
     async def set_assignments(self, app_id: str, assignments: Sequence[Assignment]) -> None:
         """Replace the app's assignments with exactly ``assignments``."""
         ...

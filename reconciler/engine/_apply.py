@@ -106,6 +106,8 @@ async def _write(ctx: PassContext, action: Action, created: str | None) -> _Writ
     app_id = action.app_id or created
     try:
         match action.kind:
+            case ActionKind.ADOPT_APP:
+                await connector.adopt_app(_needed(app_id), _needed(action.app), action.adopt)
             case ActionKind.CREATE_APP:
                 app_id = await connector.create_app(_needed(action.app))
             case ActionKind.UPLOAD_CONTENT:

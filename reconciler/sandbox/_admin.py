@@ -30,6 +30,7 @@ class AdminControls(Protocol):
     def disable_jamf_policy(self, policy_id: int) -> None: ...
     def delete_app(self, app_id: str) -> None: ...
     def set_failure_rate(self, name: str, rate: float) -> None: ...
+    def seed_hand_made(self, windows: int, macos: int) -> dict[str, Any]: ...
 
 
 Call = Callable[[AdminControls, dict[str, Any]], Any]
@@ -58,6 +59,9 @@ CALLS: dict[tuple[str, str], Call] = {
         int(body["policyId"])
     ),
     ("POST", "drift/delete-app"): lambda box, body: box.delete_app(str(body["appId"])),
+    ("POST", "seed/hand-made"): lambda box, body: box.seed_hand_made(
+        int(body.get("windows", 0)), int(body.get("macos", 0))
+    ),
     ("POST", "failure-rate"): lambda box, body: box.set_failure_rate(
         str(body["name"]), float(body["rate"])
     ),

@@ -43,6 +43,7 @@ from reconciler.sandbox._fleet import (
     build_devices,
     load_rings,
 )
+from reconciler.sandbox._handmade import seed_hand_made
 from reconciler.sandbox._tokens import TokenStore
 from reconciler.sandbox._wire import Reply, graph_error
 from reconciler.sandbox.graph import EntraApp, GraphEmulator, GraphService
@@ -360,6 +361,10 @@ class Sandbox:
 
     def delete_app(self, app_id: str) -> None:
         _drift.delete_app(self.graph, app_id)
+
+    def seed_hand_made(self, windows: int, macos: int) -> dict[str, Any]:
+        """Apps and packages an administrator made by hand (no ownership marker)."""
+        return seed_hand_made(self.graph, self.jamf, windows, macos)
 
     # ---------------------------------------------------------------- counters, reset
     def counters(self) -> dict[str, Any]:

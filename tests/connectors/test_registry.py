@@ -37,7 +37,7 @@ def test_each_provider_names_what_the_rest_of_eucora_needs() -> None:
         assert entry.name == name and entry.platforms
         assert entry.secret_prefix.endswith("_") and entry.secret_prefix.isupper()
         assert set(entry.words) <= {
-            "create-app", "upload-content", "update-app", "set-assignments", "delete-app",
+            "adopt", "create-app", "upload-content", "update-app", "set-assignments", "delete-app",
         }  # fmt: skip
     assert [p.name for p in providers_for(Platform.WINDOWS)] == ["intune"]
     assert [p.name for p in providers_for(Platform.MACOS)] == ["jamf", "intune-macos"]

@@ -151,3 +151,11 @@ def screenshot(page: Any, name: str) -> Path:
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000  # a page, not a blank
     return path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests over the demo's state pay for one ``eucora demo`` run (three providers'
+    tenants, about 20 passes) in their setup: a longer hang guard than the suite's 120 s."""
+    for item in items:
+        if "demo_state" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(600))

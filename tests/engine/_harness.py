@@ -150,6 +150,10 @@ class _Crashing:
         self.crash.count()
         await self.inner.update_app(app_id, app)
 
+    async def adopt_app(self, app_id: str, app: DesiredApp, related: Any) -> None:
+        self.crash.count()
+        await self.inner.adopt_app(app_id, app, related)
+
     async def set_assignments(self, app_id: str, assignments: Sequence[Assignment]) -> None:
         self.crash.count()
         await self.inner.set_assignments(app_id, assignments)

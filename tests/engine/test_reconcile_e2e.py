@@ -261,8 +261,13 @@ async def test_unmanaged_look_alikes_are_reported_never_touched(
         kinds = [(o.kind.value, o.app_id) for o in result.orphans]
         assert ("report-orphan", app["id"]) in kinds
         assert app["notes"] == "made by hand"
-        # the intent gets its own, marked app instead of adopting the unmarked one
-        assert len(h.apps("chrome-131.0.6778")["windows"]) == 1
+        # no second app next to it: a look-alike finding that says how to adopt it
+        assert h.apps("chrome-131.0.6778")["windows"] == []
+        report = result.report("chrome-131.0.6778")
+        assert any(
+            a.kind.value == "look-alike" and f'adopt: {{intune: "{app["id"]}"}}' in a.reason
+            for a in report.actions
+        )
 
 
 async def test_an_app_still_publishing_is_assigned_next_pass_without_an_error(

@@ -176,6 +176,20 @@ class GraphAppConnector:
         except NotFoundError:
             return
 
+    async def _require_adoptable(self, app_id: str, intent: str) -> None:
+        """Refuses to adopt an app another intent's marker claims (one already stamped for
+        ``intent`` is a retried adopt)."""
+        app = (
+            await self.graph.request("GET", f"{APPS}/{app_id}", params={"$select": "id,notes"})
+        ).json()
+        marker = parse_marker(app.get("notes"))
+        if marker is not None and marker.intent != intent:
+            raise ConflictError(
+                f"{self.provider} app {app_id} is managed for intent {marker.intent}; "
+                f"{intent} cannot adopt it",
+                service=self.graph.service,
+            )
+
     async def _require_managed(self, app_id: str, app: dict[str, Any] | None = None) -> None:
         """Refuses apps without the ownership marker: they are someone else's."""
         if app is None:

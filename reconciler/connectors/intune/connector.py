@@ -17,12 +17,16 @@ v1.0 for all but ``displayVersion``, which only beta's win32LobApp has.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from reconciler.connectors.graph import reads
 from reconciler.connectors.graph.apps import GraphAppConnector
 from reconciler.connectors.graph.upload import APPS, Content
 from reconciler.connectors.intune.intunewin import read_intunewin
+from reconciler.connectors.intune.inventory import tenant_object
+from reconciler.domain.documents.imported import TenantObject
 from reconciler.domain.documents.models import thaw
 from reconciler.domain.ports import PackageStore
 from reconciler.domain.tenant import (
@@ -139,6 +143,12 @@ class IntuneConnector(GraphAppConnector):
         await self.graph.request("PATCH", f"{APPS}/{app_id}", json=self.payload(app))
         await self._patch_beta_fields(app_id, app)
 
+    async def adopt_app(self, app_id: str, app: DesiredApp, related: Mapping[str, str]) -> None:
+        """Stamp the marker on a win32LobApp made outside EUCORA, with Git's properties."""
+        await self._require_adoptable(app_id, app.intent)
+        await self.graph.request("PATCH", f"{APPS}/{app_id}", json=self.payload(app))
+        await self._patch_beta_fields(app_id, app)
+
     async def upload_content(self, app_id: str, app: DesiredApp, store: PackageStore) -> None:
         """The ``.intunewin``'s encrypted payload as a new committed content version."""
         package = read_intunewin(await store.local_file(app.package), app.package.file)
@@ -150,3 +160,17 @@ class IntuneConnector(GraphAppConnector):
             package.open_encrypted,
         )
         await self._upload(app_id, content)
+
+    # --- import ------------------------------------------------------------------
+
+    async def import_objects(self) -> tuple[TenantObject, ...]:
+        """Every win32LobApp, managed or not, with its assignments (``eucora import``).
+        The list is read from beta, the version that declares ``displayVersion``: the same
+        pages as v1.0's, with the version people gave the app."""
+        raw = await reads.paged(
+            self.graph,
+            self._beta_url(APPS),
+            {"$filter": self.app_filter(), "$top": self.page_size},
+        )
+        assignments = await self._assignments([a["id"] for a in raw])
+        return tuple(tenant_object(self.provider, a, assignments.get(a["id"], ())) for a in raw)

@@ -57,6 +57,7 @@ def windows_release(value: str) -> str:
 
 #: how the plan speaks of this provider's writes
 WORDS = {
+    "adopt": "adopt Intune win32LobApp made outside EUCORA",
     "create-app": "create Intune win32LobApp",
     "upload-content": "upload .intunewin content",
     "update-app": "update app properties",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import IO, Any
 
@@ -125,6 +125,11 @@ class IntuneMacosConnector(GraphAppConnector):
     async def update_app(self, app_id: str, app: DesiredApp) -> None:
         """PATCH the owned properties and the marker of an app that carries the marker."""
         await self._require_managed(app_id)
+        await self.graph.request("PATCH", f"{APPS}/{app_id}", json=self.payload(app))
+
+    async def adopt_app(self, app_id: str, app: DesiredApp, related: Mapping[str, str]) -> None:
+        """Stamp the marker on a macOS app made outside EUCORA, with Git's properties."""
+        await self._require_adoptable(app_id, app.intent)
         await self.graph.request("PATCH", f"{APPS}/{app_id}", json=self.payload(app))
 
     async def content(self, app: DesiredApp, store: PackageStore) -> Content:

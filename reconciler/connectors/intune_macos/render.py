@@ -77,6 +77,7 @@ OWNED: Mapping[str, tuple[str, ...]] = MappingProxyType(
 #: how the plan speaks of this provider's writes
 WORDS: Mapping[str, str] = MappingProxyType(
     {
+        "adopt": "adopt Intune macOS app made outside EUCORA",
         "create-app": "create Intune macOS app (macOSLobApp / macOSDmgApp)",
         "upload-content": "encrypt and upload .pkg / .dmg content",
         "update-app": "update app properties",

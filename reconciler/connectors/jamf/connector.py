@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -30,6 +31,7 @@ import structlog
 
 from reconciler.connectors.core.http import ServiceClient
 from reconciler.connectors.jamf.groups import ComputerGroups
+from reconciler.connectors.jamf.import_reads import package_object
 from reconciler.connectors.jamf.inventory import BUNDLE, content_ready
 from reconciler.connectors.jamf.policies import (
     POLICIES,
@@ -40,6 +42,7 @@ from reconciler.connectors.jamf.policies import (
 )
 from reconciler.connectors.jamf.reads import PACKAGES, JamfReads
 from reconciler.connectors.jamf.wire import XML, child, created_id, rsql_equals, to_xml
+from reconciler.domain.documents.imported import TenantObject
 from reconciler.domain.errors import ConflictError, NotFoundError
 from reconciler.domain.ports import PackageStore
 from reconciler.domain.tenant import (
@@ -193,6 +196,30 @@ class JamfConnector(JamfReads, ComputerGroups):
             ),
         )
 
+    # --- import ------------------------------------------------------------------
+
+    async def import_objects(self) -> tuple[TenantObject, ...]:
+        """Every package, managed or not, with the policy that installs it and its scope
+        (``eucora import``): the package list, the policy list and each policy once."""
+        packages = await self.list_packages()
+        listed = await self._policy_list()
+        policies = await self._gather(
+            self._read_policy(str(p["id"]), str(p.get("name", "")), "", False) for p in listed
+        )
+        installs: dict[str, Policy] = {}
+        for policy in sorted(policies, key=lambda p: int(p.id) if p.id.isdigit() else 0):
+            for package_id, action in policy.packages:
+                if action.lower() != "uninstall":
+                    installs.setdefault(package_id, policy)
+        objects = []
+        for package in packages:
+            found = BUNDLE.search(str(package.get("notes") or ""))
+            bundle = {"id": found["id"], "version": found["version"] or ""} if found else {}
+            objects.append(
+                package_object(self.provider, package, installs.get(str(package["id"])), bundle)
+            )
+        return tuple(objects)
+
     # --- writes: apps ------------------------------------------------------------
 
     def package_payload(self, app: DesiredApp) -> dict[str, Any]:
@@ -256,6 +283,30 @@ class JamfConnector(JamfReads, ComputerGroups):
         await self._managed_intent(app_id)
         await self.jamf.request("PUT", f"{PACKAGES}/{app_id}", json=self.package_payload(app))
         self._intents[app_id] = app.intent
+        await self._ensure_policy(app_id, app, uninstall=False)
+
+    async def adopt_app(self, app_id: str, app: DesiredApp, related: Mapping[str, str]) -> None:
+        """Take over a package made outside EUCORA: its fields and the marker, and the
+        install policy ``related["policy"]`` names (renamed so EUCORA knows it as the
+        intent's, then written like any install policy; scope is set_assignments')."""
+        package = await self.package(app_id)
+        marker = parse_marker(package.get("notes"))
+        if marker is not None and marker.intent != app.intent:
+            raise ConflictError(
+                f"jamf package {app_id} is managed for intent {marker.intent}; "
+                f"{app.intent} cannot adopt it",
+                service=self.jamf.service,
+            )
+        await self.jamf.request("PUT", f"{PACKAGES}/{app_id}", json=self.package_payload(app))
+        self._intents[app_id] = app.intent
+        policy_id = related.get("policy")
+        if policy_id and not await self._policies_of(app.intent):
+            name = policy_name(app.display_name, app.intent)
+            root = ET.Element("policy")
+            ET.SubElement(ET.SubElement(root, "general"), "name").text = name
+            await self.jamf.request(
+                "PUT", f"{POLICIES}/id/{policy_id}", content=to_xml(root), headers=XML
+            )
         await self._ensure_policy(app_id, app, uninstall=False)
 
     async def upload_content(self, app_id: str, app: DesiredApp, store: PackageStore) -> None:

@@ -19,6 +19,7 @@ from reconciler.domain.tenant import DesiredApp, PackageRef, Platform
 
 #: how the plan speaks of this provider's writes
 WORDS = {
+    "adopt": "adopt Jamf Pro package and policy made outside EUCORA",
     "create-app": "create Jamf Pro package",
     "upload-content": "upload package file",
     "update-app": "update package and policy",

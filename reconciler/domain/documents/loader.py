@@ -287,15 +287,22 @@ class _Loader:
             return
         name = _name_of(data)
         before = len(self.findings)
+        todos = dict(_todos(data))
+        for path, value in sorted(todos.items(), key=lambda item: json_pointer(item[0])):
+            at(path, Code.TODO_VALUE, f"a draft value left to fill in: {value}")
         legacy = _legacy_ring_groups(data) if kind == "FleetConfig" else {}
         for path, message in legacy.items():
             at(path, Code.LEGACY_RING_GROUPS, message, key=True)
         for problem in schemas.validate(kind, data):
+            if problem.path in todos:
+                continue
             if not any(problem.path[: len(where)] == where for where in legacy):
                 at(problem.path, problem.code, problem.message, key=problem.key)
         if kind == "DeploymentIntent":
             for reference in _FILE_REFERENCES:
                 value = _get(data, reference)
+                if reference in todos:
+                    continue
                 if reference in _PACKAGE_REFERENCES and isinstance(value, str) and is_remote(value):
                     for code, field, message in remote_package_problems(_get(data, reference[:-1])):
                         at((*reference[:-1], field), code, message)
@@ -625,6 +632,20 @@ class _Loader:
             incidents=models("Incident"),
             governance_approvals=models("GovernanceApproval"),
         )
+
+
+def _todos(
+    data: Any, path: tuple[PathPart, ...] = ()
+) -> Iterator[tuple[tuple[PathPart, ...], str]]:
+    """Where a document still holds a ``TODO: …`` value (``eucora import`` drafts)."""
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from _todos(value, (*path, str(key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _todos(value, (*path, index))
+    elif isinstance(data, str) and data.startswith("TODO:"):
+        yield path, data
 
 
 def _name_of(data: Mapping[str, Any]) -> str:

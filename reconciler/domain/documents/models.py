@@ -464,6 +464,12 @@ class DeploymentIntent:
     def platforms(self) -> tuple[str, ...]:
         return tuple(p for p, pkg in (("windows", self.windows), ("macos", self.macos)) if pkg)
 
+    @property
+    def adopt(self) -> Mapping[str, Any]:
+        """``spec.adopt``: per provider, the existing object this intent takes over."""
+        value: Mapping[str, Any] = self.spec.get("adopt", MappingProxyType({}))
+        return value
+
     @classmethod
     def from_document(cls, doc: Mapping[str, Any], source: Source) -> DeploymentIntent:
         spec = doc["spec"]

@@ -24,11 +24,16 @@ class ActionKind(enum.StrEnum):
     HOLD = "hold"
     BLOCK = "block"
     ROLLBACK = "rollback"
+    #: take over an object made outside EUCORA (stamp the ownership marker)
+    ADOPT_APP = "adopt"
+    #: an unmanaged object of the intent's name, not adopted: blocks the app's writes
+    LOOK_ALIKE = "look-alike"
 
 
 #: kinds that change a tenant
 WRITES = frozenset(
     {
+        ActionKind.ADOPT_APP,
         ActionKind.CREATE_APP,
         ActionKind.UPLOAD_CONTENT,
         ActionKind.UPDATE_APP,
@@ -88,6 +93,8 @@ class Action:
     provider: str | None = None
     #: the provider's words for this kind of action (the kind's name when it has none)
     what: str = ""
+    #: for adopt: further objects taken over with the app, by role (e.g. a Jamf policy)
+    adopt: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def writes(self) -> bool:

@@ -16,11 +16,18 @@ from reconciler.domain.planning.plan._actions import (
     Plan,
     Words,
 )
+from reconciler.domain.planning.plan._adopt import adopted_view, plan_adoption
 from reconciler.domain.planning.plan._apps import plan_app
 from reconciler.domain.planning.plan._order import supersedes_chains
 from reconciler.domain.planning.plan._orphans import orphans
 from reconciler.domain.planning.plan._targets import desired_assignments
-from reconciler.domain.tenant import DesiredApp, ObservedApp, Platform, TenantSnapshot
+from reconciler.domain.tenant import (
+    AssignmentIntent,
+    DesiredApp,
+    ObservedApp,
+    Platform,
+    TenantSnapshot,
+)
 
 #: managed apps by provider and intent (the engine's observe step computes them once)
 Managed = Mapping[str, Mapping[str, Sequence[ObservedApp]]]
@@ -44,6 +51,7 @@ def build_plan(
     ``words`` are the providers' words for describing actions."""
     wanted = desired_assignments(fleet, intents, progress, desired)
     plans = []
+    adopted: set[str] = set()
     for name in sorted(progress):
         intent, state = intents[name], progress[name]
         decision = _decision_action(state)
@@ -53,10 +61,25 @@ def build_plan(
             app = next((a for a in desired.get(name, ()) if a.platform is platform), None)
             if app is None or app.provider not in snapshots:
                 continue
+            observed = [a for a in managed[app.provider].get(name, []) if a.platform is platform]
+            if not observed:
+                adoption = plan_adoption(app, intent.adopt, snapshots[app.provider].unmanaged())
+                if adoption.finding is not None:
+                    actions.append(adoption.finding)
+                    continue
+                if adoption.adopt is not None and adoption.observed is not None:
+                    in_ring = any(
+                        a.intent is AssignmentIntent.REQUIRED for a in wanted[name][platform]
+                    )
+                    if state.state is Progress.SUSPENDED or not in_ring:
+                        continue  # taken over when the gate lets the intent into a ring
+                    actions.append(adoption.adopt)
+                    adopted.add(adoption.observed.id)
+                    observed = [adopted_view(app, adoption.observed)]
             app_plan = plan_app(
                 fleet=fleet,
                 app=app,
-                observed=[a for a in managed[app.provider].get(name, []) if a.platform is platform],
+                observed=observed,
                 want=wanted[name][platform],
                 previous=applied.get((name, platform)),
                 policy=intent.rollout.drift_policy,
@@ -69,7 +92,9 @@ def build_plan(
     return Plan(
         tuple(plans),
         tuple(
-            _worded(a, words or {}) for a in orphans(fleet, intents, desired, snapshots, protected)
+            _worded(a, words or {})
+            for a in orphans(fleet, intents, desired, snapshots, protected)
+            if a.app_id not in adopted
         ),
         supersedes_chains(intents),
     )
