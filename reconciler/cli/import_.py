@@ -56,9 +56,14 @@ def _fleet(repo: Path | None) -> FleetConfig | None:
     return load_repo(repo).repo.fleet
 
 
-async def _read(sandbox: str, tenant: Path | None, progress: Progress) -> list[TenantObject]:
+async def _read(
+    sandbox: str, tenant: Path | None, progress: Progress
+) -> tuple[list[TenantObject], list[str]]:
+    """The objects of every provider that can list them, and the providers that cannot
+    (said in the output, never skipped silently)."""
     connectors = url_connectors(sandbox) if sandbox else tenant_file_connectors(tenant or Path())
     objects: list[TenantObject] = []
+    unread: list[str] = []
     try:
         task = progress.add_task("reading", total=len(connectors))
         for connector in connectors.values():
@@ -66,12 +71,13 @@ async def _read(sandbox: str, tenant: Path | None, progress: Progress) -> list[T
             progress.update(task, description=f"reading {name}")
             reader = getattr(connector, "import_objects", None)
             if reader is None:
-                continue
-            objects += await reader()
+                unread.append(name)
+            else:
+                objects += await reader()
             progress.advance(task)
     finally:
         await close_all(connectors)
-    return objects
+    return objects, unread
 
 
 def write_drafts(result: ImportResult, out: Path) -> list[str]:
@@ -119,14 +125,17 @@ def import_(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             console=err_console, transient=True, disable=output is OutputFormat.JSON,
         ) as progress:  # fmt: skip
-            objects = asyncio.run(_read(sandbox, tenant, progress))
+            objects, unread = asyncio.run(_read(sandbox, tenant, progress))
         result = draft_intents(
             objects, ring_of_group=ring_of_group(config), ring_order=rings,
             requester=requester, name_filter=name_filter,
         )  # fmt: skip
         changed = write_drafts(result, out)
     if output is OutputFormat.JSON:
-        print_json({"out": str(out), "read": len(objects), "changed": changed} | result.to_dict())
+        print_json(
+            {"out": str(out), "read": len(objects), "changed": changed, "notRead": unread}
+            | result.to_dict()
+        )
         return
     table = Table(title=f"imported {len(result.drafts)} draft(s) into {out}")
     for column in ("intent", "provider", "object", "TODO fields"):
@@ -136,4 +145,6 @@ def import_(
     console.print(table)
     for item in result.unmapped:
         console.print(f"not mapped: {item.provider} {item.object_id} {item.name!r}: {item.reason}")
+    for name in unread:
+        console.print(f"not read: provider {name} cannot list its objects for import yet")
     console.print(f"{len(changed)} file(s) written, the rest unchanged; report in {out / REPORT}")

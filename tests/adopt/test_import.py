@@ -37,6 +37,7 @@ def test_import_writes_a_draft_per_hand_made_object_and_is_idempotent(
     drafts = first["drafts"]
     assert isinstance(drafts, list) and len(drafts) == 200
     assert first["read"] == 200
+    assert first["notRead"] == ["intune-macos"]  # said, not skipped silently
     files = sorted(p.relative_to(out) for p in out.rglob("*.yaml"))
     assert len(files) == 200
     seeded_apps = set(hand_made.seeded["intune"])
