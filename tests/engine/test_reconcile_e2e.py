@@ -9,6 +9,8 @@ from reconciler.domain.documents.loader import load_repo
 from reconciler.domain.documents.models import DeploymentIntent
 from reconciler.domain.gates.progress import Progress
 from reconciler.domain.inputs.rollback import build_key
+from reconciler.domain.planning.plan import ActionKind
+from reconciler.domain.tenant import Platform
 from reconciler.engine import PassResult, verify_audit_log
 from tests.engine._harness import edit, govern, harness, keep_only
 
@@ -291,3 +293,20 @@ async def test_an_app_still_publishing_is_assigned_next_pass_without_an_error(
 
 def again_intent(fleet: Path) -> DeploymentIntent:
     return load_repo(fleet).repo.intents["7zip-24.08"]
+
+
+async def test_a_package_for_an_unconfigured_provider_is_said_not_skipped(
+    fleet: Path, tmp_path: Path
+) -> None:
+    keep_only(fleet, ["7zip-24.08", "7zip-23.01"])
+    async with harness(fleet, tmp_path) as h:
+        # only Windows' tenant configured: the Mac packages' provider (jamf) has no connector
+        h.reconciler.connectors = {"intune": h.connectors["intune"]}
+        packages_before = dict(h.sandbox.jamf.packages)
+        result = await h.run()
+        for name in ("7zip-24.08", "7zip-23.01"):
+            (said,) = [a for a in result.report(name).actions if a.kind is ActionKind.NOT_CONNECTED]
+            assert said.provider == "jamf" and said.platform is Platform.MACOS
+            assert "no tenant configured" in said.reason and not said.writes
+        assert h.apps("7zip-24.08")["windows"]  # the configured provider still deploys
+        assert h.sandbox.jamf.packages == packages_before  # nothing written without a tenant

@@ -28,6 +28,8 @@ class ActionKind(enum.StrEnum):
     ADOPT_APP = "adopt"
     #: an unmanaged object of the intent's name, not adopted: blocks the app's writes
     LOOK_ALIKE = "look-alike"
+    #: a package whose provider has no configured tenant this pass: said, nothing written
+    NOT_CONNECTED = "not-connected"
 
 
 #: kinds that change a tenant

@@ -59,7 +59,10 @@ def build_plan(
         drift: list[DriftItem] = []
         for platform in Platform:
             app = next((a for a in desired.get(name, ()) if a.platform is platform), None)
-            if app is None or app.provider not in snapshots:
+            if app is None:
+                continue
+            if app.provider not in snapshots:
+                actions.append(_not_connected(app))
                 continue
             observed = [a for a in managed[app.provider].get(name, []) if a.platform is platform]
             if not observed:
@@ -97,6 +100,19 @@ def build_plan(
             if a.app_id not in adopted
         ),
         supersedes_chains(intents),
+    )
+
+
+def _not_connected(app: DesiredApp) -> Action:
+    """A package whose provider has no tenant configured: reported on every pass, so a
+    missing Secret or tenant-file section is visible rather than a silent no-op."""
+    return Action(
+        ActionKind.NOT_CONNECTED,
+        app.intent,
+        f"the {app.platform.value} package is for provider {app.provider!r}, which has no "
+        "tenant configured; nothing is written for it until its settings are given",
+        app.platform,
+        provider=app.provider,
     )
 
 
