@@ -8,6 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_REPO = ROOT / "examples" / "fleet-repo"
+#: intents in the example fleet repo (the demo and the operator tests materialize them all)
+EXAMPLE_INTENTS = len(list((EXAMPLE_REPO / "intents").glob("*.yaml")))
 
 
 @pytest.fixture

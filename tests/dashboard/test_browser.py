@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import EXAMPLE_INTENTS
 from tests.dashboard.conftest import (
     HOSTILE_APP,
     HOSTILE_NAME,
@@ -16,7 +17,7 @@ from tests.dashboard.conftest import (
     serve_dashboard,
 )
 
-DEMO_INTENTS = 14
+DEMO_INTENTS = EXAMPLE_INTENTS
 
 
 def cell(page: Any, intent: str, ring: str) -> Any:

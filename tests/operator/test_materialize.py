@@ -11,6 +11,7 @@ from reconciler.domain.documents.loader import load_repo
 from reconciler.domain.errors import InvalidRepositoryError, SourceError
 from reconciler.operator import _materialize as m
 from reconciler.operator._errors import kopf_errors
+from tests.conftest import EXAMPLE_INTENTS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples/fleet-repo"
 
@@ -28,7 +29,7 @@ def test_desired_objects_carry_owner_digest_and_revision(desired: dict[str, dict
     assert obj["metadata"]["annotations"][m.REVISION_ANNOTATION] == "c" * 40
     assert obj["metadata"]["annotations"][m.DIGEST_ANNOTATION].startswith("sha256:")
     assert obj["spec"]["evidence"]["scan"]["date"] == "2026-11-18"
-    assert len(desired) == 14
+    assert len(desired) == EXAMPLE_INTENTS
 
 
 def test_plan_creates_updates_and_deletes(desired: dict[str, dict]) -> None:

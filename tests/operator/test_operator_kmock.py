@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from reconciler.operator import OperatorConfig
+from tests.conftest import EXAMPLE_INTENTS
 from tests.operator._apiserver import ApiServer
 from tests.operator.conftest import GIT_ENV, fetched, git_source, running_operator, until, wiring
 
@@ -36,10 +37,10 @@ async def test_git_source_materializes_intents(
     async with running_operator(wiring(cluster, config)):
         for _ in range(100):
             intents = [k for k in list(cluster.objects) if "deploymentintents" in str(k[0])]
-            if len(intents) >= 14:
+            if len(intents) >= EXAMPLE_INTENTS:
                 break
             await asyncio.sleep(0.1)
-        assert len(intents) == 14
+        assert len(intents) == EXAMPLE_INTENTS
         obj = cluster.objects[DI, "fleet", "7zip-24.08"]
         assert obj["metadata"]["ownerReferences"][0]["uid"] == "uid-src"
         assert obj["spec"]["app"]["version"] == "24.08"
@@ -52,7 +53,7 @@ async def test_git_source_materializes_intents(
         assert status["lastAppliedRevision"] == head
         fetched = next(c for c in status["conditions"] if c["type"] == "Fetched")
         assert (fetched["status"], fetched["reason"]) == ("True", "Materialized")
-        assert fetched["message"].startswith(f"{head[:12]}: 14 created")
+        assert fetched["message"].startswith(f"{head[:12]}: {EXAMPLE_INTENTS} created")
 
 
 @pytest.mark.kmock(cls=ApiServer)
@@ -85,7 +86,7 @@ async def test_intent_removed_from_git_is_deleted_on_requested_reconcile(
 
     async with running_operator(wiring(cluster, config)):
         for _ in range(100):
-            if len(live()) == 14:
+            if len(live()) == EXAMPLE_INTENTS:
                 break
             await asyncio.sleep(0.1)
         assert "vlc-3.0.21" in live()
@@ -104,7 +105,7 @@ async def test_intent_removed_from_git_is_deleted_on_requested_reconcile(
                 break
             await asyncio.sleep(0.1)
         assert "vlc-3.0.21" not in live()
-        assert len(live()) == 13
+        assert len(live()) == EXAMPLE_INTENTS - 1
 
 
 @pytest.mark.kmock(cls=ApiServer)

@@ -117,7 +117,7 @@ async def test_a_damaged_cache_entry_is_checked_again_and_downloaded_anew(
     http_store.files["office/setup.pkg"] = INSTALLER
     store = sources(tmp_path)
     path = await store.local_file(ref(http_store))
-    path.write_bytes(b"X" + INSTALLER[1:])  # someone edits the cache
+    path.write_bytes(bytes([INSTALLER[0] ^ 0xFF]) + INSTALLER[1:])  # someone edits the cache
     again = await store.local_file(ref(http_store))
     assert again.read_bytes() == INSTALLER
     assert http_store.ranges == [None, None]
