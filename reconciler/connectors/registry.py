@@ -15,15 +15,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.connectors.intune import IntuneConnector, IntuneSettings, intune_connector
+from reconciler.connectors.intune import IntuneSettings, intune_connector
 from reconciler.connectors.intune import render as intune_render
 from reconciler.connectors.intune_macos import (
-    IntuneMacosConnector,
     IntuneMacosSettings,
     intune_macos_connector,
 )
 from reconciler.connectors.intune_macos import render as intune_macos_render
-from reconciler.connectors.jamf import JamfConnector, JamfSettings, jamf_connector
+from reconciler.connectors.jamf import JamfSettings, jamf_connector
 from reconciler.connectors.jamf import render as jamf_render
 from reconciler.domain.documents.models import DeploymentIntent, FleetConfig
 from reconciler.domain.errors import ConfigurationError
@@ -59,18 +58,6 @@ class Provider:
         return any(key.startswith(self.secret_prefix) for key in env)
 
 
-def _intune(settings: IntuneSettings, **options: Any) -> IntuneConnector:
-    return intune_connector(settings, **options)
-
-
-def _intune_macos(settings: IntuneMacosSettings, **options: Any) -> IntuneMacosConnector:
-    return intune_macos_connector(settings, **options)
-
-
-def _jamf(settings: JamfSettings, **options: Any) -> JamfConnector:
-    return jamf_connector(settings, **options)
-
-
 #: the tenant-file keys of an Entra tenant's Graph (both Intune providers read them)
 _GRAPH_TENANT_KEYS: Mapping[str, str] = {
     "tenantId": "INTUNE_TENANT_ID",
@@ -86,7 +73,7 @@ PROVIDERS: Mapping[str, Provider] = {
         ring_group_key="intune",
         secret_prefix="INTUNE_",  # noqa: S106 - a key prefix, not a secret
         settings_from_mapping=IntuneSettings.from_mapping,
-        connect=_intune,
+        connect=intune_connector,
         tenant_section="intune",
         tenant_keys=_GRAPH_TENANT_KEYS,
         render=intune_render.render,
@@ -98,7 +85,7 @@ PROVIDERS: Mapping[str, Provider] = {
         ring_group_key="jamf",
         secret_prefix="JAMF_",  # noqa: S106 - a key prefix, not a secret
         settings_from_mapping=JamfSettings.from_mapping,
-        connect=_jamf,
+        connect=jamf_connector,
         tenant_section="jamf",
         tenant_keys={
             "url": "JAMF_URL",
@@ -116,7 +103,7 @@ PROVIDERS: Mapping[str, Provider] = {
         ring_group_key="intune",
         secret_prefix="INTUNE_",  # noqa: S106 - a key prefix, not a secret
         settings_from_mapping=IntuneMacosSettings.from_mapping,
-        connect=_intune_macos,
+        connect=intune_macos_connector,
         tenant_section="intune",
         tenant_keys=_GRAPH_TENANT_KEYS,
         render=intune_macos_render.render,

@@ -11,15 +11,19 @@ A provider subclasses it with its app type, its payload and its snapshot
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
-from reconciler.connectors.core.http import ServiceClient
+import httpx
+
+from reconciler.connectors.core.breaker import CircuitBreaker
+from reconciler.connectors.core.http import RetryPolicy, ServiceClient
 from reconciler.connectors.graph import assignments as graph_assignments
 from reconciler.connectors.graph import devices, reads, report
 from reconciler.connectors.graph.devices import DIRECTORY_PAGE
 from reconciler.connectors.graph.report import REPORT_PAGE
+from reconciler.connectors.graph.settings import GraphSettings, graph_service
 from reconciler.connectors.graph.upload import APPS, SAS_RENEW_AFTER, Content, ContentUpload
 from reconciler.domain.errors import ConflictError, NotFoundError, NotReadyError
 from reconciler.domain.tenant import (
@@ -44,6 +48,25 @@ class GraphAppConnector:
     platform: Platform
     #: managedDevice ``operatingSystem`` of the devices that install its apps
     operating_system: ClassVar[str]
+
+    @classmethod
+    def connect(
+        cls,
+        settings: GraphSettings,
+        *,
+        retry: RetryPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        page_size: int = 100,
+        poll_interval: float = 1.0,
+    ) -> Self:
+        """A connector of this provider with its own client, token cache, breaker and
+        budgets for the tenant ``settings`` name."""
+        graph = graph_service(
+            settings, retry=retry, breaker=breaker, transport=transport, sleep=sleep
+        )
+        return cls(graph, page_size=page_size, poll_interval=poll_interval)
 
     def __init__(
         self,
