@@ -21,6 +21,7 @@ from reconciler.connectors import (
     TokenSource,
     new_http_client,
 )
+from reconciler.connectors.graph import GraphAppConnector
 from reconciler.connectors.registry import desired_apps
 from reconciler.domain.evaluation.render import detection_scripts
 from reconciler.domain.ports import TenantConnector
@@ -79,7 +80,35 @@ def required(*groups: str) -> list[Assignment]:
     return targets(*groups)
 
 
-class IntuneProvider(ContractProvider):
+class GraphAppsProvider(ContractProvider):
+    """What the Intune-family providers' fixtures share: hand-made apps are created through
+    the same Graph endpoint, the sandbox's Graph holds the objects, one Entra token source."""
+
+    #: the notes a hand-made app carries instead of the ownership marker
+    unmanaged_note = "packaged by the desktop team"
+
+    async def make_unmanaged(self, connector: TenantConnector, app: DesiredApp) -> str:
+        assert isinstance(connector, GraphAppConnector)
+        made = await connector.graph.request(
+            "POST",
+            "/deviceAppManagement/mobileApps",
+            json={**connector.payload(app), "notes": self.unmanaged_note},
+        )
+        return str(made.json()["id"])
+
+    def stored(self, sandbox: Sandbox, app_id: str) -> Any:
+        return dict(sandbox.graph.apps[app_id].data)
+
+    def credentials(self, connector: TenantConnector) -> TokenSource:
+        assert isinstance(connector, GraphAppConnector)
+        assert connector.graph.credentials is not None
+        return connector.graph.credentials
+
+    def device_key(self, device: Any) -> str:
+        return str(device.managed_id)
+
+
+class IntuneProvider(GraphAppsProvider):
     name = "intune"
     device_platform = "windows"
     rings = (LAB, CANARY, PILOT)
@@ -111,25 +140,5 @@ class IntuneProvider(ContractProvider):
         key = "installCommandLine"
         return replace(app, properties={**app.properties, key: "setup.exe /S"}), key
 
-    async def make_unmanaged(self, connector: TenantConnector, app: DesiredApp) -> str:
-        assert isinstance(connector, IntuneConnector)
-        made = await connector.graph.request(
-            "POST",
-            "/deviceAppManagement/mobileApps",
-            json={**connector.payload(app), "notes": "packaged by the desktop team"},
-        )
-        return str(made.json()["id"])
-
-    def stored(self, sandbox: Sandbox, app_id: str) -> Any:
-        return dict(sandbox.graph.apps[app_id].data)
-
     def objects(self, sandbox: Sandbox) -> Mapping[str, int]:
         return {"win32LobApp": len(sandbox.graph.apps)}
-
-    def credentials(self, connector: TenantConnector) -> TokenSource:
-        assert isinstance(connector, IntuneConnector)
-        assert connector.graph.credentials is not None
-        return connector.graph.credentials
-
-    def device_key(self, device: Any) -> str:
-        return str(device.managed_id)

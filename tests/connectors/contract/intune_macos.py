@@ -11,7 +11,6 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
-from reconciler.connectors import TokenSource
 from reconciler.connectors.intune_macos import IntuneMacosConnector, desired_app
 from reconciler.domain.ports import TenantConnector
 from reconciler.domain.tenant import DesiredApp
@@ -21,10 +20,11 @@ from tests.connectors.contract.intune import (
     CANARY,
     LAB,
     PILOT,
+    GraphAppsProvider,
     IntuneProvider,
     connector_for,
 )
-from tests.connectors.contract.provider import REPO, ContractProvider
+from tests.connectors.contract.provider import REPO
 
 RINGS = ("lab", "canary", "pilot", "broad", "global")
 
@@ -48,8 +48,9 @@ def mac_app(intent: str, **package: Any) -> DesiredApp:
     return desired_app(document, replace(document.macos, **package))
 
 
-class IntuneMacosProvider(ContractProvider):
+class IntuneMacosProvider(GraphAppsProvider):
     name = "intune-macos"
+    unmanaged_note = "uploaded in the portal by the Mac team"
     device_platform = "macos"
     rings = (LAB, CANARY, PILOT)
     intents = ("7zip-24.08", "vlc-3.0.21", "zoom-6.2.10")
@@ -81,25 +82,5 @@ class IntuneMacosProvider(ContractProvider):
         key = "ignoreVersionDetection"
         return replace(app, properties={**app.properties, key: True}), key
 
-    async def make_unmanaged(self, connector: TenantConnector, app: DesiredApp) -> str:
-        assert isinstance(connector, IntuneMacosConnector)
-        made = await connector.graph.request(
-            "POST",
-            "/deviceAppManagement/mobileApps",
-            json={**connector.payload(app), "notes": "uploaded in the portal by the Mac team"},
-        )
-        return str(made.json()["id"])
-
-    def stored(self, sandbox: Sandbox, app_id: str) -> Any:
-        return dict(sandbox.graph.apps[app_id].data)
-
     def objects(self, sandbox: Sandbox) -> Mapping[str, int]:
         return {"macOS apps": len(sandbox.graph.apps)}
-
-    def credentials(self, connector: TenantConnector) -> TokenSource:
-        assert isinstance(connector, IntuneMacosConnector)
-        assert connector.graph.credentials is not None
-        return connector.graph.credentials
-
-    def device_key(self, device: Any) -> str:
-        return str(device.managed_id)
